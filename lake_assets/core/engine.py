@@ -1,0 +1,66 @@
+"""Compute engines: the resource that runs a named job for one partition.
+
+`LocalSparkEngine` runs the job in this process on the shared local Spark session. Remote engines
+(Glue, EMR) implement the same `run_job` by submitting the same job code through Dagster Pipes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+from lake_assets.core.settings import LakeSettings
+from lake_assets.jobs.base import JobContext, JobInputError, TableOutput
+
+
+class LocalSparkEngine(dg.ConfigurableResource):
+    """Runs jobs on a local Spark (`local[*]`), reading and writing a local lake."""
+
+    lake_root_uri: str
+    landing_uri: str
+    spark_master: str = "local[*]"
+    shuffle_partitions: int = 4
+    spark_driver_memory: str = "4g"
+    pii_hash_key: str | None = None
+
+    def settings(self) -> LakeSettings:
+        return LakeSettings(
+            lake_root_uri=self.lake_root_uri, landing_uri=self.landing_uri, engine="local",
+            pii_hash_key=self.pii_hash_key, spark_master=self.spark_master,
+            shuffle_partitions=self.shuffle_partitions, spark_driver_memory=self.spark_driver_memory)
+
+    def job_context(self, day: date) -> JobContext:
+        from lake_assets.core.lake import lake_for
+        from lake_assets.core.landing import landing_for
+        from lake_assets.core.secrets import local_pii_key
+        from lake_assets.core.spark import get_spark
+
+        settings = self.settings()
+        lake = lake_for(settings.lake_root_uri)
+        key = settings.pii_hash_key.encode() if settings.pii_hash_key else local_pii_key(lake.root)
+        return JobContext(spark=get_spark(settings), lake=lake, landing=landing_for(settings.landing_uri),
+                          day=day, pii_key=key)
+
+    def run_job(self, context: dg.AssetExecutionContext, job_name: str) -> list[TableOutput]:
+        from lake_assets.jobs.registry import JOBS
+
+        day = date.fromisoformat(context.partition_key)
+        context.log.info(f"running {job_name} for {day} on local Spark")
+        try:
+            return JOBS[job_name](self.job_context(day))
+        except JobInputError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+
+def engine_for(settings: LakeSettings) -> LocalSparkEngine:
+    """The engine resource for the configured `LAKE_ENGINE`."""
+    if settings.engine != "local":
+        raise NotImplementedError(
+            f"LAKE_ENGINE={settings.engine} is not available yet: only the local engine is built")
+    return LocalSparkEngine(
+        lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
+        spark_master=settings.spark_master, shuffle_partitions=settings.shuffle_partitions,
+        spark_driver_memory=settings.spark_driver_memory,
+        pii_hash_key=dg.EnvVar("LAKE_PII_HASH_KEY") if settings.pii_hash_key else None,
+    )

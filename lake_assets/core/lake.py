@@ -1,0 +1,139 @@
+"""The lake's table storage: Hive-style Parquet partitions with atomic replacement.
+
+Layout: `<root>/<layer>/<table>/dt=YYYY-MM-DD/part-*.parquet`, readable as-is by Spark, Athena and
+DuckDB. A partition is first written to `<table>/_staging/…` (ignored by every reader because of
+the leading underscore) and then swapped in with one atomic `renameat2(RENAME_EXCHANGE)`, so a
+reader sees either the old partition or the new one, and a failed write leaves the old one intact.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    """What a person wants to know about a written partition."""
+
+    path: str
+    rows: int
+    files: int
+    bytes: int
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2). False where the call is unavailable."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result != 0:
+        err = ctypes.get_errno()
+        if err in (22, 38, 95):  # EINVAL/ENOSYS/EOPNOTSUPP: filesystem cannot exchange
+            return False
+        raise OSError(err, os.strerror(err), str(b))
+    return True
+
+
+@dataclass(frozen=True)
+class LocalLake:
+    """Lake storage on a local filesystem (the embedded default)."""
+
+    root: str
+
+    def table_path(self, layer: str, table: str) -> Path:
+        return Path(self.root, layer, table)
+
+    def partition_path(self, layer: str, table: str, dt: str) -> Path:
+        return self.table_path(layer, table) / f"dt={dt}"
+
+    def has_partition(self, layer: str, table: str, dt: str) -> bool:
+        return self.partition_path(layer, table, dt).is_dir()
+
+    def read(self, spark: SparkSession, layer: str, table: str, dts: list[str],
+             schema: StructType) -> DataFrame:
+        """Rows of the existing partitions among `dts` (with a `dt` column); missing ones are skipped."""
+        from pyspark.sql import functions as F
+
+        frames = [
+            spark.read.schema(schema).parquet(str(self.partition_path(layer, table, dt)))
+            .withColumn("dt", F.lit(dt).cast("date"))
+            for dt in dts if self.has_partition(layer, table, dt)
+        ]
+        if not frames:
+            return spark.createDataFrame([], schema).withColumn("dt", F.lit(None).cast("date"))
+        result = frames[0]
+        for frame in frames[1:]:
+            result = result.unionByName(frame)
+        return result
+
+    def write(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> PartitionInfo:
+        """Write `df` as partition `dt`, replacing any previous version atomically."""
+        target = self.partition_path(layer, table, dt)
+        staging = self.table_path(layer, table) / "_staging" / f"dt={dt}-{uuid.uuid4().hex[:12]}"
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            out = df.coalesce(max_files) if df.rdd.getNumPartitions() > max_files else df
+            out.write.mode("errorifexists").parquet(str(staging))
+            self._strip_markers(staging)
+            if target.exists() and _exchange(staging, target):
+                shutil.rmtree(staging)  # staging now holds the previous version
+            else:
+                if target.exists():  # no atomic exchange available: keep the window tiny
+                    old = staging.with_name(staging.name + "-old")
+                    target.rename(old)
+                    staging.rename(target)
+                    shutil.rmtree(old)
+                else:
+                    staging.rename(target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return self.describe(layer, table, dt)
+
+    @staticmethod
+    def _strip_markers(path: Path) -> None:
+        """Remove Hadoop's `_SUCCESS` and `.crc` side files so the partition holds Parquet only."""
+        for child in path.iterdir():
+            if child.name == "_SUCCESS" or child.name.endswith(".crc"):
+                child.unlink()
+
+    def describe(self, layer: str, table: str, dt: str) -> PartitionInfo:
+        """Row count and size from the Parquet footers (cheap: no data is read)."""
+        import pyarrow.parquet as pq
+
+        path = self.partition_path(layer, table, dt)
+        files = sorted(path.glob("*.parquet"))
+        rows = sum(pq.read_metadata(f).num_rows for f in files)
+        return PartitionInfo(str(path), rows, len(files), sum(f.stat().st_size for f in files))
+
+    def partitions(self, layer: str, table: str) -> list[str]:
+        """Dates of the partitions present, oldest first."""
+        base = self.table_path(layer, table)
+        if not base.is_dir():
+            return []
+        return sorted(p.name[3:] for p in base.iterdir() if p.is_dir() and p.name.startswith("dt="))
+
+
+def lake_for(uri: str) -> LocalLake:
+    """The storage implementation for a lake root URI."""
+    if uri.startswith("s3://"):
+        raise NotImplementedError(
+            f"LAKE_ROOT_URI={uri} needs a remote engine (Glue/EMR), which is not built yet; "
+            "use a local lake folder")
+    return LocalLake(uri.removeprefix("file://"))

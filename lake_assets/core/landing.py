@@ -1,0 +1,66 @@
+"""Read-only access to the landing zone (the Firehose and DynamoDB export drop points).
+
+Listing is always bounded by a prefix (a day folder, an export folder), never the whole zone.
+`LocalLanding` is picklable so Spark tasks can read objects themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LandingObject:
+    """One landing object: key relative to the landing root, size and last-modified time."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class LocalLanding:
+    """A landing zone on the local filesystem; keys are '/'-separated paths below `root`."""
+
+    root: str
+
+    def list(self, prefix: str) -> list[LandingObject]:
+        """Objects under `prefix` (recursively), sorted by key; hidden/temporary files skipped."""
+        base = Path(self.root, prefix)
+        if not base.exists():
+            return []
+        found = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath, name)
+                stat = path.stat()
+                found.append(LandingObject(
+                    key=path.relative_to(self.root).as_posix(), size=stat.st_size,
+                    last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC)))
+        return sorted(found, key=lambda o: o.key)
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        """Immediate sub-folder names under `prefix` (like an S3 delimiter listing)."""
+        base = Path(self.root, prefix)
+        return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
+    def exists(self, key: str) -> bool:
+        return Path(self.root, key).is_file()
+
+    def read_bytes(self, key: str) -> bytes:
+        return Path(self.root, key).read_bytes()
+
+
+def landing_for(uri: str) -> LocalLanding:
+    """The landing implementation for a URI (local paths now; S3 arrives with the sensors work)."""
+    if uri.startswith("s3://"):
+        raise NotImplementedError(
+            f"LAKE_LANDING_URI={uri} needs the S3 landing reader, which is not built yet; "
+            "use a local landing folder")
+    return LocalLanding(uri.removeprefix("file://"))

@@ -1,0 +1,87 @@
+"""Typed settings, resolved once from the environment.
+
+Everything that depends on where the lake lives or which engine runs Spark is read here, at
+definitions-load time (never at import time), so a test can build a `LakeSettings` by hand and a
+deployment changes behaviour with environment variables only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+ENGINES = ("local", "glue", "emr-serverless", "emr")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_LAKE_DIR = REPO_ROOT / ".lake"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message says which variable and why."""
+
+
+def _as_uri(value: str) -> str:
+    """Accept a plain path or a URI; plain paths become absolute `file://`-less paths."""
+    if "://" in value:
+        if not value.startswith(("s3://", "file://")):
+            raise SettingsError(f"unsupported URI scheme in {value!r}: use a local path or s3://bucket/prefix")
+        return value.rstrip("/")
+    return str(Path(value).expanduser().resolve())
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    """Where the lake lives and how its Spark work runs.
+
+    Attributes:
+        lake_root_uri: root of Bronze/Silver/Gold (`LAKE_ROOT_URI`), local path or s3:// URI.
+        landing_uri: root of the landing zone (`LAKE_LANDING_URI`).
+        engine: `LAKE_ENGINE`, one of local | glue | emr-serverless | emr.
+        partition_start: first daily partition (`LAKE_PARTITION_START`, YYYY-MM-DD).
+        pii_hash_key: key for the keyed hash of personal data (`LAKE_PII_HASH_KEY`); when unset
+            on the local engine a random key is created once under the lake root.
+        spark_master: Spark master for the local engine (`LAKE_SPARK_MASTER`).
+        shuffle_partitions: `spark.sql.shuffle.partitions` for the local engine.
+        spark_driver_memory: driver heap for the local engine (`LAKE_SPARK_DRIVER_MEMORY`).
+    """
+
+    lake_root_uri: str = str(DEFAULT_LAKE_DIR / "lake")
+    landing_uri: str = str(DEFAULT_LAKE_DIR / "landing")
+    engine: str = "local"
+    partition_start: date = date(2026, 11, 1)
+    pii_hash_key: str | None = field(default=None, repr=False)
+    spark_master: str = "local[*]"
+    shuffle_partitions: int = 4
+    spark_driver_memory: str = "4g"
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise SettingsError(f"LAKE_ENGINE={self.engine!r} is not one of {', '.join(ENGINES)}")
+        if self.shuffle_partitions < 1:
+            raise SettingsError("LAKE_SHUFFLE_PARTITIONS must be a positive integer")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LakeSettings:
+        """Resolve settings from `env` (default: the process environment)."""
+        env = os.environ if env is None else env
+        defaults = cls()
+        start_text = env.get("LAKE_PARTITION_START", defaults.partition_start.isoformat())
+        try:
+            start = date.fromisoformat(start_text)
+        except ValueError:
+            raise SettingsError(f"LAKE_PARTITION_START={start_text!r} is not a date (YYYY-MM-DD)") from None
+        shuffle_text = env.get("LAKE_SHUFFLE_PARTITIONS", str(defaults.shuffle_partitions))
+        if not shuffle_text.isdigit():
+            raise SettingsError(f"LAKE_SHUFFLE_PARTITIONS={shuffle_text!r} is not a positive integer")
+        return cls(
+            lake_root_uri=_as_uri(env.get("LAKE_ROOT_URI", defaults.lake_root_uri)),
+            landing_uri=_as_uri(env.get("LAKE_LANDING_URI", defaults.landing_uri)),
+            engine=env.get("LAKE_ENGINE", defaults.engine).strip().lower(),
+            partition_start=start,
+            pii_hash_key=env.get("LAKE_PII_HASH_KEY") or None,
+            spark_master=env.get("LAKE_SPARK_MASTER", defaults.spark_master),
+            shuffle_partitions=int(shuffle_text),
+            spark_driver_memory=env.get("LAKE_SPARK_DRIVER_MEMORY", defaults.spark_driver_memory),
+        )

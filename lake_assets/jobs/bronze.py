@@ -1,0 +1,73 @@
+"""Bronze jobs: landing objects of one day → Bronze partitions."""
+
+from __future__ import annotations
+
+from lake_assets.jobs.base import JobContext, JobInputError, TableOutput
+from lake_assets.parsing import exports as ex
+from lake_assets.tables import TABLES
+from lake_assets.transforms.bronze import OBJECTS_SCHEMA, parse_api_log_objects, parse_export_files
+
+API_LOGS_PREFIX = "api_logs"
+TASKS_EXPORT_PREFIX = "dynamodb/tasks"
+
+
+def bronze_api_requests(ctx: JobContext) -> list[TableOutput]:
+    """Partition D = every object that *arrived* on D (Firehose's UTC arrival-hour folders)."""
+    from pyspark.sql import functions as F
+
+    prefix = f"{API_LOGS_PREFIX}/{ctx.day:%Y/%m/%d}"
+    objects = ctx.landing.list(prefix)
+    rows = [(o.key, o.last_modified) for o in objects]
+    listing = ctx.spark.createDataFrame(rows, OBJECTS_SCHEMA)
+    if rows:
+        listing = listing.repartition(min(len(rows), ctx.spark.sparkContext.defaultParallelism * 2), "key")
+    parsed = parse_api_log_objects(listing, ctx.landing).cache()
+    try:
+        counts = {r["record_type"]: r["count"] for r in parsed.groupBy("record_type").count().collect()}
+        keys_with_rows = {r["source_key"] for r in parsed.select("source_key").distinct().collect()}
+        errors = {r["parse_error"].split(":", 1)[0]: r["count"] for r in
+                  parsed.where(F.col("parse_error").isNotNull()).groupBy("parse_error").count().collect()}
+        out = ctx.write(TABLES["bronze/api_requests"], parsed, **{
+            "landing_prefix": prefix, "landing_objects": len(objects),
+            "landing_bytes": sum(o.size for o in objects),
+            "objects_without_records": len(objects) - len(keys_with_rows),
+            "access_log_rows": counts.get("access_log", 0), "malformed_rows": counts.get("malformed", 0),
+            "control_messages": counts.get("control_message", 0), "parse_errors": dict(sorted(errors.items())),
+        })
+    finally:
+        parsed.unpersist()
+    return [out]
+
+
+def bronze_tasks_export(ctx: JobContext) -> list[TableOutput]:
+    """Partition D = the table at the end of D: the latest completed full export in (D, D+1]."""
+    summaries, notes = ex.list_completed_exports(ctx.landing, TASKS_EXPORT_PREFIX)
+    chosen = ex.choose_full_export(summaries, ctx.day)
+    if chosen is None:
+        lo, hi = ex.day_window(ctx.day)
+        seen = ", ".join(f"{s.export_id} ({s.export_type} at {s.export_time})" for s in summaries) or "none"
+        raise JobInputError(
+            f"no completed FULL_EXPORT of the tasks table with exportTime in ({lo:%Y-%m-%d %H:%M}, "
+            f"{hi:%Y-%m-%d %H:%M}] UTC under {TASKS_EXPORT_PREFIX}/. Completed exports seen: {seen}. "
+            f"Ignored: {'; '.join(notes) or 'none'}.")
+    try:
+        export = ex.load_files(ctx.landing, chosen)
+    except ex.ExportError as exc:
+        raise JobInputError(str(exc)) from None
+    keys = [(f.key,) for f in export.files]
+    files = ctx.spark.createDataFrame(keys, "key string")
+    if keys:
+        files = files.repartition(min(len(keys), ctx.spark.sparkContext.defaultParallelism * 2), "key")
+    items = parse_export_files(files, ctx.landing, export.export_id, export.export_time)
+    manifest_items = sum(f.item_count for f in export.files)
+    out = ctx.write(TABLES["bronze/tasks_export"], items, **{
+        "export_id": export.export_id, "export_time": export.export_time.isoformat(),
+        "export_data_files": len(export.files), "manifest_item_count": manifest_items,
+        "other_exports_ignored": [n for n in notes] + [
+            s.export_id for s in summaries if s.export_id != export.export_id],
+    })
+    parse_errors = 0
+    if out.rows:
+        parse_errors = ctx.read(TABLES["bronze/tasks_export"]).where("parse_error is not null").count()
+    out.extra.update(rows_match_manifest=out.rows == manifest_items, items_with_parse_errors=parse_errors)
+    return [out]

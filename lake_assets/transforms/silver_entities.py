@@ -1,0 +1,135 @@
+"""Silver `tasks` and `users`: typed entities from one day's table snapshot (single-table design).
+
+Keys are parsed from PK/SK (`USER#<id>` / `PROFILE` | `TASK#<id>`). Attributes are read from the
+unmarshalled item JSON and cast leniently, so an attribute stored with an unusual type (a number
+as a string) still types; an item that cannot be used becomes a quarantine row with a reason.
+`email` never leaves this module in clear: it is replaced by an HMAC-SHA256 keyed hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+S, TS = T.StringType(), T.TimestampType()
+TASK_STATUSES = ("OPEN", "IN_PROGRESS", "DONE", "ARCHIVED")
+ESTIMATE_TYPE = T.DecimalType(38, 18)
+
+TASKS_SCHEMA = T.StructType([
+    T.StructField("user_id", S, False), T.StructField("task_id", S, False), T.StructField("title", S),
+    T.StructField("status", S, False), T.StructField("priority", T.IntegerType()),
+    T.StructField("created_at", TS, False), T.StructField("updated_at", TS), T.StructField("due_date", T.DateType()),
+    T.StructField("completed_at", TS), T.StructField("tags", T.ArrayType(S)),
+    T.StructField("estimate_hours", ESTIMATE_TYPE), T.StructField("checklist_items", T.IntegerType()),
+    T.StructField("export_id", S, False),
+])
+
+USERS_SCHEMA = T.StructType([
+    T.StructField("user_id", S, False), T.StructField("email_hash", S), T.StructField("display_name", S),
+    T.StructField("plan", S), T.StructField("created_at", TS), T.StructField("export_id", S, False),
+])
+
+QUARANTINE_SCHEMA = T.StructType([
+    T.StructField("reason", S, False), T.StructField("entity", S, False), T.StructField("pk", S),
+    T.StructField("sk", S), T.StructField("source_key", S, False), T.StructField("line_number", T.IntegerType(), False),
+    T.StructField("raw_item", S, False), T.StructField("export_id", S, False),
+])
+
+
+@dataclass
+class Entities:
+    """Outputs of typing one snapshot (lazy DataFrames) plus the annotated items for counting."""
+
+    items: DataFrame  # every Bronze row with `entity` (user|task|other) and `reason`
+    tasks: DataFrame
+    users: DataFrame
+    quarantine: DataFrame
+
+
+def keyed_hash(column: Column, key: bytes) -> Column:
+    """HMAC-SHA256 (RFC 2104) of a string column, hex encoded, computed natively in Spark."""
+    block = 64
+    key = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+    inner_pad = bytes(b ^ 0x36 for b in key)
+    outer_pad = bytes(b ^ 0x5C for b in key)
+    message = F.encode(column, "UTF-8")
+    inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), message), 256))
+    return F.when(column.isNotNull(), F.sha2(F.concat(F.lit(outer_pad), inner), 256))
+
+
+# Attributes Silver reads. Text fields take any JSON value as its text; `estimate_hours` is read
+# as a decimal by the JSON reader itself, which keeps every digit (a string-then-cast would round
+# the number through a double first) and also accepts a number stored as a string.
+_ATTRIBUTES = ("title", "status", "priority", "created_at", "updated_at", "due_date", "completed_at",
+               "tags", "checklist", "email", "display_name", "plan")
+_ATTRS_SCHEMA = T.StructType([*(T.StructField(name, S) for name in _ATTRIBUTES),
+                              T.StructField("estimate_hours", ESTIMATE_TYPE)])
+
+
+def _attr(name: str) -> Column:
+    """An attribute of the item as text (parsed once per row into the `_attrs` struct)."""
+    return F.col("_attrs")[name]
+
+
+def _timestamp(name: str) -> Column:
+    return _attr(name).try_cast(TS)
+
+
+def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
+    """Type the items of one Bronze `tasks_export` partition."""
+    latest = Window.partitionBy("pk", "sk").orderBy(F.col("source_key").desc(), F.col("line_number").desc())
+    user_id = F.regexp_extract("pk", r"^USER#(.+)$", 1)
+    task_id = F.regexp_extract("sk", r"^TASK#(.+)$", 1)
+    entity = (F.when(F.col("sk") == "PROFILE", F.lit("user"))
+              .when(task_id != "", F.lit("task")).otherwise(F.lit("other")))
+    status = F.upper(F.trim(_attr("status")))
+    reason = (
+        F.when(F.col("parse_error").isNotNull(), F.col("parse_error"))
+        .when(F.col("pk").isNull() | F.col("sk").isNull(), F.lit("missing_key"))
+        .when(F.col("_dup") > 1, F.lit("duplicate_key_in_export"))
+        .when(F.col("entity") == "other", F.lit(None))
+        .when(F.col("user_id") == "", F.lit("unparseable_pk"))
+        .when((F.col("entity") == "task") & ~status.isin(*TASK_STATUSES), F.lit("invalid_status"))
+        .when((F.col("entity") == "task") & _timestamp("created_at").isNull(), F.lit("missing_or_invalid_created_at"))
+    )
+    items = (bronze.withColumn("_attrs", F.from_json("item_json", _ATTRS_SCHEMA))
+             .withColumn("_dup", F.row_number().over(latest))
+             .withColumn("entity", entity).withColumn("user_id", user_id).withColumn("task_id", task_id)
+             .withColumn("reason", reason).drop("_dup"))
+    good = items.where(F.col("reason").isNull())
+    tasks = good.where(F.col("entity") == "task").select(
+        "user_id", "task_id", _attr("title").alias("title"), status.alias("status"),
+        _attr("priority").try_cast("double").cast("int").alias("priority"),
+        _timestamp("created_at").alias("created_at"), _timestamp("updated_at").alias("updated_at"),
+        F.to_date(_attr("due_date").try_cast(TS)).alias("due_date"),
+        _timestamp("completed_at").alias("completed_at"),
+        F.from_json(_attr("tags"), T.ArrayType(S)).alias("tags"),
+        _attr("estimate_hours").alias("estimate_hours"),
+        F.json_array_length(_attr("checklist")).alias("checklist_items"), "export_id",
+    )
+    users = good.where(F.col("entity") == "user").select(
+        "user_id", keyed_hash(F.lower(F.trim(_attr("email"))), pii_key).alias("email_hash"),
+        _attr("display_name").alias("display_name"), _attr("plan").alias("plan"),
+        _timestamp("created_at").alias("created_at"), "export_id",
+    )
+    quarantine = items.where(F.col("reason").isNotNull()).select(
+        "reason", "entity", "pk", "sk", "source_key", "line_number", "raw_item", "export_id")
+    return Entities(items, tasks, users, quarantine)
+
+
+def entity_counts(items: DataFrame) -> dict[str, object]:
+    """Every Bronze item accounted for: typed user, typed task, other entity, or quarantined."""
+    counts = {"users": 0, "tasks": 0, "other_entities": 0, "quarantined": 0}
+    reasons: dict[str, int] = {}
+    for row in items.groupBy("entity", "reason").count().collect():
+        if row["reason"] is not None:
+            counts["quarantined"] += row["count"]
+            key = row["reason"].split(":", 1)[0]
+            reasons[key] = reasons.get(key, 0) + row["count"]
+        else:
+            counts[{"user": "users", "task": "tasks", "other": "other_entities"}[row["entity"]]] += row["count"]
+    return {"bronze_items": sum(counts.values()), **counts, "quarantine_reasons": dict(sorted(reasons.items()))}

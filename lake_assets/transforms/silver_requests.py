@@ -1,0 +1,111 @@
+"""Silver `api_requests`: Bronze rows routed by *event* date, validated and de-duplicated.
+
+Ownership rule (so every Bronze row lands in exactly one Silver partition): a row that arrived on
+day A with event date E belongs to partition E when E is A or A-1 (late arrivals cross midnight),
+and to partition A otherwise (no usable time, or a clock too far off: quarantined there). Silver D
+therefore reads Bronze D and D+1. Each owned row gets one disposition: `silver`, `quarantine`
+(with a reason), `duplicate` (a repeated requestId) or `skipped` (a control message, by contract).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+S, L, INT, TS = T.StringType(), T.LongType(), T.IntegerType(), T.TimestampType()
+
+REQUESTS_SCHEMA = T.StructType([
+    T.StructField("request_id", S, False), T.StructField("event_time", TS, False),
+    T.StructField("time_source", S, False), T.StructField("ip", S), T.StructField("http_method", S),
+    T.StructField("route_key", S), T.StructField("path", S), T.StructField("status", INT, False),
+    T.StructField("protocol", S), T.StructField("response_length", L),
+    T.StructField("response_latency_ms", L), T.StructField("integration_latency_ms", L),
+    T.StructField("user_agent", S), T.StructField("user_id", S),
+    T.StructField("arrival_date", T.DateType(), False), T.StructField("is_late_arrival", T.BooleanType(), False),
+    T.StructField("source_key", S, False), T.StructField("ingested_at", TS, False),
+])
+
+QUARANTINE_SCHEMA = T.StructType([
+    T.StructField("reason", S, False), T.StructField("arrival_date", T.DateType(), False),
+    T.StructField("source_key", S, False), T.StructField("record_index", INT, False),
+    T.StructField("record_type", S, False), T.StructField("request_id", S),
+    T.StructField("event_time", TS), T.StructField("raw", S), T.StructField("ingested_at", TS, False),
+])
+
+DISPOSITIONS = ("silver", "quarantine", "duplicate", "skipped")
+
+
+@dataclass
+class RoutedRequests:
+    """The three outputs of routing one Silver partition (all lazy DataFrames)."""
+
+    routed: DataFrame  # every owned Bronze row with `disposition` and `reason`
+    requests: DataFrame
+    quarantine: DataFrame
+
+
+def _reason(day_col: F.Column) -> F.Column:
+    """Why an owned row cannot be used, or null when it can."""
+    event_date = F.to_date("event_time")
+    return (
+        F.when(F.col("parse_error").isNotNull(), F.col("parse_error"))
+        .when(F.col("request_id").isNull(), F.lit("missing_request_id"))
+        .when(F.col("event_time").isNull(), F.lit("no_usable_time"))
+        .when(event_date != day_col, F.concat(F.lit("event_date_outside_window:"), event_date.cast("string")))
+        .when(F.col("status").isNull(), F.lit("missing_or_invalid_status"))
+    )
+
+
+def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
+    """Route Bronze rows (arrival partitions D and D+1, with an arrival `dt` column) for day D."""
+    arrival = F.col("dt")
+    event_date = F.to_date("event_time")
+    owner = F.when(
+        event_date.isNotNull() & ((event_date == arrival) | (event_date == F.date_sub(arrival, 1))),
+        event_date,
+    ).otherwise(arrival)
+    day_lit = F.lit(day)
+    owned = bronze.where(owner == day_lit).withColumn("arrival_date", arrival)
+    owned = owned.withColumn(
+        "reason", F.when(F.col("record_type") == "control_message", F.lit("control_message"))
+        .otherwise(_reason(day_lit)))
+    first_seen = Window.partitionBy("request_id").orderBy("ingested_at", "source_key", "record_index")
+    usable = F.col("reason").isNull()
+    rank = F.when(usable, F.row_number().over(first_seen))
+    routed = owned.withColumn("_rank", rank).withColumn(
+        "disposition",
+        F.when(F.col("record_type") == "control_message", F.lit("skipped"))
+        .when(~usable, F.lit("quarantine"))
+        .when(F.col("_rank") == 1, F.lit("silver"))
+        .otherwise(F.lit("duplicate")),
+    ).drop("_rank")
+    requests = routed.where(F.col("disposition") == "silver").select(
+        *[c for c in REQUESTS_SCHEMA.fieldNames() if c not in ("arrival_date", "is_late_arrival")],
+        "arrival_date", (F.col("arrival_date") > F.to_date("event_time")).alias("is_late_arrival"),
+    ).select(*REQUESTS_SCHEMA.fieldNames())
+    quarantine = routed.where(F.col("disposition") == "quarantine").select(*QUARANTINE_SCHEMA.fieldNames())
+    return RoutedRequests(routed, requests, quarantine)
+
+
+def accounting(routed: DataFrame) -> dict[str, object]:
+    """Counts that prove every owned Bronze row ended in exactly one place."""
+    rows = routed.groupBy("disposition", "reason", "arrival_date").count().collect()
+    by_disposition = dict.fromkeys(DISPOSITIONS, 0)
+    reasons: dict[str, int] = {}
+    by_arrival: dict[str, int] = {}
+    for row in rows:
+        by_disposition[row["disposition"]] += row["count"]
+        by_arrival[str(row["arrival_date"])] = by_arrival.get(str(row["arrival_date"]), 0) + row["count"]
+        if row["disposition"] == "quarantine":
+            key = row["reason"].split(":", 1)[0]
+            reasons[key] = reasons.get(key, 0) + row["count"]
+    return {
+        "bronze_rows_owned": sum(by_disposition.values()),
+        "bronze_rows_by_arrival_date": dict(sorted(by_arrival.items())),
+        **{f"{k}_rows": v for k, v in by_disposition.items()},
+        "quarantine_reasons": dict(sorted(reasons.items())),
+    }
