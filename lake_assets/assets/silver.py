@@ -5,9 +5,8 @@ import dagster as dg
 from lake_assets.assets.factory import LakeAsset, Upstream
 from lake_assets.transforms import silver_entities, silver_requests
 
-# Silver D reads Bronze D and D+1; D+1 may not exist yet (today), which is fine.
-ARRIVAL_D_AND_NEXT = dg.TimeWindowPartitionMapping(
-    start_offset=0, end_offset=1, allow_nonexistent_upstream_partitions=True)
+# Silver D reads Bronze D and D+1 (late arrivals); a D+1 that does not exist yet is skipped.
+ARRIVAL_D_AND_NEXT = dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1)
 
 SILVER = [
     LakeAsset(

@@ -31,6 +31,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+# Event logs go to the instance (see them in the UI); the terminal shows warnings and the summary.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def _instance_home() -> Path:
     """Use $DAGSTER_HOME, defaulting to the repo's git-ignored `.dagster_home`."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home")))
@@ -41,7 +45,11 @@ def _instance_home() -> Path:
 
 
 def run_days(settings: LakeSettings, days: list[date]) -> list[tuple[str, str, bool]]:
-    """Materialize Bronze for all days, then Silver+Gold; returns (layers, day, success) per run."""
+    """Materialize Bronze for all days, then Silver+Gold; returns (layers, day, success) per run.
+
+    Bronze also runs for the day after the last one when that day has begun, because events of
+    the last day that arrive after midnight land there.
+    """
     import dagster as dg
 
     from lake_assets.definitions import build_definitions
@@ -51,12 +59,15 @@ def run_days(settings: LakeSettings, days: list[date]) -> list[tuple[str, str, b
     instance = dg.DagsterInstance.get()
     layers = {"bronze": dg.AssetSelection.groups("bronze"), "silver+gold": dg.AssetSelection.groups("silver", "gold")}
     results = []
+    next_day = days[-1] + timedelta(days=1)
+    bronze_days = [*days, next_day] if next_day <= datetime.now(timezone.utc).date() else days
     for name, selection in layers.items():
         keys = selection.resolve(defs.resolve_asset_graph())
-        for day in days:
+        for day in bronze_days if name == "bronze" else days:
             started = time.monotonic()
             result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
-                                            asset_selection=list(keys), raise_on_error=False)
+                                            asset_selection=list(keys), raise_on_error=False,
+                                            run_config=QUIET_LOGS)
             print(f"  {name:<12} {day}  {'ok' if result.success else 'FAILED'}  "
                   f"({time.monotonic() - started:.1f}s, run {result.run_id[:8]})")
             results.append((name, day.isoformat(), result.success))
@@ -82,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     days = [start + timedelta(days=i) for i in range(args.days)]
     _instance_home()
     from lake_assets.cli.summary import print_summary
-    from lake_assets.sample.generator import generate_sample
+    from lake_assets.sample.generator import clear_output, generate_sample
 
     print(f"Generating {args.days} days of sample landing data from {start} into {settings.landing_uri}")
+    clear_output(Path(settings.landing_uri))  # the demo's landing zone holds only its own sample
     generate_sample(Path(settings.landing_uri), start, args.days, args.requests_per_day, args.seed)
     print(f"Materializing bronze → silver → gold on local Spark (lake: {settings.lake_root_uri})")
     results = run_days(settings, days)

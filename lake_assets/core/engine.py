@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import dagster as dg
@@ -62,5 +63,12 @@ def engine_for(settings: LakeSettings) -> LocalSparkEngine:
         lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
         spark_master=settings.spark_master, shuffle_partitions=settings.shuffle_partitions,
         spark_driver_memory=settings.spark_driver_memory,
-        pii_hash_key=dg.EnvVar("LAKE_PII_HASH_KEY") if settings.pii_hash_key else None,
+        pii_hash_key=_secret_config(settings.pii_hash_key, "LAKE_PII_HASH_KEY"),
     )
+
+
+def _secret_config(value: str | None, env_var: str) -> str | dg.EnvVar | None:
+    """Pass a secret that came from the environment as an `EnvVar`, so the UI shows its name only."""
+    if value is not None and os.environ.get(env_var) == value:
+        return dg.EnvVar(env_var)
+    return value

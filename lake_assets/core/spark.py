@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,9 @@ def spark_conf(settings: LakeSettings) -> dict[str, str]:
         "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
         "spark.hadoop.parquet.enable.summary-metadata": "false",
         "spark.python.worker.reuse": "true",
+        # Python workers must use this interpreter (and its packages), not whatever `python3` is.
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
     }
 
 
@@ -67,6 +71,7 @@ def get_spark(settings: LakeSettings) -> SparkSession:
     """The process-wide session, created on first use with `spark_conf(settings)`."""
     with _LOCK:
         ensure_java()
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         from pyspark.sql import SparkSession
 
         active = SparkSession.getActiveSession()
