@@ -60,7 +60,7 @@ def run_days(settings: LakeSettings, days: list[date]) -> list[tuple[str, str, b
     layers = {"bronze": dg.AssetSelection.groups("bronze"), "silver+gold": dg.AssetSelection.groups("silver", "gold")}
     results = []
     next_day = days[-1] + timedelta(days=1)
-    bronze_days = [*days, next_day] if next_day <= datetime.now(timezone.utc).date() else days
+    bronze_days = [*days, next_day] if next_day <= datetime.now(UTC).date() else days
     for name, selection in layers.items():
         keys = selection.resolve(defs.resolve_asset_graph())
         for day in bronze_days if name == "bronze" else days:
