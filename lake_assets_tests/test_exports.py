@@ -1,0 +1,70 @@
+"""Choosing and validating DynamoDB exports, and the Bronze job's error when none fits."""
+
+import base64
+import gzip
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from lake_assets.core.landing import LocalLanding
+from lake_assets.jobs.base import JobContext, JobInputError
+from lake_assets.jobs.bronze import bronze_tasks_export
+from lake_assets.parsing.exports import ExportError, choose_full_export, list_completed_exports, load_files
+
+PREFIX = "dynamodb/tasks"
+
+
+def write_export(root: Path, export_id: str, export_time: str | None, items=1, complete=True,
+                 export_type="FULL_EXPORT", corrupt=False):
+    base = root / PREFIX / "AWSDynamoDB" / export_id
+    (base / "data").mkdir(parents=True)
+    (base / "_started").write_bytes(b"")
+    lines = "".join(json.dumps({"Item": {"PK": {"S": f"USER#u{i}"}, "SK": {"S": "PROFILE"}}}) + "\n"
+                    for i in range(items))
+    data = gzip.compress(lines.encode(), mtime=0)
+    data_key = f"{PREFIX}/AWSDynamoDB/{export_id}/data/part1.json.gz"
+    (root / data_key).write_bytes(data + (b"x" if corrupt else b""))
+    digest = base64.b64encode(hashlib.md5(data).digest()).decode()
+    manifest = {"itemCount": items, "md5Checksum": digest, "etag": "e", "dataFileS3Key": data_key}
+    (base / "manifest-files.json").write_text(json.dumps(manifest) + "\n")
+    if complete:
+        summary = {"exportType": export_type, "itemCount": items, "endTime": "2026-11-22T00:05:00.000Z",
+                   "manifestFilesS3Key": f"{PREFIX}/AWSDynamoDB/{export_id}/manifest-files.json"}
+        if export_time:
+            summary["exportTime"] = export_time
+        (base / "manifest-summary.json").write_text(json.dumps(summary))
+
+
+def test_window_is_exclusive_start_inclusive_end(tmp_path):
+    write_export(tmp_path, "e-midnight-21", "2026-11-21T00:00:00.000Z")   # closes the 20th
+    write_export(tmp_path, "e-midday", "2026-11-21T14:30:00.000Z")
+    write_export(tmp_path, "e-midnight-22", "2026-11-22T00:00:00.000Z")   # closes the 21st: latest
+    write_export(tmp_path, "e-running", "2026-11-21T23:00:00.000Z", complete=False)
+    write_export(tmp_path, "e-incr", "2026-11-21T20:00:00.000Z", export_type="INCREMENTAL_EXPORT")
+    exports, notes = list_completed_exports(LocalLanding(str(tmp_path)), PREFIX)
+    assert choose_full_export(exports, date(2026, 11, 21)).export_id == "e-midnight-22"
+    assert choose_full_export(exports, date(2026, 11, 20)).export_id == "e-midnight-21"
+    assert choose_full_export(exports, date(2026, 11, 19)) is None
+    assert notes == ["e-running: in progress (started, no manifest-summary.json)"]
+
+
+def test_manifest_problems_are_explained(tmp_path):
+    write_export(tmp_path, "bad", "2026-11-22T00:00:00.000Z", corrupt=True)
+    landing = LocalLanding(str(tmp_path))
+    (export,), _ = list_completed_exports(landing, PREFIX)
+    with pytest.raises(ExportError, match="does not match its md5Checksum"):
+        load_files(landing, export)
+    (tmp_path / PREFIX / "AWSDynamoDB/bad/data/part1.json.gz").unlink()
+    with pytest.raises(ExportError, match="listed in the manifest is missing"):
+        load_files(landing, export)
+
+
+def test_bronze_job_says_why_there_is_no_export(tmp_path):
+    write_export(tmp_path, "e-running", "2026-11-21T23:00:00.000Z", complete=False)
+    ctx = JobContext(spark=None, lake=None, landing=LocalLanding(str(tmp_path)), day=date(2026, 11, 21))
+    with pytest.raises(JobInputError, match=r"no completed FULL_EXPORT .* \(2026-11-21 00:00, 2026-11-22 00:00\]"
+                                            r".*e-running: in progress"):
+        bronze_tasks_export(ctx)
