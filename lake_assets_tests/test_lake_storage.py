@@ -22,7 +22,7 @@ def test_failed_write_leaves_previous_version_intact(spark, tmp_path):
     lake = LocalLake(str(tmp_path))
     lake.write(spark.range(5), "gold", "t", "2026-11-21")
     boom = spark.range(5).select(F.assert_true(F.col("id") < 0).alias("x"))
-    with pytest.raises(Exception, match="assert_true|id < 0"):
+    with pytest.raises(Exception, match=r"assert_true|id < 0"):
         lake.write(boom, "gold", "t", "2026-11-21")
     assert lake.describe("gold", "t", "2026-11-21").rows == 5
     assert list((tmp_path / "gold" / "t" / "_staging").iterdir()) == []
