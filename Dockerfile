@@ -1,0 +1,25 @@
+# Code-location image for lake_assets: the Dagster code server plus a JRE for local Spark.
+# Build: docker build -t lake-assets .   Run: docker run -p 4000:4000 lake-assets
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openjdk-17-jre-headless procps \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 1000 lake
+WORKDIR /opt/lake_assets
+COPY setup.py README.md ./
+COPY lake_assets ./lake_assets
+RUN pip install .
+
+USER lake
+# Settings come from the environment at load time (LAKE_ROOT_URI, LAKE_LANDING_URI, LAKE_ENGINE,
+# LAKE_PARTITION_START, LAKE_PII_HASH_KEY from your secret store). Nothing secret is baked in.
+EXPOSE 4000
+# The gRPC code server listens on all interfaces *inside* the container so the webserver/daemon
+# containers can reach it; publish the port only on a private network.
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "lake_assets.definitions"]

@@ -1,0 +1,115 @@
+"""Baseline: the lake's seven jobs for one day as a plain PySpark script, with no Dagster run.
+
+This is what the Dagster run is measured against. It calls exactly the code the assets call
+(`LocalSparkEngine.job_context` and the `JOBS` registry) in the same order on one Spark session,
+so any difference between the two runs is orchestration overhead, not different work.
+
+    python benchmarks/plain_pyspark.py --landing DIR --lake DIR --day YYYY-MM-DD [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lake_assets.core.settings import LakeSettings
+
+# The order a day runs in (each job only reads tables written by the jobs before it).
+JOB_ORDER = ("bronze_api_requests", "bronze_tasks_export", "silver_api_requests", "silver_entities",
+             "gold_tasks_per_user_daily", "gold_route_latency_daily", "gold_user_activity_daily")
+LAYERS = ("bronze", "silver", "gold")
+STARTUP = "spark_startup"
+# A fixed, non-secret key so both benchmark lakes hash e-mails identically (and no key file
+# with a random key is needed under each lake root).
+BENCH_PII_KEY = "benchmark-only-not-a-secret"
+
+
+def layer_of(job: str) -> str:
+    """Jobs are named `<layer>_<table>`."""
+    return job.split("_", 1)[0]
+
+
+def bench_settings(landing: Path, lake: Path, day: date) -> LakeSettings:
+    """Settings both benchmark runs use: the project defaults apart from the paths and the key."""
+    return LakeSettings(lake_root_uri=str(lake.resolve()), landing_uri=str(landing.resolve()),
+                        partition_start=day, pii_hash_key=BENCH_PII_KEY)
+
+
+@dataclass
+class PlainRun:
+    """Timings (wall seconds) and outputs of one plain run."""
+
+    startup_seconds: float = 0.0
+    job_seconds: dict[str, float] = field(default_factory=dict)
+    layer_seconds: dict[str, float] = field(default_factory=dict)
+    total_seconds: float = 0.0
+    # table key → rows written, plus the facts the jobs report about their inputs
+    table_rows: dict[str, int] = field(default_factory=dict)
+    job_extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
+    """Start Spark (timed on its own), then run every job in order, timing each."""
+    from lake_assets.core.engine import engine_for
+    from lake_assets.jobs.registry import JOBS
+
+    run = PlainRun()
+    began = time.perf_counter()
+    ctx = engine_for(settings).job_context(day)  # creates the Spark session (JVM start)
+    run.startup_seconds = time.perf_counter() - began
+    for job in JOB_ORDER:
+        started = time.perf_counter()
+        outputs = JOBS[job](ctx)
+        run.job_seconds[job] = time.perf_counter() - started
+        for out in outputs:
+            run.table_rows[out.table.key] = out.rows
+        run.job_extra[job] = {out.table.key: _jsonable(out.extra) for out in outputs}
+    run.total_seconds = time.perf_counter() - began
+    run.layer_seconds = {layer: sum(s for j, s in run.job_seconds.items() if layer_of(j) == layer)
+                         for layer in LAYERS}
+    return run
+
+
+def run_plain(settings: LakeSettings, day: date) -> dict[str, float]:
+    """Wall seconds per layer, plus `spark_startup` (the JVM start, kept out of the layers)."""
+    run = run_plain_detailed(settings, day)
+    return {STARTUP: run.startup_seconds, **run.layer_seconds}
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def print_run(run: PlainRun) -> None:
+    print(f"{'spark startup':<28}{run.startup_seconds:8.1f} s")
+    for job, seconds in run.job_seconds.items():
+        print(f"  {job:<26}{seconds:8.1f} s")
+    for layer in LAYERS:
+        print(f"{layer:<28}{run.layer_seconds[layer]:8.1f} s")
+    print(f"{'total (incl. startup)':<28}{run.total_seconds:8.1f} s")
+    for key, rows in run.table_rows.items():
+        print(f"  {key:<34}{rows:>12,} rows")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--landing", type=Path, required=True)
+    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--day", type=date.fromisoformat, required=True)
+    parser.add_argument("--json", type=Path, help="also write the figures here (used by run_benchmark.py)")
+    args = parser.parse_args(argv)
+    run = run_plain_detailed(bench_settings(args.landing, args.lake, args.day), args.day)
+    print_run(run)
+    if args.json:
+        args.json.write_text(json.dumps(asdict(run), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
