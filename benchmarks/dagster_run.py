@@ -1,0 +1,138 @@
+"""One day of the whole lake through Dagster (`lake_daily`), timed from the run's own step events.
+
+Run as a separate process by `run_benchmark.py`, so it pays its own JVM start and its peak memory
+is its own. Per-step wall time comes from the STEP_START/STEP_SUCCESS timestamps Dagster records
+(step keys are the job names), which is what the Dagster UI shows; the gap between the run's
+wall time and the sum of its steps is Dagster's own overhead (definitions, planning, events).
+
+The Spark session is created inside the first step. To report its start separately (as the plain
+baseline does), `get_spark` is wrapped with a timer; that adds no work to the run.
+
+    python benchmarks/dagster_run.py --landing DIR --lake DIR --day YYYY-MM-DD [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from plain_pyspark import JOB_ORDER, LAYERS, bench_settings, layer_of
+
+from lake_assets.core.settings import LakeSettings
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class DagsterRun:
+    """Timings (wall seconds) and outputs of one Dagster run."""
+
+    success: bool = False
+    run_id: str = ""
+    startup_seconds: float = 0.0  # Spark session creation, inside the first step
+    definitions_seconds: float = 0.0  # build_definitions + resolve_job_def
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    layer_seconds: dict[str, float] = field(default_factory=dict)  # steps, startup excluded
+    total_seconds: float = 0.0
+    outside_steps_seconds: float = 0.0
+    table_rows: dict[str, int] = field(default_factory=dict)
+
+
+def _time_spark_start(run: DagsterRun) -> None:
+    """Wrap `get_spark` so the first (session-creating) call's duration is recorded."""
+    from lake_assets.core import spark
+
+    original = spark.get_spark
+
+    @functools.wraps(original)
+    def timed(settings: LakeSettings) -> Any:
+        started = time.perf_counter()
+        session = original(settings)
+        if not run.startup_seconds:
+            run.startup_seconds = time.perf_counter() - started
+        return session
+
+    spark.get_spark = timed  # engine.job_context imports it at call time
+
+
+def _step_seconds(instance: Any, run_id: str) -> dict[str, float]:
+    """STEP_SUCCESS − STEP_START per step key, from the run's event log."""
+    import dagster as dg
+
+    kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
+    starts: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in instance.all_logs(run_id, of_type=kinds):
+        event = entry.dagster_event
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            starts[event.step_key] = entry.timestamp
+        else:
+            seconds[event.step_key] = entry.timestamp - starts[event.step_key]
+    return seconds
+
+
+def _table_rows(result: Any) -> dict[str, int]:
+    """Rows per written table, from the materializations' `dagster/row_count` metadata."""
+    rows: dict[str, int] = {}
+    for job in JOB_ORDER:
+        for mat in result.asset_materializations_for_node(job):
+            value = mat.metadata.get("dagster/row_count")
+            rows["/".join(mat.asset_key.path)] = int(getattr(value, "value", value))
+    return rows
+
+
+def run_dagster(settings: LakeSettings, day: date) -> DagsterRun:
+    """Materialize every Bronze/Silver/Gold asset for `day` in one in-process Dagster run."""
+    import dagster as dg
+
+    from lake_assets.definitions import build_definitions
+
+    run = DagsterRun()
+    _time_spark_start(run)
+    began = time.perf_counter()
+    job = build_definitions(settings).resolve_job_def("lake_daily")
+    run.definitions_seconds = time.perf_counter() - began
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
+                                    run_config=QUIET_LOGS, raise_on_error=False)
+    run.total_seconds = time.perf_counter() - began
+    run.success, run.run_id = result.success, result.run_id
+    run.step_seconds = _step_seconds(instance, result.run_id)
+    run.outside_steps_seconds = run.total_seconds - sum(run.step_seconds.values())
+    for layer in LAYERS:
+        run.layer_seconds[layer] = sum(s for k, s in run.step_seconds.items() if layer_of(k) == layer)
+    # The session starts inside the first bronze step: report it apart, as the baseline does.
+    run.layer_seconds["bronze"] -= run.startup_seconds
+    run.table_rows = _table_rows(result)
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--landing", type=Path, required=True)
+    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--day", type=date.fromisoformat, required=True)
+    parser.add_argument("--json", type=Path, help="also write the figures here (used by run_benchmark.py)")
+    args = parser.parse_args(argv)
+    run = run_dagster(bench_settings(args.landing, args.lake, args.day), args.day)
+    print(f"dagster run {run.run_id}: {'success' if run.success else 'FAILED'}")
+    print(f"{'definitions':<28}{run.definitions_seconds:8.1f} s")
+    print(f"{'spark startup':<28}{run.startup_seconds:8.1f} s")
+    for step, seconds in run.step_seconds.items():
+        print(f"  {step:<26}{seconds:8.1f} s")
+    print(f"{'outside steps':<28}{run.outside_steps_seconds:8.1f} s")
+    print(f"{'total (incl. startup)':<28}{run.total_seconds:8.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps(asdict(run), indent=2))
+    return 0 if run.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
