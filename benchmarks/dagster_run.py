@@ -43,6 +43,8 @@ class DagsterRun:
     total_seconds: float = 0.0
     outside_steps_seconds: float = 0.0
     table_rows: dict[str, int] = field(default_factory=dict)
+    failed_checks: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # failed steps and why
 
 
 def _time_spark_start(run: DagsterRun) -> None:
@@ -111,6 +113,10 @@ def run_dagster(settings: LakeSettings, day: date) -> DagsterRun:
     # The session starts inside the first bronze step: report it apart, as the baseline does.
     run.layer_seconds["bronze"] -= run.startup_seconds
     run.table_rows = _table_rows(result)
+    run.failed_checks = [f"{'/'.join(e.asset_key.path)}:{e.check_name}"
+                         for e in result.get_asset_check_evaluations() if not e.passed]
+    run.failures = [f"{e.step_key}: {getattr(e.event_specific_data.error, 'message', '?').strip()[:300]}"
+                    for e in result.get_step_failure_events()]
     return run
 
 
@@ -129,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {step:<26}{seconds:8.1f} s")
     print(f"{'outside steps':<28}{run.outside_steps_seconds:8.1f} s")
     print(f"{'total (incl. startup)':<28}{run.total_seconds:8.1f} s")
+    for line in (*run.failures, *(f"failed check {c}" for c in run.failed_checks)):
+        print(f"  {line}")
     if args.json:
         args.json.write_text(json.dumps(asdict(run), indent=2))
     return 0 if run.success else 1

@@ -23,16 +23,42 @@ from lake_assets.core.settings import LakeSettings
 # The order a day runs in (each job only reads tables written by the jobs before it).
 JOB_ORDER = ("bronze_api_requests", "bronze_tasks_export", "silver_api_requests", "silver_entities",
              "gold_tasks_per_user_daily", "gold_route_latency_daily", "gold_user_activity_daily")
-LAYERS = ("bronze", "silver", "gold")
+LAYERS = ("bronze", "silver", "gold", "checks")  # "checks": registry jobs that write no table
 STARTUP = "spark_startup"
 # A fixed, non-secret key so both benchmark lakes hash e-mails identically (and no key file
 # with a random key is needed under each lake root).
 BENCH_PII_KEY = "benchmark-only-not-a-secret"
 
 
+def table_jobs() -> set[str]:
+    """Jobs that write tables (one per Dagster multi-asset); the step key is the job name."""
+    from lake_assets.assets.bronze import BRONZE
+    from lake_assets.assets.gold import GOLD
+    from lake_assets.assets.silver import SILVER
+
+    return {decl.job for decl in (*BRONZE, *SILVER, *GOLD)}
+
+
 def layer_of(job: str) -> str:
-    """Jobs are named `<layer>_<table>`."""
-    return job.split("_", 1)[0]
+    """Table jobs are named `<layer>_<table>`; anything else (a standalone check) is `checks`."""
+    return job.split("_", 1)[0] if job in JOB_ORDER or job in table_jobs() else "checks"
+
+
+def job_order() -> list[str]:
+    """The seven table jobs in order, then any other registry job (e.g. a standalone check that
+    the Dagster job also runs), so both runs do the same work."""
+    from lake_assets.jobs.registry import JOBS
+
+    return [*JOB_ORDER, *(job for job in JOBS if job not in JOB_ORDER)]
+
+
+def _outputs(result: Any) -> list[Any]:
+    """A job returns its TableOutputs, either as a list or inside a result with `.outputs`."""
+    return list(getattr(result, "outputs", result))
+
+
+def _failed_checks(result: Any) -> list[str]:
+    return [f"{c.table}:{c.name}" for c in getattr(result, "checks", []) if not c.passed]
 
 
 def bench_settings(landing: Path, lake: Path, day: date) -> LakeSettings:
@@ -52,6 +78,8 @@ class PlainRun:
     # table key → rows written, plus the facts the jobs report about their inputs
     table_rows: dict[str, int] = field(default_factory=dict)
     job_extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed_checks: list[str] = field(default_factory=list)
+    unpublished: list[str] = field(default_factory=list)  # tables a blocking check kept back
 
 
 def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
@@ -63,13 +91,16 @@ def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
     began = time.perf_counter()
     ctx = engine_for(settings).job_context(day)  # creates the Spark session (JVM start)
     run.startup_seconds = time.perf_counter() - began
-    for job in JOB_ORDER:
+    for job in job_order():
         started = time.perf_counter()
-        outputs = JOBS[job](ctx)
+        result = JOBS[job](ctx)
         run.job_seconds[job] = time.perf_counter() - started
-        for out in outputs:
+        for out in _outputs(result):
             run.table_rows[out.table.key] = out.rows
-        run.job_extra[job] = {out.table.key: _jsonable(out.extra) for out in outputs}
+            if not getattr(out, "published", True):
+                run.unpublished.append(out.table.key)
+        run.job_extra[job] = {out.table.key: _jsonable(out.extra) for out in _outputs(result)}
+        run.failed_checks += _failed_checks(result)
     run.total_seconds = time.perf_counter() - began
     run.layer_seconds = {layer: sum(s for j, s in run.job_seconds.items() if layer_of(j) == layer)
                          for layer in LAYERS}
@@ -91,10 +122,13 @@ def print_run(run: PlainRun) -> None:
     for job, seconds in run.job_seconds.items():
         print(f"  {job:<26}{seconds:8.1f} s")
     for layer in LAYERS:
-        print(f"{layer:<28}{run.layer_seconds[layer]:8.1f} s")
+        if run.layer_seconds[layer]:
+            print(f"{layer:<28}{run.layer_seconds[layer]:8.1f} s")
     print(f"{'total (incl. startup)':<28}{run.total_seconds:8.1f} s")
     for key, rows in run.table_rows.items():
-        print(f"  {key:<34}{rows:>12,} rows")
+        print(f"  {key:<34}{rows:>12,} rows{'  (NOT published)' if key in run.unpublished else ''}")
+    if run.failed_checks:
+        print(f"failed checks: {', '.join(run.failed_checks)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,10 @@ short spike between two samples is invisible to the sampled sum.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import platform
 import subprocess
 import threading
 import time
@@ -18,6 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROC = Path("/proc")
+_SYS_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
+_KCMP_VM = 1
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+try:
+    _SYSCALL = ctypes.CDLL(None, use_errno=True).syscall if _SYS_KCMP else None
+except (OSError, AttributeError):
+    _SYSCALL = None
 
 
 def _status_kb(pid: int, field_name: str) -> int:
@@ -30,6 +40,16 @@ def _status_kb(pid: int, field_name: str) -> int:
         if line.startswith(field_name + ":"):
             return int(line.split()[1])
     return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process (0 when it is gone)."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rfind(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
 def _parents() -> dict[int, int]:
@@ -47,17 +67,29 @@ def _parents() -> dict[int, int]:
     return result
 
 
-def descendants(root: int) -> list[int]:
-    """`root` and every live process below it."""
+def descendants(root: int) -> list[tuple[int, int]]:
+    """(pid, parent pid) of `root` and of every live process below it."""
     children: dict[int, list[int]] = {}
     for pid, ppid in _parents().items():
         children.setdefault(ppid, []).append(pid)
-    tree, todo = [], [root]
+    tree, todo = [], [(root, 0)]
     while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
+        pid, ppid = todo.pop()
+        tree.append((pid, ppid))
+        todo.extend((child, pid) for child in children.get(pid, []))
     return tree
+
+
+def shares_memory(pid: int, other: int) -> bool:
+    """True when two processes share one address space (Linux kcmp KCMP_VM).
+
+    The JVM starts Python workers with posix_spawn (vfork): until the child execs it *is* the
+    JVM's memory, and /proc shows the JVM's RSS under the child's pid. Counting it would double
+    the JVM, so such children are skipped. Where kcmp is unavailable, nothing is skipped.
+    """
+    if _SYSCALL is None or not other:
+        return False
+    return _SYSCALL(_SYS_KCMP, pid, other, _KCMP_VM, 0, 0) == 0
 
 
 @dataclass
@@ -68,6 +100,15 @@ class TreePeak:
     hwm_kb: dict[int, int] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     samples: int = 0
+    skipped_shared: int = 0  # samples of a vforked child sharing its parent's memory
+    load_before: float = 0.0  # 1-minute load average when the run started
+    cpu_seconds: dict[int, float] = field(default_factory=dict)  # last seen per process
+
+    @property
+    def tree_cpu_seconds(self) -> float:
+        return sum(self.cpu_seconds.values())
+
+    other_cpu_seconds: float = 0.0  # busy CPU of the machine not used by this tree
 
     @property
     def peak_rss_mb(self) -> float:
@@ -78,35 +119,67 @@ class TreePeak:
         return sum(self.hwm_kb.values()) / 1024
 
     def by_kind_mb(self) -> dict[str, float]:
-        """Per-process-kind high-water marks (python driver/workers, java, shell) in MB."""
-        out: dict[str, float] = {}
+        """High-water marks summed per process name (`python x3`: driver and workers), in MB."""
+        total: dict[str, float] = {}
+        count: dict[str, int] = {}
         for pid, kb in self.hwm_kb.items():
             name = self.names.get(pid, "?")
-            out[name] = out.get(name, 0.0) + kb / 1024
-        return {k: round(v, 1) for k, v in sorted(out.items())}
+            total[name] = total.get(name, 0.0) + kb / 1024
+            count[name] = count.get(name, 0) + 1
+        return {f"{name} x{count[name]}": round(mb, 1) for name, mb in sorted(total.items())}
 
 
 def _sample(root: int, peak: TreePeak) -> None:
     total = 0
-    for pid in descendants(root):
+    for pid, ppid in descendants(root):
+        if shares_memory(pid, ppid):
+            peak.skipped_shared += 1
+            continue
+        peak.cpu_seconds[pid] = max(peak.cpu_seconds.get(pid, 0.0), _cpu_seconds(pid))
         rss = _status_kb(pid, "VmRSS")
         total += rss
         hwm = _status_kb(pid, "VmHWM")
         if hwm:
             peak.hwm_kb[pid] = max(peak.hwm_kb.get(pid, 0), hwm)
-            if pid not in peak.names:
-                try:
-                    peak.names[pid] = (PROC / str(pid) / "comm").read_text().strip()
-                except OSError:
-                    peak.names[pid] = "?"
+            # Re-read each time: a child starts under its parent's (thread) name until it execs.
+            with contextlib.suppress(OSError):
+                peak.names[pid] = (PROC / str(pid) / "comm").read_text().strip()
     peak.peak_rss_kb = max(peak.peak_rss_kb, total)
     peak.samples += 1
 
 
+def _machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    fields = [int(v) for v in (PROC / "stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / _CLK_TCK
+
+
+def wait_for_quiet(max_wait: float, busy_cores: float = 0.3, window: float = 5.0) -> float:
+    """Wait until the rest of the machine uses < `busy_cores` cores over `window` s (or give up).
+
+    On a shared 2-core machine someone's test run can double a Spark stage; starting only when
+    the machine is quiet keeps the comparison about the two runs. Returns the cores busy when
+    it stopped waiting.
+    """
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy, own = _machine_busy_seconds(), time.process_time()
+        time.sleep(window)
+        cores = (_machine_busy_seconds() - busy - (time.process_time() - own)) / window
+        if cores < busy_cores or time.monotonic() >= deadline:
+            return cores
+
+
 def run_measured(cmd: Sequence[str], cwd: Path, interval: float = 0.2,
                  env: dict[str, str] | None = None) -> tuple[int, float, TreePeak]:
-    """Run `cmd` to completion while sampling its tree; returns (exit code, wall seconds, peak)."""
-    peak = TreePeak()
+    """Run `cmd` to completion while sampling its tree; returns (exit code, wall seconds, peak).
+
+    Also records the tree's CPU time (as last sampled per process) against the whole machine's,
+    so a run slowed by someone else's work on the same cores shows up as `other_cpu_seconds`
+    instead of passing for Dagster or Spark being slow.
+    """
+    peak = TreePeak(load_before=os.getloadavg()[0])
+    busy_before, own_before = _machine_busy_seconds(), time.process_time()
     started = time.monotonic()
     proc = subprocess.Popen(list(cmd), cwd=cwd, env={**os.environ, **(env or {})})
     done = threading.Event()
@@ -119,8 +192,11 @@ def run_measured(cmd: Sequence[str], cwd: Path, interval: float = 0.2,
     sampler = threading.Thread(target=poll, name="rss-sampler", daemon=True)
     sampler.start()
     try:
-        code = proc.wait()
+        proc.wait()
     finally:
         done.set()
         sampler.join()
-    return code, time.monotonic() - started, peak
+    wall = time.monotonic() - started
+    own = time.process_time() - own_before  # this sampler's own /proc reading
+    peak.other_cpu_seconds = max(0.0, _machine_busy_seconds() - busy_before - peak.tree_cpu_seconds - own)
+    return proc.returncode, wall, peak

@@ -110,9 +110,13 @@ def test_truncated_gzip_keeps_good_members_and_reports_the_damage():
     assert rows[-1]["record_type"] == "malformed" and rows[-1]["parse_error"].startswith("corrupt_gzip")
 
 
-def test_extra_fields_are_kept_for_drift_detection():
-    (row,) = parse(gzip.compress(line(newField="x").encode()))
+def test_extra_and_missing_fields_are_kept_for_drift_detection():
+    record = {k: v for k, v in LINE.items() if k not in ("ip", "protocol")}
+    (row,) = parse(gzip.compress(json.dumps({**record, "newField": "x"}).encode()))
     assert json.loads(row["extra_fields"]) == {"newField": "x"}
+    assert row["missing_fields"] == "ip,protocol"
+    (full,) = parse(gzip.compress(line().encode()))
+    assert full["missing_fields"] is None
 
 
 def test_non_string_values_are_tolerated():

@@ -44,8 +44,9 @@ def _instance_home() -> Path:
     return home
 
 
-def run_days(settings: LakeSettings, days: list[date]) -> list[tuple[str, str, bool]]:
-    """Materialize Bronze for all days, then Silver+Gold; returns (layers, day, success) per run.
+def run_days(settings: LakeSettings, days: list[date]) -> tuple[list[tuple[str, str, bool]], list[dict]]:
+    """Materialize Bronze for all days, then Silver+Gold; returns (layers, day, success) per run
+    and every check evaluation.
 
     Bronze also runs for the day after the last one when that day has begun, because events of
     the last day that arrive after midnight land there.
@@ -58,20 +59,35 @@ def run_days(settings: LakeSettings, days: list[date]) -> list[tuple[str, str, b
     job = defs.resolve_job_def("lake_daily")
     instance = dg.DagsterInstance.get()
     layers = {"bronze": dg.AssetSelection.groups("bronze"), "silver+gold": dg.AssetSelection.groups("silver", "gold")}
-    results = []
+    results, checks = [], []
     next_day = days[-1] + timedelta(days=1)
-    bronze_days = [*days, next_day] if next_day <= datetime.now(UTC).date() else days
-    for name, selection in layers.items():
-        keys = selection.resolve(defs.resolve_asset_graph())
-        for day in bronze_days if name == "bronze" else days:
-            started = time.monotonic()
-            result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
-                                            asset_selection=list(keys), raise_on_error=False,
-                                            run_config=QUIET_LOGS)
-            print(f"  {name:<12} {day}  {'ok' if result.success else 'FAILED'}  "
-                  f"({time.monotonic() - started:.1f}s, run {result.run_id[:8]})")
-            results.append((name, day.isoformat(), result.success))
-    return results
+    plan = [("bronze", day, layers["bronze"]) for day in days]
+    if next_day <= datetime.now(UTC).date():  # late arrivals only: its table export comes tomorrow
+        plan.append(("bronze", next_day, dg.AssetSelection.assets(["bronze", "api_requests"])))
+    plan += [("silver+gold", day, layers["silver+gold"]) for day in days]
+    graph = defs.resolve_asset_graph()
+    for name, day, selection in plan:
+        keys = selection.resolve(graph)
+        started = time.monotonic()
+        result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
+                                        asset_selection=list(keys), raise_on_error=False,
+                                        run_config=QUIET_LOGS)
+        print(f"  {name:<12} {day}  {'ok' if result.success else 'FAILED'}  "
+              f"({time.monotonic() - started:.1f}s, run {result.run_id[:8]})")
+        results.append((name, day.isoformat(), result.success))
+        checks += [{"day": day.isoformat(), "check": f"{e.asset_key.to_user_string()}:{e.check_name}",
+                    "passed": e.passed, "severity": e.severity.value}
+                   for e in result.get_asset_check_evaluations()]
+    return results, checks
+
+
+def print_checks(checks: list[dict]) -> None:
+    """Passed counts and every check that did not pass, WARN or ERROR."""
+    failed = [c for c in checks if not c["passed"]]
+    print(f"\nChecks: {len(checks) - len(failed)} passed, "
+          f"{sum(c['severity'] == 'WARN' for c in failed)} WARN, {sum(c['severity'] == 'ERROR' for c in failed)} ERROR")
+    for c in failed:
+        print(f"  {c['day']}  {c['severity']:<5} {c['check']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     clear_output(Path(settings.landing_uri))  # the demo's landing zone holds only its own sample
     generate_sample(Path(settings.landing_uri), start, args.days, args.requests_per_day, args.seed)
     print(f"Materializing bronze → silver → gold on local Spark (lake: {settings.lake_root_uri})")
-    results = run_days(settings, days)
+    results, checks = run_days(settings, days)
     print_summary(settings.lake_root_uri, [d.isoformat() for d in days])
+    print_checks(checks)
     failed = [f"{layer} {day}" for layer, day, ok in results if not ok]
     if failed:
         print(f"\n{len(failed)} run(s) failed: {', '.join(failed)}. See `make dev` → Runs for details.")

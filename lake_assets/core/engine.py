@@ -12,7 +12,7 @@ from datetime import date
 import dagster as dg
 
 from lake_assets.core.settings import LakeSettings
-from lake_assets.jobs.base import JobContext, JobInputError, TableOutput
+from lake_assets.jobs.base import JobContext, JobInputError, JobResult
 
 
 class LocalSparkEngine(dg.ConfigurableResource):
@@ -24,12 +24,14 @@ class LocalSparkEngine(dg.ConfigurableResource):
     shuffle_partitions: int = 4
     spark_driver_memory: str = "4g"
     pii_hash_key: str | None = None
+    max_quarantine_rate: dict[str, float] = {"*": 0.05}
 
     def settings(self) -> LakeSettings:
         return LakeSettings(
             lake_root_uri=self.lake_root_uri, landing_uri=self.landing_uri, engine="local",
             pii_hash_key=self.pii_hash_key, spark_master=self.spark_master,
-            shuffle_partitions=self.shuffle_partitions, spark_driver_memory=self.spark_driver_memory)
+            shuffle_partitions=self.shuffle_partitions, spark_driver_memory=self.spark_driver_memory,
+            max_quarantine_rate=dict(self.max_quarantine_rate))
 
     def job_context(self, day: date) -> JobContext:
         from lake_assets.core.lake import lake_for
@@ -41,9 +43,10 @@ class LocalSparkEngine(dg.ConfigurableResource):
         lake = lake_for(settings.lake_root_uri)
         key = settings.pii_hash_key.encode() if settings.pii_hash_key else local_pii_key(lake.root)
         return JobContext(spark=get_spark(settings), lake=lake, landing=landing_for(settings.landing_uri),
-                          day=day, pii_key=key)
+                          day=day, pii_key=key, max_quarantine_rate=settings.max_quarantine_rate)
 
-    def run_job(self, context: dg.AssetExecutionContext, job_name: str) -> list[TableOutput]:
+    def run_job(self, context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+                job_name: str) -> JobResult:
         from lake_assets.jobs.registry import JOBS
 
         day = date.fromisoformat(context.partition_key)
@@ -62,7 +65,7 @@ def engine_for(settings: LakeSettings) -> LocalSparkEngine:
     return LocalSparkEngine(
         lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
         spark_master=settings.spark_master, shuffle_partitions=settings.shuffle_partitions,
-        spark_driver_memory=settings.spark_driver_memory,
+        spark_driver_memory=settings.spark_driver_memory, max_quarantine_rate=settings.max_quarantine_rate,
         pii_hash_key=_secret_config(settings.pii_hash_key, "LAKE_PII_HASH_KEY"),
     )
 

@@ -2,8 +2,9 @@
 
 Layout: `<root>/<layer>/<table>/dt=YYYY-MM-DD/part-*.parquet`, readable as-is by Spark, Athena and
 DuckDB. A partition is first written to `<table>/_staging/…` (ignored by every reader because of
-the leading underscore) and then swapped in with one atomic `renameat2(RENAME_EXCHANGE)`, so a
-reader sees either the old partition or the new one, and a failed write leaves the old one intact.
+the leading underscore), audited there, and then swapped in with one atomic
+`renameat2(RENAME_EXCHANGE)` (write-audit-publish): a reader sees either the old partition or the
+new one, and a failed write or a failed blocking check leaves the old one intact.
 """
 
 from __future__ import annotations
@@ -82,29 +83,51 @@ class LocalLake:
             result = result.unionByName(frame)
         return result
 
-    def write(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> PartitionInfo:
-        """Write `df` as partition `dt`, replacing any previous version atomically."""
-        target = self.partition_path(layer, table, dt)
+    def stage(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> Path:
+        """Write `df` to a fresh staging folder (invisible to readers) and return it."""
         staging = self.table_path(layer, table) / "_staging" / f"dt={dt}-{uuid.uuid4().hex[:12]}"
         staging.parent.mkdir(parents=True, exist_ok=True)
         try:
             out = df.coalesce(max_files) if df.rdd.getNumPartitions() > max_files else df
             out.write.mode("errorifexists").parquet(str(staging))
             self._strip_markers(staging)
-            if target.exists() and _exchange(staging, target):
-                shutil.rmtree(staging)  # staging now holds the previous version
-            else:
-                if target.exists():  # no atomic exchange available: keep the window tiny
-                    old = staging.with_name(staging.name + "-old")
-                    target.rename(old)
-                    staging.rename(target)
-                    shutil.rmtree(old)
-                else:
-                    staging.rename(target)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return staging
+
+    def publish(self, staging: Path, layer: str, table: str, dt: str) -> PartitionInfo:
+        """Swap a staged partition in atomically; the previous version is removed afterwards."""
+        target = self.partition_path(layer, table, dt)
+        if target.exists() and _exchange(staging, target):
+            shutil.rmtree(staging)  # staging now holds the previous version
+        elif target.exists():  # no atomic exchange on this filesystem: keep the window tiny
+            old = staging.with_name(staging.name + "-old")
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old)
+        else:
+            staging.rename(target)
         return self.describe(layer, table, dt)
+
+    def reject(self, staging: Path, layer: str, table: str) -> str:
+        """Keep a staged partition that failed its checks under `_rejected/` for inspection."""
+        rejected = self.table_path(layer, table) / "_rejected" / staging.name
+        rejected.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(rejected)
+        return str(rejected)
+
+    def write(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> PartitionInfo:
+        """Write `df` as partition `dt`, replacing any previous version atomically."""
+        return self.publish(self.stage(df, layer, table, dt, max_files), layer, table, dt)
+
+    def describe_path(self, path: Path) -> PartitionInfo:
+        """Row count and size of a partition folder from the Parquet footers (no data read)."""
+        import pyarrow.parquet as pq
+
+        files = sorted(Path(path).glob("*.parquet"))
+        rows = sum(pq.read_metadata(f).num_rows for f in files)
+        return PartitionInfo(str(path), rows, len(files), sum(f.stat().st_size for f in files))
 
     @staticmethod
     def _strip_markers(path: Path) -> None:
@@ -114,13 +137,8 @@ class LocalLake:
                 child.unlink()
 
     def describe(self, layer: str, table: str, dt: str) -> PartitionInfo:
-        """Row count and size from the Parquet footers (cheap: no data is read)."""
-        import pyarrow.parquet as pq
-
-        path = self.partition_path(layer, table, dt)
-        files = sorted(path.glob("*.parquet"))
-        rows = sum(pq.read_metadata(f).num_rows for f in files)
-        return PartitionInfo(str(path), rows, len(files), sum(f.stat().st_size for f in files))
+        """Row count and size of a published partition (cheap: footers only)."""
+        return self.describe_path(self.partition_path(layer, table, dt))
 
     def partitions(self, layer: str, table: str) -> list[str]:
         """Dates of the partitions present, oldest first."""

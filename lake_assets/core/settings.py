@@ -45,6 +45,8 @@ class LakeSettings:
         spark_master: Spark master for the local engine (`LAKE_SPARK_MASTER`).
         shuffle_partitions: `spark.sql.shuffle.partitions` for the local engine.
         spark_driver_memory: driver heap for the local engine (`LAKE_SPARK_DRIVER_MEMORY`).
+        max_quarantine_rate: largest share of a Silver table's input that may be quarantined before
+            its `quarantine_rate` check fails (`LAKE_MAX_QUARANTINE_RATE`; "*" is the default).
     """
 
     lake_root_uri: str = str(DEFAULT_LAKE_DIR / "lake")
@@ -55,6 +57,7 @@ class LakeSettings:
     spark_master: str = "local[*]"
     shuffle_partitions: int = 4
     spark_driver_memory: str = "4g"
+    max_quarantine_rate: dict[str, float] = field(default_factory=lambda: {"*": 0.05})
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -84,4 +87,20 @@ class LakeSettings:
             spark_master=env.get("LAKE_SPARK_MASTER", defaults.spark_master),
             shuffle_partitions=int(shuffle_text),
             spark_driver_memory=env.get("LAKE_SPARK_DRIVER_MEMORY", defaults.spark_driver_memory),
+            max_quarantine_rate=parse_rates(env.get("LAKE_MAX_QUARANTINE_RATE", "0.05")),
         )
+
+
+def parse_rates(text: str) -> dict[str, float]:
+    """`0.05` (every table) or `0.05,silver/api_requests=0.02` (a default plus per-table limits)."""
+    rates: dict[str, float] = {"*": 0.05}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        table, _, value = part.rpartition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1.0
+        if not 0.0 <= rate <= 1.0:
+            raise SettingsError(f"LAKE_MAX_QUARANTINE_RATE: {part!r} is not a rate between 0 and 1")
+        rates[table.strip() or "*"] = rate
+    return rates

@@ -61,7 +61,7 @@ def spark_conf(settings: LakeSettings) -> dict[str, str]:
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
-        "spark.hadoop.parquet.enable.summary-metadata": "false",
+        "spark.hadoop.parquet.summary.metadata.level": "NONE",
         "spark.python.worker.reuse": "true",
         # Python workers must use this interpreter (and its packages), not whatever `python3` is.
         "spark.pyspark.python": sys.executable,

@@ -1,12 +1,15 @@
-"""What every job receives and returns."""
+"""What every job receives and returns, and the write-audit-publish step every job ends with."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lake_assets.quality.catalog import CheckDecl, checks_for
+from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.tables import Table
 
 if TYPE_CHECKING:
@@ -15,9 +18,46 @@ if TYPE_CHECKING:
     from lake_assets.core.lake import LocalLake
     from lake_assets.core.landing import LocalLanding
 
+VOLUME_HISTORY = 7
+DEFAULT_MAX_QUARANTINE_RATE = 0.05
+
 
 class JobInputError(RuntimeError):
     """The job cannot run on what exists (e.g. no export for the day); not worth retrying."""
+
+
+@dataclass(frozen=True)
+class TableOutput:
+    """One partition a job wrote, whether it was published, and the job's facts about it."""
+
+    table: Table
+    path: str
+    rows: int
+    files: int
+    bytes: int
+    extra: dict[str, Any]
+    published: bool = True
+
+
+@dataclass(frozen=True)
+class JobResult:
+    outputs: list[TableOutput]
+    checks: list[CheckOutcome]
+    declared: dict[tuple[str, str], CheckDecl] = field(default_factory=dict)
+
+    @property
+    def blocking_failures(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed and self.declared[(c.table, c.name)].blocking]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A partition written to staging, not yet visible to readers."""
+
+    table: Table
+    path: Path
+    rows: int
+    extra: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -27,6 +67,7 @@ class JobContext:
     landing: LocalLanding
     day: date
     pii_key: bytes = field(repr=False, default=b"")
+    max_quarantine_rate: dict[str, float] = field(default_factory=dict)
 
     @property
     def dt(self) -> str:
@@ -35,26 +76,57 @@ class JobContext:
     def next_dt(self, days: int = 1) -> str:
         return (self.day + timedelta(days=days)).isoformat()
 
+    def quarantine_limit(self, table_key: str) -> float:
+        limits = self.max_quarantine_rate
+        return limits.get(table_key, limits.get("*", DEFAULT_MAX_QUARANTINE_RATE))
+
     def read(self, table: Table, dts: list[str] | None = None) -> DataFrame:
+        """Published partitions of `table` (default: day D) with a `dt` column."""
         return self.lake.read(self.spark, table.layer, table.name, dts or [self.dt], table.schema)
 
-    def write(self, table: Table, df: DataFrame, *, max_files: int = 4, **extra: Any) -> TableOutput:
-        """Write `df` (projected on the table's schema) as partition D; `extra` becomes metadata."""
-        info = self.lake.write(df.select(*table.schema.fieldNames()), table.layer, table.name, self.dt,
-                               max_files=max_files)
-        return TableOutput(table, info.path, info.rows, info.files, info.bytes, extra)
+    def stage(self, table: Table, df: DataFrame, *, max_files: int = 4, **extra: Any) -> Staged:
+        """Write `df` (projected on the table's contract) to staging; `extra` becomes metadata."""
+        path = self.lake.stage(df.select(*table.schema.fieldNames()), table.layer, table.name, self.dt, max_files)
+        return Staged(table, path, self.lake.describe_path(path).rows, extra)
+
+    def read_staged(self, staged: Staged) -> DataFrame:
+        return self.spark.read.schema(staged.table.schema).parquet(str(staged.path))
+
+    def _volume(self, staged: Staged) -> CheckOutcome:
+        from lake_assets.quality.volume import volume_verdict
+
+        table = staged.table
+        earlier = [d for d in self.lake.partitions(table.layer, table.name) if d < self.dt][-VOLUME_HISTORY:]
+        history = [self.lake.describe(table.layer, table.name, d).rows for d in earlier]
+        passed, metadata = volume_verdict(staged.rows, history)
+        return CheckOutcome(table.key, "volume_anomaly", passed, metadata)
+
+    def finish(self, staged: list[Staged], outcomes: list[CheckOutcome]) -> JobResult:
+        """Audit every staged partition, then publish all of them, or none if a blocking check failed."""
+        from lake_assets.quality.contract import evaluate_contract
+
+        declared = {(d.table, d.name): d for s in staged for d in checks_for(s.table.key)}
+        checks = list(outcomes)
+        for item in staged:
+            checks += evaluate_contract(self.read_staged(item), item.table)
+            if (item.table.key, "volume_anomaly") in declared:
+                checks.append(self._volume(item))
+        seen = {(c.table, c.name) for c in checks}
+        checks += [CheckOutcome(t, n, False, {"error": "the job did not evaluate this check"})
+                   for (t, n) in declared if (t, n) not in seen]
+        result = JobResult([], checks, declared)
+        blocked = bool(result.blocking_failures)
+        outputs = []
+        for item in staged:
+            table = item.table
+            if blocked:
+                path = self.lake.reject(item.path, table.layer, table.name)
+                info = self.lake.describe_path(Path(path))
+            else:
+                info = self.lake.publish(item.path, table.layer, table.name, self.dt)
+            outputs.append(TableOutput(table, info.path, info.rows, info.files, info.bytes, item.extra,
+                                       published=not blocked))
+        return JobResult(outputs, checks, declared)
 
 
-@dataclass(frozen=True)
-class TableOutput:
-    """One written partition and the job's facts about it (JSON-serialisable `extra`)."""
-
-    table: Table
-    path: str
-    rows: int
-    files: int
-    bytes: int
-    extra: dict[str, Any]
-
-
-Job = Callable[[JobContext], list[TableOutput]]
+Job = Callable[[JobContext], JobResult]

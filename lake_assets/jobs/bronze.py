@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from lake_assets.jobs.base import JobContext, JobInputError, TableOutput
+from lake_assets.jobs.base import JobContext, JobInputError, JobResult
 from lake_assets.parsing import exports as ex
+from lake_assets.quality.drift import api_log_drift, export_drift
+from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.tables import TABLES
 from lake_assets.transforms.bronze import OBJECTS_SCHEMA, parse_api_log_objects, parse_export_files
 
@@ -11,36 +13,36 @@ API_LOGS_PREFIX = "api_logs"
 TASKS_EXPORT_PREFIX = "dynamodb/tasks"
 
 
-def bronze_api_requests(ctx: JobContext) -> list[TableOutput]:
+def bronze_api_requests(ctx: JobContext) -> JobResult:
     """Partition D = every object that *arrived* on D (Firehose's UTC arrival-hour folders)."""
     from pyspark.sql import functions as F
 
+    table = TABLES["bronze/api_requests"]
     prefix = f"{API_LOGS_PREFIX}/{ctx.day:%Y/%m/%d}"
     objects = ctx.landing.list(prefix)
     rows = [(o.key, o.last_modified) for o in objects]
     listing = ctx.spark.createDataFrame(rows, OBJECTS_SCHEMA)
     if rows:
         listing = listing.repartition(min(len(rows), ctx.spark.sparkContext.defaultParallelism * 2), "key")
-    parsed = parse_api_log_objects(listing, ctx.landing).cache()
-    try:
-        counts = {r["record_type"]: r["count"] for r in parsed.groupBy("record_type").count().collect()}
-        keys_with_rows = {r["source_key"] for r in parsed.select("source_key").distinct().collect()}
-        errors = {r["parse_error"].split(":", 1)[0]: r["count"] for r in
-                  parsed.where(F.col("parse_error").isNotNull()).groupBy("parse_error").count().collect()}
-        out = ctx.write(TABLES["bronze/api_requests"], parsed, **{
-            "landing_prefix": prefix, "landing_objects": len(objects),
-            "landing_bytes": sum(o.size for o in objects),
-            "objects_without_records": len(objects) - len(keys_with_rows),
-            "access_log_rows": counts.get("access_log", 0), "malformed_rows": counts.get("malformed", 0),
-            "control_messages": counts.get("control_message", 0), "parse_errors": dict(sorted(errors.items())),
-        })
-    finally:
-        parsed.unpersist()
-    return [out]
+    staged = ctx.stage(table, parse_api_log_objects(listing, ctx.landing))
+    parsed = ctx.read_staged(staged)
+    counts = {r["record_type"]: r["count"] for r in parsed.groupBy("record_type").count().collect()}
+    keys_with_rows = {r["source_key"] for r in parsed.select("source_key").distinct().collect()}
+    errors = {r["parse_error"].split(":", 1)[0]: r["count"] for r in
+              parsed.where(F.col("parse_error").isNotNull()).groupBy("parse_error").count().collect()}
+    staged.extra.update({
+        "landing_prefix": prefix, "landing_objects": len(objects), "landing_bytes": sum(o.size for o in objects),
+        "objects_without_records": len(objects) - len(keys_with_rows),
+        "access_log_rows": counts.get("access_log", 0), "malformed_rows": counts.get("malformed", 0),
+        "control_messages": counts.get("control_message", 0), "parse_errors": dict(sorted(errors.items())),
+    })
+    passed, drift = api_log_drift(parsed)
+    return ctx.finish([staged], [CheckOutcome(table.key, "schema_drift", passed, drift)])
 
 
-def bronze_tasks_export(ctx: JobContext) -> list[TableOutput]:
+def bronze_tasks_export(ctx: JobContext) -> JobResult:
     """Partition D = the table at the end of D: the latest completed full export in (D, D+1]."""
+    table = TABLES["bronze/tasks_export"]
     summaries, notes = ex.list_completed_exports(ctx.landing, TASKS_EXPORT_PREFIX)
     chosen = ex.choose_full_export(summaries, ctx.day)
     if chosen is None:
@@ -58,16 +60,15 @@ def bronze_tasks_export(ctx: JobContext) -> list[TableOutput]:
     files = ctx.spark.createDataFrame(keys, "key string")
     if keys:
         files = files.repartition(min(len(keys), ctx.spark.sparkContext.defaultParallelism * 2), "key")
-    items = parse_export_files(files, ctx.landing, export.export_id, export.export_time)
     manifest_items = sum(f.item_count for f in export.files)
-    out = ctx.write(TABLES["bronze/tasks_export"], items, **{
-        "export_id": export.export_id, "export_time": export.export_time.isoformat(),
-        "export_data_files": len(export.files), "manifest_item_count": manifest_items,
-        "other_exports_ignored": [n for n in notes] + [
-            s.export_id for s in summaries if s.export_id != export.export_id],
-    })
-    parse_errors = 0
-    if out.rows:
-        parse_errors = ctx.read(TABLES["bronze/tasks_export"]).where("parse_error is not null").count()
-    out.extra.update(rows_match_manifest=out.rows == manifest_items, items_with_parse_errors=parse_errors)
-    return [out]
+    staged = ctx.stage(table, parse_export_files(files, ctx.landing, export.export_id, export.export_time),
+                       export_id=export.export_id, export_time=export.export_time.isoformat(),
+                       export_data_files=len(export.files), manifest_item_count=manifest_items,
+                       exports_ignored=notes + [s.export_id for s in summaries if s.export_id != export.export_id])
+    items = ctx.read_staged(staged)
+    staged.extra["items_with_parse_errors"] = items.where("parse_error is not null").count()
+    reconciled = CheckOutcome(table.key, "manifest_reconciliation", staged.rows == manifest_items, {
+        "rows_read": staged.rows, "manifest_item_count": manifest_items,
+        "summary_item_count": export.item_count, "export_id": export.export_id})
+    passed, drift = export_drift(items)
+    return ctx.finish([staged], [reconciled, CheckOutcome(table.key, "schema_drift", passed, drift)])

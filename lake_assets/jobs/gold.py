@@ -1,22 +1,68 @@
-"""Gold jobs: daily aggregates over Silver."""
+"""Gold jobs: daily aggregates over Silver, each reconciled against Silver before it is published."""
 
 from __future__ import annotations
 
-from lake_assets.jobs.base import JobContext, TableOutput
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lake_assets.jobs.base import JobContext, JobResult
+from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.tables import TABLES
 from lake_assets.transforms import gold
+from lake_assets.transforms.gold import OPEN_STATUSES
 
 
-def gold_tasks_per_user_daily(ctx: JobContext) -> list[TableOutput]:
+def _sums(df: DataFrame, *columns: str) -> dict[str, int]:
+    row = df.agg(*[F.coalesce(F.sum(c), F.lit(0)).alias(c) for c in columns]).first()
+    return {c: int(row[c]) for c in columns}
+
+
+def _reconcile(table_key: str, gold_totals: dict[str, int], silver_totals: dict[str, int]) -> CheckOutcome:
+    differences = {k: gold_totals[k] - silver_totals[k] for k in gold_totals if gold_totals[k] != silver_totals[k]}
+    return CheckOutcome(table_key, "silver_reconciliation", not differences, {
+        "gold": gold_totals, "silver": silver_totals, "differences": differences})
+
+
+def _silver_task_totals(tasks: DataFrame, ctx: JobContext) -> dict[str, int]:
+    day = F.lit(ctx.day)
+    row = tasks.agg(
+        F.sum(F.when(F.to_date("created_at") == day, 1).otherwise(0)).alias("tasks_created"),
+        F.sum(F.when(F.to_date("completed_at") == day, 1).otherwise(0)).alias("tasks_completed"),
+        F.sum(F.when(F.col("status").isin(*OPEN_STATUSES), 1).otherwise(0)).alias("open_tasks"),
+        F.countDistinct("user_id").alias("users"),
+    ).first()
+    return {k: int(row[k] or 0) for k in ("tasks_created", "tasks_completed", "open_tasks", "users")}
+
+
+def gold_tasks_per_user_daily(ctx: JobContext) -> JobResult:
+    key = "gold/tasks_per_user_daily"
     tasks = ctx.read(TABLES["silver/tasks"])
-    return [ctx.write(TABLES["gold/tasks_per_user_daily"], gold.tasks_per_user_daily(tasks, ctx.day))]
+    staged = ctx.stage(TABLES[key], gold.tasks_per_user_daily(tasks, ctx.day), max_files=1)
+    out = ctx.read_staged(staged)
+    totals = {**_sums(out, "tasks_created", "tasks_completed", "open_tasks"), "users": staged.rows}
+    return ctx.finish([staged], [_reconcile(key, totals, _silver_task_totals(tasks, ctx))])
 
 
-def gold_route_latency_daily(ctx: JobContext) -> list[TableOutput]:
+def gold_route_latency_daily(ctx: JobContext) -> JobResult:
+    key = "gold/route_latency_daily"
     requests = ctx.read(TABLES["silver/api_requests"])
-    return [ctx.write(TABLES["gold/route_latency_daily"], gold.route_latency_daily(requests), max_files=1)]
+    staged = ctx.stage(TABLES[key], gold.route_latency_daily(requests), max_files=1)
+    silver = requests.agg(
+        F.count(F.lit(1)).alias("requests"),
+        F.sum(F.when(F.col("status").between(400, 499), 1).otherwise(0)).alias("errors_4xx"),
+        F.sum(F.when(F.col("status").between(500, 599), 1).otherwise(0)).alias("errors_5xx")).first()
+    silver_totals = {k: int(silver[k] or 0) for k in ("requests", "errors_4xx", "errors_5xx")}
+    gold_totals = _sums(ctx.read_staged(staged), "requests", "errors_4xx", "errors_5xx")
+    return ctx.finish([staged], [_reconcile(key, gold_totals, silver_totals)])
 
 
-def gold_user_activity_daily(ctx: JobContext) -> list[TableOutput]:
+def gold_user_activity_daily(ctx: JobContext) -> JobResult:
+    key = "gold/user_activity_daily"
     requests, tasks = ctx.read(TABLES["silver/api_requests"]), ctx.read(TABLES["silver/tasks"])
-    return [ctx.write(TABLES["gold/user_activity_daily"], gold.user_activity_daily(requests, tasks, ctx.day))]
+    staged = ctx.stage(TABLES[key], gold.user_activity_daily(requests, tasks, ctx.day), max_files=1)
+    gold_totals = _sums(ctx.read_staged(staged), "api_requests", "tasks_created", "tasks_completed")
+    task_totals = _silver_task_totals(tasks, ctx)
+    silver_totals = {"api_requests": requests.where(F.col("user_id").isNotNull()).count(),
+                     "tasks_created": task_totals["tasks_created"],
+                     "tasks_completed": task_totals["tasks_completed"]}
+    return ctx.finish([staged], [_reconcile(key, gold_totals, silver_totals)])

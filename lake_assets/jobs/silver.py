@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from lake_assets.jobs.base import JobContext, TableOutput
+from pyspark.sql import functions as F
+
+from lake_assets.jobs.base import JobContext, JobResult
+from lake_assets.quality.outcome import CheckOutcome, jsonable
 from lake_assets.tables import TABLES
 from lake_assets.transforms.silver_entities import entity_counts, type_entities
-from lake_assets.transforms.silver_requests import accounting, route_requests
+from lake_assets.transforms.silver_requests import accounting, owned_by, route_requests
 
 
-def silver_api_requests(ctx: JobContext) -> list[TableOutput]:
+def _rate_outcome(table_key: str, quarantined: int, considered: int, limit: float) -> CheckOutcome:
+    rate = quarantined / considered if considered else 0.0
+    return CheckOutcome(table_key, "quarantine_rate", rate <= limit, {
+        "quarantined": quarantined, "considered": considered, "rate": round(rate, 6), "max_rate": limit})
+
+
+def silver_api_requests(ctx: JobContext) -> JobResult:
     """Reads Bronze D and D+1 (late arrivals); a missing D+1 is fine and picked up on re-run."""
     arrival_days = [ctx.dt, ctx.next_dt()]
     present = [d for d in arrival_days if ctx.lake.has_partition("bronze", "api_requests", d)]
@@ -17,25 +26,68 @@ def silver_api_requests(ctx: JobContext) -> list[TableOutput]:
     routed.routed.persist()
     try:
         counts = accounting(routed.routed)
-        requests = ctx.write(TABLES["silver/api_requests"], routed.requests, **counts,
+        requests = ctx.stage(TABLES["silver/api_requests"], routed.requests, **counts,
                              bronze_partitions_read=present)
-        quarantine = ctx.write(TABLES["silver/api_requests_quarantine"], routed.quarantine,
+        quarantine = ctx.stage(TABLES["silver/api_requests_quarantine"], routed.quarantine,
                                quarantine_reasons=counts["quarantine_reasons"])
     finally:
         routed.routed.unpersist()
-    return [requests, quarantine]
+    recount = bronze.where(owned_by(ctx.day)).count()  # straight from Bronze, not from the routing
+    landed = requests.rows + quarantine.rows + counts["duplicate_rows"] + counts["skipped_rows"]
+    key = "silver/api_requests"
+    checks = [
+        CheckOutcome(key, "bronze_reconciliation", recount == landed, {
+            "bronze_rows_owned": recount, "silver_rows_written": requests.rows,
+            "quarantine_rows_written": quarantine.rows, "duplicate_rows": counts["duplicate_rows"],
+            "skipped_rows": counts["skipped_rows"], "difference": recount - landed}),
+        _rate_outcome(key, quarantine.rows, recount - counts["skipped_rows"], ctx.quarantine_limit(key)),
+    ]
+    return ctx.finish([requests, quarantine], checks)
 
 
-def silver_entities(ctx: JobContext) -> list[TableOutput]:
+def silver_entities(ctx: JobContext) -> JobResult:
     """Latest state of users and tasks from the day's snapshot; email replaced by a keyed hash."""
-    entities = type_entities(ctx.read(TABLES["bronze/tasks_export"]), ctx.pii_key)
+    bronze = ctx.read(TABLES["bronze/tasks_export"])
+    entities = type_entities(bronze, ctx.pii_key)
     entities.items.persist()
     try:
         counts = entity_counts(entities.items)
-        tasks = ctx.write(TABLES["silver/tasks"], entities.tasks, **counts)
-        users = ctx.write(TABLES["silver/users"], entities.users, users=counts["users"])
-        quarantine = ctx.write(TABLES["silver/tasks_quarantine"], entities.quarantine,
+        tasks = ctx.stage(TABLES["silver/tasks"], entities.tasks, **counts)
+        users = ctx.stage(TABLES["silver/users"], entities.users, users=counts["users"])
+        quarantine = ctx.stage(TABLES["silver/tasks_quarantine"], entities.quarantine,
                                quarantine_reasons=counts["quarantine_reasons"])
     finally:
         entities.items.unpersist()
-    return [tasks, users, quarantine]
+    items = bronze.count()
+    landed = tasks.rows + users.rows + quarantine.rows + counts["other_entities"]
+    orphans = ctx.read_staged(tasks).join(ctx.read_staged(users), "user_id", "left_anti")
+    orphan_sample = [jsonable(r.asDict()) for r in orphans.select("user_id", "task_id").limit(5).collect()]
+    orphan_count = orphans.count() if orphan_sample else 0
+    key = "silver/tasks"
+    checks = [
+        CheckOutcome(key, "bronze_reconciliation", items == landed, {
+            "bronze_items": items, "tasks_written": tasks.rows, "users_written": users.rows,
+            "quarantine_rows_written": quarantine.rows, "other_entities": counts["other_entities"],
+            "difference": items - landed}),
+        _rate_outcome(key, quarantine.rows, items, ctx.quarantine_limit(key)),
+        CheckOutcome(key, "users_exist", orphan_count == 0, {
+            "rule": "every task's user_id is in silver/users", "tasks_without_user": orphan_count,
+            "sample": orphan_sample}),
+    ]
+    return ctx.finish([tasks, users, quarantine], checks)
+
+
+def check_unknown_users(ctx: JobContext) -> JobResult:
+    """API requests by users missing from the day's silver/users (WARN: reported, not blocking)."""
+    key = "silver/api_requests"
+    if not ctx.lake.has_partition("silver", "users", ctx.dt):
+        outcome = CheckOutcome(key, "unknown_users", False, {"error": f"silver/users has no partition {ctx.dt}"})
+        return JobResult([], [outcome])
+    requests = ctx.read(TABLES[key]).where(F.col("user_id").isNotNull())
+    unknown = requests.join(ctx.read(TABLES["silver/users"]).select("user_id"), "user_id", "left_anti")
+    per_user = unknown.groupBy("user_id").count().orderBy(F.col("count").desc(), "user_id")
+    top = {r["user_id"]: r["count"] for r in per_user.limit(10).collect()}
+    total = unknown.count() if top else 0
+    return JobResult([], [CheckOutcome(key, "unknown_users", not top, {
+        "requests_from_unknown_users": total, "unknown_users": per_user.count() if top else 0,
+        "top_unknown_users": top, "requests_with_user": requests.count()})])

@@ -32,13 +32,15 @@ _INT_FIELDS = {
     "responseLatency": "response_latency_ms", "integrationLatency": "integration_latency_ms",
 }
 _KNOWN = {*_STRING_FIELDS, *_INT_FIELDS, "requestTimeEpoch"}
+# The stage's access-log template: a key absent from a record is schema drift, not a `"-"` value.
+TEMPLATE_FIELDS = tuple(sorted(_KNOWN))
 
 # Column order of the rows this module yields (Bronze's schema mirrors it).
 COLUMNS = (
     "record_type", "parse_error", "request_id", "ip", "request_time", "request_time_epoch_ms",
     "event_time", "time_source", "http_method", "route_key", "path", "status", "protocol",
     "response_length", "response_latency_ms", "integration_latency_ms", "user_agent", "user_id",
-    "invalid_fields", "extra_fields", "log_group", "log_stream", "log_event_id", "log_event_time",
+    "invalid_fields", "missing_fields", "extra_fields", "log_group", "log_stream", "log_event_id", "log_event_time",
     "source_key", "source_format", "record_index", "raw",
 )
 
@@ -106,6 +108,7 @@ def access_log_fields(record: dict[str, Any]) -> dict[str, Any]:
         out["event_time"] = _to_micros(clf)
         out["time_source"] = "requestTime" if clf else None
     out["invalid_fields"] = ",".join(invalid) or None
+    out["missing_fields"] = ",".join(k for k in TEMPLATE_FIELDS if k not in record) or None
     extra = {k: v for k, v in record.items() if k not in _KNOWN}
     out["extra_fields"] = json.dumps(extra, sort_keys=True) if extra else None
     return out

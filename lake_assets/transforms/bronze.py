@@ -10,6 +10,7 @@ import gzip
 from collections.abc import Iterator
 from typing import Any
 
+import pandera.pyspark as pandera
 import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
@@ -17,32 +18,73 @@ from pyspark.sql import types as T
 from lake_assets.core.landing import LocalLanding
 from lake_assets.parsing.api_logs import parse_api_log_object
 from lake_assets.parsing.dynamodb_json import parse_full_export_line
+from lake_assets.quality.fields import optional, required
 from lake_assets.transforms.arrow_rows import arrow_schema, batches
 
 S, L, INT, TS = T.StringType(), T.LongType(), T.IntegerType(), T.TimestampType()
+RECORD_TYPES = ["access_log", "control_message", "malformed"]
 
-API_REQUESTS_SCHEMA = T.StructType([
-    T.StructField("record_type", S, False), T.StructField("parse_error", S),
-    T.StructField("request_id", S), T.StructField("ip", S), T.StructField("request_time", S),
-    T.StructField("request_time_epoch_ms", L), T.StructField("event_time", TS),
-    T.StructField("time_source", S), T.StructField("http_method", S), T.StructField("route_key", S),
-    T.StructField("path", S), T.StructField("status", INT), T.StructField("protocol", S),
-    T.StructField("response_length", L), T.StructField("response_latency_ms", L),
-    T.StructField("integration_latency_ms", L), T.StructField("user_agent", S),
-    T.StructField("user_id", S), T.StructField("invalid_fields", S), T.StructField("extra_fields", S),
-    T.StructField("log_group", S), T.StructField("log_stream", S), T.StructField("log_event_id", S),
-    T.StructField("log_event_time", TS), T.StructField("source_key", S, False),
-    T.StructField("source_format", S), T.StructField("record_index", INT, False),
-    T.StructField("raw", S), T.StructField("ingested_at", TS, False),
-])
 
-TASKS_EXPORT_SCHEMA = T.StructType([
-    T.StructField("export_id", S, False), T.StructField("export_time", TS, False),
-    T.StructField("source_key", S, False), T.StructField("line_number", INT, False),
-    T.StructField("pk", S), T.StructField("sk", S), T.StructField("item_json", S),
-    T.StructField("attribute_types", T.MapType(S, S)), T.StructField("raw_item", S, False),
-    T.StructField("parse_error", S),
-])
+class BronzeApiRequests(pandera.DataFrameModel):
+    """One row per access-log record, control message or unparseable fragment of a landing object."""
+
+    record_type: S = required(isin=RECORD_TYPES)
+    parse_error: S = optional()
+    request_id: S = optional()
+    ip: S = optional()
+    request_time: S = optional()
+    request_time_epoch_ms: L = optional()
+    event_time: TS = optional()
+    time_source: S = optional(isin=["requestTimeEpoch", "requestTime"])
+    http_method: S = optional()
+    route_key: S = optional()
+    path: S = optional()
+    status: INT = optional()
+    protocol: S = optional()
+    response_length: L = optional()
+    response_latency_ms: L = optional()
+    integration_latency_ms: L = optional()
+    user_agent: S = optional()
+    user_id: S = optional()
+    invalid_fields: S = optional()
+    missing_fields: S = optional()
+    extra_fields: S = optional()
+    log_group: S = optional()
+    log_stream: S = optional()
+    log_event_id: S = optional()
+    log_event_time: TS = optional()
+    source_key: S = required()
+    source_format: S = optional(isin=["cloudwatch_envelope", "ndjson", "plain"])
+    record_index: INT = required(ge=0)
+    raw: S = optional()
+    ingested_at: TS = required()
+
+    class Config:
+        name = "bronze/api_requests"
+        unique = ["source_key", "record_index"]
+
+
+class BronzeTasksExport(pandera.DataFrameModel):
+    """One row per line of the day's full export, unmarshalled, with the raw item."""
+
+    export_id: S = required()
+    export_time: TS = required()
+    source_key: S = required()
+    line_number: INT = required(ge=1)
+    pk: S = optional()
+    sk: S = optional()
+    item_json: S = optional()
+    attribute_types: T.MapType(S, S) = optional()
+    raw_item: S = required()
+    parse_error: S = optional()
+
+    class Config:
+        name = "bronze/tasks_export"
+        unique = ["source_key", "line_number"]
+
+
+API_REQUESTS_SCHEMA = BronzeApiRequests.to_structtype()
+TASKS_EXPORT_SCHEMA = BronzeTasksExport.to_structtype()
 
 OBJECTS_SCHEMA = "key string, landed_at timestamp"
 

@@ -8,27 +8,62 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandera.pyspark as pandera
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from lake_assets.quality.fields import optional, required
 
 S, L, D = T.StringType(), T.LongType(), T.DoubleType()
 OPEN_STATUSES = ("OPEN", "IN_PROGRESS")
 UNKNOWN_ROUTE = "-"
 
-TASKS_PER_USER_SCHEMA = T.StructType([
-    T.StructField("user_id", S, False), T.StructField("tasks_created", L, False),
-    T.StructField("tasks_completed", L, False), T.StructField("open_tasks", L, False),
-])
-ROUTE_LATENCY_SCHEMA = T.StructType([
-    T.StructField("route_key", S, False), T.StructField("requests", L, False),
-    T.StructField("errors_4xx", L, False), T.StructField("errors_5xx", L, False),
-    T.StructField("latency_p50_ms", D), T.StructField("latency_p95_ms", D), T.StructField("latency_p99_ms", D),
-])
-USER_ACTIVITY_SCHEMA = T.StructType([
-    T.StructField("user_id", S, False), T.StructField("api_requests", L, False),
-    T.StructField("tasks_created", L, False), T.StructField("tasks_completed", L, False),
-])
+class GoldTasksPerUserDaily(pandera.DataFrameModel):
+    """Per (D, user with a task): tasks created on D, completed on D, open at the end of D."""
+
+    user_id: S = required()
+    tasks_created: L = required(ge=0)
+    tasks_completed: L = required(ge=0)
+    open_tasks: L = required(ge=0)
+
+    class Config:
+        name = "gold/tasks_per_user_daily"
+        unique = ["user_id"]
+
+
+class GoldRouteLatencyDaily(pandera.DataFrameModel):
+    """Per (D, route): volume, errors and exact latency percentiles."""
+
+    route_key: S = required()
+    requests: L = required(ge=1)
+    errors_4xx: L = required(ge=0)
+    errors_5xx: L = required(ge=0)
+    latency_p50_ms: D = optional(ge=0)
+    latency_p95_ms: D = optional(ge=0)
+    latency_p99_ms: D = optional(ge=0)
+
+    class Config:
+        name = "gold/route_latency_daily"
+        unique = ["route_key"]
+
+
+class GoldUserActivityDaily(pandera.DataFrameModel):
+    """Per (D, user active on D): API requests and task events."""
+
+    user_id: S = required()
+    api_requests: L = required(ge=0)
+    tasks_created: L = required(ge=0)
+    tasks_completed: L = required(ge=0)
+
+    class Config:
+        name = "gold/user_activity_daily"
+        unique = ["user_id"]
+
+
+TASKS_PER_USER_SCHEMA = GoldTasksPerUserDaily.to_structtype()
+ROUTE_LATENCY_SCHEMA = GoldRouteLatencyDaily.to_structtype()
+USER_ACTIVITY_SCHEMA = GoldUserActivityDaily.to_structtype()
 
 
 def _count_if(condition: F.Column) -> F.Column:

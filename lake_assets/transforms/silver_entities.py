@@ -11,33 +11,74 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import pandera.pyspark as pandera
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from lake_assets.quality.fields import optional, required
 
 S, TS = T.StringType(), T.TimestampType()
 TASK_STATUSES = ("OPEN", "IN_PROGRESS", "DONE", "ARCHIVED")
 ESTIMATE_TYPE = T.DecimalType(38, 18)
 
-TASKS_SCHEMA = T.StructType([
-    T.StructField("user_id", S, False), T.StructField("task_id", S, False), T.StructField("title", S),
-    T.StructField("status", S, False), T.StructField("priority", T.IntegerType()),
-    T.StructField("created_at", TS, False), T.StructField("updated_at", TS), T.StructField("due_date", T.DateType()),
-    T.StructField("completed_at", TS), T.StructField("tags", T.ArrayType(S)),
-    T.StructField("estimate_hours", ESTIMATE_TYPE), T.StructField("checklist_items", T.IntegerType()),
-    T.StructField("export_id", S, False),
-])
+class SilverTasks(pandera.DataFrameModel):
+    """Tasks (SK = TASK#<id>) in D's snapshot, typed."""
 
-USERS_SCHEMA = T.StructType([
-    T.StructField("user_id", S, False), T.StructField("email_hash", S), T.StructField("display_name", S),
-    T.StructField("plan", S), T.StructField("created_at", TS), T.StructField("export_id", S, False),
-])
+    user_id: S = required()
+    task_id: S = required()
+    title: S = optional()
+    status: S = required(isin=list(TASK_STATUSES))
+    priority: T.IntegerType() = optional(in_range={"min_value": 1, "max_value": 5})
+    created_at: TS = required()
+    updated_at: TS = optional()
+    due_date: T.DateType() = optional()
+    completed_at: TS = optional()
+    tags: T.ArrayType(S) = optional()
+    estimate_hours: ESTIMATE_TYPE = optional(ge=0)
+    checklist_items: T.IntegerType() = optional(ge=0)
+    export_id: S = required()
 
-QUARANTINE_SCHEMA = T.StructType([
-    T.StructField("reason", S, False), T.StructField("entity", S, False), T.StructField("pk", S),
-    T.StructField("sk", S), T.StructField("source_key", S, False), T.StructField("line_number", T.IntegerType(), False),
-    T.StructField("raw_item", S, False), T.StructField("export_id", S, False),
-])
+    class Config:
+        name = "silver/tasks"
+        unique = ["user_id", "task_id"]
+
+
+class SilverUsers(pandera.DataFrameModel):
+    """Users (SK = PROFILE) in D's snapshot; `email_hash` is HMAC-SHA256(email), never the email."""
+
+    user_id: S = required()
+    email_hash: S = optional(str_matches=r"^[0-9a-f]{64}$")
+    display_name: S = optional()
+    plan: S = optional()
+    created_at: TS = optional()
+    export_id: S = required()
+
+    class Config:
+        name = "silver/users"
+        unique = ["user_id"]
+
+
+class SilverTasksQuarantine(pandera.DataFrameModel):
+    """Snapshot items of day D that could not be typed, with the reason."""
+
+    reason: S = required()
+    entity: S = required(isin=["user", "task", "other"])
+    pk: S = optional()
+    sk: S = optional()
+    source_key: S = required()
+    line_number: T.IntegerType() = required(ge=1)
+    raw_item: S = required()
+    export_id: S = required()
+
+    class Config:
+        name = "silver/tasks_quarantine"
+        unique = ["source_key", "line_number"]
+
+
+TASKS_SCHEMA = SilverTasks.to_structtype()
+USERS_SCHEMA = SilverUsers.to_structtype()
+QUARANTINE_SCHEMA = SilverTasksQuarantine.to_structtype()
 
 
 @dataclass

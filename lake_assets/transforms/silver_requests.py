@@ -12,29 +12,63 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import pandera.pyspark as pandera
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from lake_assets.quality.fields import optional, required
+
 S, L, INT, TS = T.StringType(), T.LongType(), T.IntegerType(), T.TimestampType()
 
-REQUESTS_SCHEMA = T.StructType([
-    T.StructField("request_id", S, False), T.StructField("event_time", TS, False),
-    T.StructField("time_source", S, False), T.StructField("ip", S), T.StructField("http_method", S),
-    T.StructField("route_key", S), T.StructField("path", S), T.StructField("status", INT, False),
-    T.StructField("protocol", S), T.StructField("response_length", L),
-    T.StructField("response_latency_ms", L), T.StructField("integration_latency_ms", L),
-    T.StructField("user_agent", S), T.StructField("user_id", S),
-    T.StructField("arrival_date", T.DateType(), False), T.StructField("is_late_arrival", T.BooleanType(), False),
-    T.StructField("source_key", S, False), T.StructField("ingested_at", TS, False),
-])
 
-QUARANTINE_SCHEMA = T.StructType([
-    T.StructField("reason", S, False), T.StructField("arrival_date", T.DateType(), False),
-    T.StructField("source_key", S, False), T.StructField("record_index", INT, False),
-    T.StructField("record_type", S, False), T.StructField("request_id", S),
-    T.StructField("event_time", TS), T.StructField("raw", S), T.StructField("ingested_at", TS, False),
-])
+class SilverApiRequests(pandera.DataFrameModel):
+    """One row per unique, usable API request whose event time (UTC) is on day D."""
+
+    request_id: S = required()
+    event_time: TS = required()
+    time_source: S = required(isin=["requestTimeEpoch", "requestTime"])
+    ip: S = optional()
+    http_method: S = optional()
+    route_key: S = optional()
+    path: S = optional()
+    status: INT = required(in_range={"min_value": 100, "max_value": 599})
+    protocol: S = optional()
+    response_length: L = optional(ge=0)
+    response_latency_ms: L = optional(ge=0)
+    integration_latency_ms: L = optional(ge=0)
+    user_agent: S = optional()
+    user_id: S = optional()
+    arrival_date: T.DateType() = required()
+    is_late_arrival: T.BooleanType() = required()
+    source_key: S = required()
+    ingested_at: TS = required()
+
+    class Config:
+        name = "silver/api_requests"
+        unique = ["request_id"]
+
+
+class SilverApiRequestsQuarantine(pandera.DataFrameModel):
+    """Bronze API records owned by day D that could not be used, each with the reason."""
+
+    reason: S = required()
+    arrival_date: T.DateType() = required()
+    source_key: S = required()
+    record_index: INT = required(ge=0)
+    record_type: S = required(isin=["access_log", "malformed"])
+    request_id: S = optional()
+    event_time: TS = optional()
+    raw: S = optional()
+    ingested_at: TS = required()
+
+    class Config:
+        name = "silver/api_requests_quarantine"
+        unique = ["source_key", "record_index"]
+
+
+REQUESTS_SCHEMA = SilverApiRequests.to_structtype()
+QUARANTINE_SCHEMA = SilverApiRequestsQuarantine.to_structtype()
 
 DISPOSITIONS = ("silver", "quarantine", "duplicate", "skipped")
 
@@ -60,16 +94,21 @@ def _reason(day_col: F.Column) -> F.Column:
     )
 
 
-def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
-    """Route Bronze rows (arrival partitions D and D+1, with an arrival `dt` column) for day D."""
+def owned_by(day: date) -> F.Column:
+    """True for Bronze rows (with their arrival date as `dt`) that belong to Silver partition `day`."""
     arrival = F.col("dt")
     event_date = F.to_date("event_time")
     owner = F.when(
         event_date.isNotNull() & ((event_date == arrival) | (event_date == F.date_sub(arrival, 1))),
         event_date,
     ).otherwise(arrival)
+    return owner == F.lit(day)
+
+
+def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
+    """Route Bronze rows (arrival partitions D and D+1, with an arrival `dt` column) for day D."""
     day_lit = F.lit(day)
-    owned = bronze.where(owner == day_lit).withColumn("arrival_date", arrival)
+    owned = bronze.where(owned_by(day)).withColumn("arrival_date", F.col("dt"))
     owned = owned.withColumn(
         "reason", F.when(F.col("record_type") == "control_message", F.lit("control_message"))
         .otherwise(_reason(day_lit)))

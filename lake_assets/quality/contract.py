@@ -1,0 +1,79 @@
+"""Generated checks: evaluate a table's pandera contract on a partition.
+
+`schema` runs pandera itself (schema depth: columns present, Spark types). The data rules
+(not-null, accepted values, ranges) run as one Spark aggregation; uniqueness of the key as one
+group-by. Each outcome carries the rules, failing row counts and a small sample of failing rows
+(key columns and the offending column only, so samples do not spread personal data).
+"""
+
+from __future__ import annotations
+
+import json
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lake_assets.quality.outcome import CheckOutcome, jsonable
+from lake_assets.quality.rules import ACCEPTED_VALUES, NOT_NULL, RANGES, Rule, rules_for, unique_key
+from lake_assets.tables import Table
+
+SAMPLE_ROWS = 5
+
+
+def _schema_outcome(df: DataFrame, table: Table) -> CheckOutcome:
+    from pandera.config import ValidationDepth, config_context
+
+    with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+        validated = table.model.validate(check_obj=df)
+    errors = json.loads(json.dumps(dict(validated.pandera.errors), default=str))
+    problems = [f"{e.get('column')}: {e.get('error')}" for kinds in errors.values()
+                for items in kinds.values() for e in items]
+    return CheckOutcome(table.key, "schema", not problems, {
+        "rule": f"columns and Spark types match the pandera contract {table.model.__name__}",
+        "problems": problems[:20], "problem_count": len(problems)})
+
+
+def _sample(df: DataFrame, rule: Rule, keys: list[str]) -> list[dict]:
+    columns = list(dict.fromkeys([*keys, rule.column]))
+    return [jsonable(r.asDict()) for r in df.where(rule.fails()).select(*columns).limit(SAMPLE_ROWS).collect()]
+
+
+def _rule_outcomes(df: DataFrame, table: Table, keys: list[str]) -> list[CheckOutcome]:
+    rules = rules_for(table.model)
+    if not rules:
+        return []
+    aggregates = [F.count(F.lit(1)).alias("_rows")] + [
+        F.sum(F.when(rule.fails(), 1).otherwise(0)).alias(f"_r{i}") for i, rule in enumerate(rules)]
+    totals = df.agg(*aggregates).first()
+    rows = totals["_rows"]
+    outcomes = []
+    for check in (NOT_NULL, ACCEPTED_VALUES, RANGES):
+        group = [(i, r) for i, r in enumerate(rules) if r.check == check]
+        if not group:
+            continue
+        failing = {r.text: int(totals[f"_r{i}"] or 0) for i, r in group}
+        first_bad = next((r for i, r in group if totals[f"_r{i}"]), None)
+        outcomes.append(CheckOutcome(table.key, check, first_bad is None, {
+            "rules": [r.text for _, r in group], "rows_checked": rows,
+            "failing_rows": sum(failing.values()),
+            "failing_rows_by_rule": {k: v for k, v in failing.items() if v},
+            "sample": _sample(df, first_bad, keys) if first_bad else [],
+        }))
+    return outcomes
+
+
+def _unique_outcome(df: DataFrame, table: Table, keys: list[str]) -> CheckOutcome:
+    dupes = df.groupBy(*keys).count().where(F.col("count") > 1)
+    sample = [jsonable(r.asDict()) for r in dupes.limit(SAMPLE_ROWS).collect()]
+    count = dupes.count() if sample else 0
+    return CheckOutcome(table.key, "unique_key", count == 0, {
+        "rule": f"({', '.join(keys)}) is unique", "duplicated_keys": count, "sample": sample})
+
+
+def evaluate_contract(df: DataFrame, table: Table) -> list[CheckOutcome]:
+    """All generated checks of `table` on one partition's rows."""
+    keys = unique_key(table.model)
+    outcomes = [_schema_outcome(df, table), *_rule_outcomes(df, table, keys)]
+    if keys:
+        outcomes.append(_unique_outcome(df, table, keys))
+    return outcomes
