@@ -29,6 +29,7 @@ setup(
             "lake-sample=lake_assets.sample.cli:main",
             "lake-demo=lake_assets.cli.demo:main",
             "lake-query=lake_assets.cli.query:main",
+            "lake-freshness=lake_assets.cli.freshness:main",
         ],
     },
 )

@@ -13,6 +13,13 @@ from lake_assets.core.settings import LakeSettings
 ALL_LAKE_ASSETS = dg.AssetSelection.groups("bronze", "silver", "gold")
 
 
+def layer_policy(layer: str) -> dict:
+    """Cross-cutting policy per layer, applied to every asset of the layer."""
+    from lake_assets.freshness.policies import POLICIES
+
+    return {"freshness_policy": POLICIES[layer]}
+
+
 def build_definitions(settings: LakeSettings) -> dg.Definitions:
     """Everything Dagster needs, for these settings."""
     from lake_assets.assets.bronze import BRONZE
@@ -25,7 +32,7 @@ def build_definitions(settings: LakeSettings) -> dg.Definitions:
     from lake_assets.quality.catalog import UNKNOWN_USERS
 
     partitions = daily_partitions(settings.partition_start)
-    lake_assets = [build_lake_asset(decl, partitions) for decl in (*BRONZE, *SILVER, *GOLD)]
+    lake_assets = [build_lake_asset(decl, partitions, layer_policy) for decl in (*BRONZE, *SILVER, *GOLD)]
     checks = [build_standalone_check(UNKNOWN_USERS, "check_unknown_users", ["silver/users"], partitions)]
     daily_job = dg.define_asset_job(
         "lake_daily", selection=ALL_LAKE_ASSETS,

@@ -1,0 +1,62 @@
+"""Reconciliation and referential checks inside jobs: a failure keeps the partition unpublished."""
+
+import json
+from datetime import UTC, date, datetime
+
+from lake_assets.core.engine import LocalSparkEngine
+from lake_assets.jobs.bronze import bronze_tasks_export
+from lake_assets.jobs.silver import silver_entities
+from lake_assets.parsing.dynamodb_json import parse_full_export_line
+from lake_assets.tables import TABLES
+from lake_assets_tests.test_exports import write_export
+
+DAY = date(2026, 11, 21)
+
+
+def context(tmp_path, spark):
+    engine = LocalSparkEngine(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"),
+                              pii_hash_key="k")
+    return engine.job_context(DAY)
+
+
+def failed(result):
+    return {(c.table, c.name) for c in result.checks if not c.passed}
+
+
+def test_export_rows_must_match_the_manifest(tmp_path, spark):
+    landing = tmp_path / "landing"
+    write_export(landing, "e1", "2026-11-22T00:00:00.000Z", items=2)
+    base = landing / "dynamodb/tasks/AWSDynamoDB/e1"
+    entry = json.loads((base / "manifest-files.json").read_text())
+    (base / "manifest-files.json").write_text(json.dumps({**entry, "itemCount": 3}) + "\n")
+    summary = json.loads((base / "manifest-summary.json").read_text())
+    (base / "manifest-summary.json").write_text(json.dumps({**summary, "itemCount": 3}))
+    result = bronze_tasks_export(context(tmp_path, spark))
+    assert ("bronze/tasks_export", "manifest_reconciliation") in failed(result)
+    (check,) = [c for c in result.checks if c.name == "manifest_reconciliation"]
+    assert check.metadata["rows_read"] == 2 and check.metadata["manifest_item_count"] == 3
+    assert [o.published for o in result.outputs] == [False]
+    assert not (tmp_path / "lake/bronze/tasks_export/dt=2026-11-21").exists()
+
+
+def test_a_consistent_export_publishes(tmp_path, spark):
+    write_export(tmp_path / "landing", "e1", "2026-11-22T00:00:00.000Z", items=4)
+    result = bronze_tasks_export(context(tmp_path, spark))
+    assert not result.blocking_failures and result.outputs[0].published and result.outputs[0].rows == 4
+
+
+def test_tasks_of_unknown_users_block_silver(tmp_path, spark):
+    ctx = context(tmp_path, spark)
+    item = {"PK": {"S": "USER#ghost"}, "SK": {"S": "TASK#t1"}, "status": {"S": "OPEN"},
+            "created_at": {"S": "2026-11-21T10:00:00Z"}}
+    row = parse_full_export_line(json.dumps({"Item": item}), 1)
+    row.update(export_id="e1", export_time=datetime(2026, 11, 22, tzinfo=UTC), source_key="data/a.json.gz")
+    ctx.lake.write(spark.createDataFrame([row], TABLES["bronze/tasks_export"].schema), "bronze", "tasks_export",
+                   DAY.isoformat())
+    result = silver_entities(ctx)
+    assert ("silver/tasks", "users_exist") in failed(result)
+    (check,) = [c for c in result.checks if c.name == "users_exist"]
+    assert check.metadata["tasks_without_user"] == 1
+    assert check.metadata["sample"] == [{"user_id": "ghost", "task_id": "t1"}]
+    assert not any(o.published for o in result.outputs)
+    assert not (tmp_path / "lake/silver/tasks/dt=2026-11-21").exists()
