@@ -14,11 +14,13 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class LandingObject:
-    """One landing object: key relative to the landing root, size and last-modified time."""
+    """One landing object: key relative to the landing root, size, last-modified time and an
+    entity tag that changes whenever the content is replaced (S3's ETag; size+mtime locally)."""
 
     key: str
     size: int
     last_modified: datetime
+    etag: str = ""
 
 
 @dataclass(frozen=True)
