@@ -13,11 +13,42 @@ from lake_assets.core.settings import LakeSettings
 ALL_LAKE_ASSETS = dg.AssetSelection.groups("bronze", "silver", "gold")
 
 
-def layer_policy(layer: str) -> dict:
-    """Cross-cutting policy per layer, applied to every asset of the layer."""
+def layer_policy(layer: str, upstreams: list[str]) -> dict:
+    """Cross-cutting policy per layer, applied to every asset of the layer: freshness for all,
+    automation for Silver and Gold (Bronze is requested by the sensors and the schedule)."""
+    from lake_assets.automation.policy import follow_upstreams
     from lake_assets.freshness.policies import POLICIES
 
-    return {"freshness_policy": POLICIES[layer]}
+    policy: dict = {"freshness_policy": POLICIES[layer]}
+    if layer in ("silver", "gold"):
+        policy["automation_condition"] = follow_upstreams(upstreams)
+    return policy
+
+
+def build_daily_schedule(daily_job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    """02:00 UTC every day: the whole graph for the previous day (the batch window). Running by
+    default; pause it in the UI (Automation → lake_daily_schedule) without a code change."""
+    return dg.build_schedule_from_partitioned_job(
+        daily_job, name="lake_daily_schedule", hour_of_day=2, minute_of_hour=0,
+        default_status=dg.DefaultScheduleStatus.RUNNING)
+
+
+def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
+    """Landing and export sensors (they create their landing reader per tick, never at load)."""
+    from lake_assets.automation.export_sensor import build_export_sensor
+    from lake_assets.automation.landing_sensor import build_landing_sensor
+    from lake_assets.core.landing import landing_for
+
+    def landing():
+        return landing_for(settings.landing_uri, settings.s3_endpoint_url)
+
+    return [
+        build_landing_sensor(landing, settings.landing_lookback_days, settings.partition_start),
+        build_export_sensor(landing, settings.export_lookback_days, settings.partition_start),
+        dg.AutomationConditionSensorDefinition(
+            "lake_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
+            minimum_interval_seconds=30, description="Evaluates Silver and Gold automation conditions."),
+    ]
 
 
 def build_definitions(settings: LakeSettings) -> dg.Definitions:
@@ -27,12 +58,13 @@ def build_definitions(settings: LakeSettings) -> dg.Definitions:
     from lake_assets.assets.gold import GOLD
     from lake_assets.assets.landing import LANDING_SPECS
     from lake_assets.assets.silver import SILVER
+    from lake_assets.automation.policy import RETRY_POLICY
     from lake_assets.core.engine import engine_for
     from lake_assets.partitions import daily_partitions
     from lake_assets.quality.catalog import UNKNOWN_USERS
 
     partitions = daily_partitions(settings.partition_start)
-    lake_assets = [build_lake_asset(decl, partitions, layer_policy) for decl in (*BRONZE, *SILVER, *GOLD)]
+    lake_assets = [build_lake_asset(decl, partitions, layer_policy, RETRY_POLICY) for decl in (*BRONZE, *SILVER, *GOLD)]
     checks = [build_standalone_check(UNKNOWN_USERS, "check_unknown_users", ["silver/users"], partitions)]
     daily_job = dg.define_asset_job(
         "lake_daily", selection=ALL_LAKE_ASSETS,
@@ -41,6 +73,8 @@ def build_definitions(settings: LakeSettings) -> dg.Definitions:
         assets=[*LANDING_SPECS, *lake_assets],
         asset_checks=checks,
         jobs=[daily_job],
+        schedules=[build_daily_schedule(daily_job)],
+        sensors=build_sensors(settings),
         resources={"engine": engine_for(settings)},
         # One process per run: all assets share one Spark session (no JVM start per asset).
         executor=dg.in_process_executor,

@@ -33,6 +33,7 @@ def _tables() -> dict[str, Table]:
     tables = [
         Table("bronze", "api_requests", bronze.BronzeApiRequests),
         Table("bronze", "tasks_export", bronze.BronzeTasksExport),
+        Table("bronze", "tasks_changes", bronze.BronzeTasksChanges),
         Table("silver", "api_requests", silver_requests.SilverApiRequests),
         Table("silver", "api_requests_quarantine", silver_requests.SilverApiRequestsQuarantine),
         Table("silver", "tasks", silver_entities.SilverTasks),

@@ -10,7 +10,8 @@ from lake_assets.core.settings import LakeSettings
 from lake_assets.definitions import build_definitions
 
 LAKE_TABLES = {
-    "bronze/api_requests", "bronze/tasks_export", "silver/api_requests", "silver/api_requests_quarantine",
+    "bronze/api_requests", "bronze/tasks_export", "bronze/tasks_changes", "silver/api_requests",
+    "silver/api_requests_quarantine",
     "silver/tasks", "silver/users", "silver/tasks_quarantine", "gold/tasks_per_user_daily",
     "gold/route_latency_daily", "gold/user_activity_daily",
 }

@@ -15,6 +15,17 @@ BRONZE = [
         upstreams=[Upstream("landing/dynamodb_tasks_exports")],
         description="The `tasks` table as of the end of day D: every item of the latest completed full "
                     "export with exportTime in (D 00:00, D+1 00:00] UTC, unmarshalled from DynamoDB JSON "
-                    "with exact numbers, plus the raw item and the export id. Fails when no such export exists.",
+                    "with exact numbers, plus the raw item and the export id. Fails when no such export exists "
+                    "(skipped instead when incremental exports cover the day: Silver then builds on an earlier "
+                    "snapshot).",
+        skippable=True,
+    ),
+    LakeAsset(
+        job="bronze_tasks_changes", outputs=["bronze/tasks_changes"],
+        upstreams=[Upstream("landing/dynamodb_tasks_exports")],
+        description="Item changes (CDC) of the incremental exports of the `tasks` table whose window ends in "
+                    "(D 00:00, D+1 00:00] UTC, files taken from each export's manifest-files.json: write "
+                    "timestamp, operation (UPSERT/MODIFY/REMOVE), keys, new and old images, raw line. Empty "
+                    "when no incremental export ended that day.",
     ),
 ]

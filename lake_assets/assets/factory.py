@@ -37,6 +37,7 @@ class LakeAsset:
     upstreams: Sequence[Upstream]
     description: str
     output_descriptions: dict[str, str] = field(default_factory=dict)
+    skippable: bool = False  # the job may legitimately write nothing for a day
 
 
 def column_schema(table_key: str) -> dg.TableSchema:
@@ -90,10 +91,11 @@ def check_results(result: JobResult) -> list[dg.AssetCheckResult]:
 
 
 def build_lake_asset(decl: LakeAsset, partitions_def: dg.PartitionsDefinition,
-                     policy: Callable[[str], dict[str, Any]] = lambda layer: {}) -> dg.AssetsDefinition:
+                     policy: Callable[[str, Sequence[str]], dict[str, Any]] = lambda layer, deps: {},
+                     retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinition:
     """A partitioned multi-asset that runs `decl.job` on the `engine` resource.
 
-    `policy(layer)` gives extra `AssetSpec` arguments (freshness, automation) per layer.
+    `policy(layer, upstream keys)` gives extra `AssetSpec` arguments (freshness, automation).
     """
     deps = [dg.AssetDep(asset_key(u.key), partition_mapping=u.mapping) for u in decl.upstreams]
     specs, checks = [], []
@@ -105,13 +107,18 @@ def build_lake_asset(decl: LakeAsset, partitions_def: dg.PartitionsDefinition,
             description=decl.output_descriptions.get(table_key, decl.description),
             metadata={"dagster/column_schema": column_schema(table_key),
                       "dagster/table_name": table_key.replace("/", ".")},
-            **policy(layer),
+            skippable=decl.skippable,
+            **policy(layer, [u.key for u in decl.upstreams]),
         ))
         checks += [check_spec(c, partitions_def) for c in checks_for(table_key)]
 
-    @dg.multi_asset(name=decl.job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool="spark")
+    @dg.multi_asset(name=decl.job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool="spark",
+                    retry_policy=retry_policy)
     def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[Any]):
         result: JobResult = engine.run_job(context, decl.job)
+        if result.skipped:
+            context.log.info(f"nothing to write for {context.partition_key}: {result.skipped}")
+            return
         for out in result.outputs:
             context.log.info(f"{out.table.key} dt={context.partition_key}: {out.rows} rows "
                              f"({json.dumps(out.extra, default=str)[:500]})")

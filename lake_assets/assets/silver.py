@@ -22,7 +22,7 @@ SILVER = [
     ),
     LakeAsset(
         job="silver_entities", outputs=["silver/tasks", "silver/users", "silver/tasks_quarantine"],
-        upstreams=[Upstream("bronze/tasks_export")],
+        upstreams=[Upstream("bronze/tasks_export"), Upstream("bronze/tasks_changes")],
         description=silver_entities.__doc__ or "",
         output_descriptions={
             "silver/users": "Users (SK = PROFILE) in D's snapshot; `email` replaced by an HMAC-SHA256 keyed hash.",

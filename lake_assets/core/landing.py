@@ -10,6 +10,10 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lake_assets.core.s3_landing import S3Landing
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,9 @@ class LocalLanding:
 
     root: str
 
-    def list(self, prefix: str) -> list[LandingObject]:
-        """Objects under `prefix` (recursively), sorted by key; hidden/temporary files skipped."""
+    def list(self, prefix: str, *, start_after: str | None = None) -> list[LandingObject]:
+        """Objects under `prefix` (recursively), sorted by key; hidden/temporary files skipped.
+        With `start_after`, only keys greater than it."""
         base = Path(self.root, prefix)
         if not base.exists():
             return []
@@ -41,16 +46,24 @@ class LocalLanding:
                 if name.startswith("."):
                     continue
                 path = Path(dirpath, name)
+                key = path.relative_to(self.root).as_posix()
+                if start_after is not None and key <= start_after:
+                    continue
                 stat = path.stat()
                 found.append(LandingObject(
-                    key=path.relative_to(self.root).as_posix(), size=stat.st_size,
-                    last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC)))
+                    key=key, size=stat.st_size,
+                    last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+                    etag=f"{stat.st_size:x}-{stat.st_mtime_ns:x}"))
         return sorted(found, key=lambda o: o.key)
 
-    def list_dirs(self, prefix: str) -> list[str]:
-        """Immediate sub-folder names under `prefix` (like an S3 delimiter listing)."""
+    def list_dirs(self, prefix: str, *, start_after: str | None = None) -> list[str]:
+        """Immediate sub-folder names under `prefix` (like an S3 delimiter listing).
+        With `start_after`, only names greater than it."""
         base = Path(self.root, prefix)
-        return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir()
+                      if p.is_dir() and (start_after is None or p.name > start_after))
 
     def exists(self, key: str) -> bool:
         return Path(self.root, key).is_file()
@@ -59,10 +72,12 @@ class LocalLanding:
         return Path(self.root, key).read_bytes()
 
 
-def landing_for(uri: str) -> LocalLanding:
-    """The landing implementation for a URI (local paths now; S3 arrives with the sensors work)."""
+def landing_for(uri: str, endpoint_url: str | None = None) -> LocalLanding | S3Landing:
+    """The landing implementation for a URI: `s3://bucket/prefix` (optionally at `endpoint_url`,
+    e.g. an S3-compatible store) or a local path / `file://` URI."""
     if uri.startswith("s3://"):
-        raise NotImplementedError(
-            f"LAKE_LANDING_URI={uri} needs the S3 landing reader, which is not built yet; "
-            "use a local landing folder")
+        from lake_assets.core.s3_landing import S3Landing
+
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        return S3Landing(bucket, prefix.strip("/"), endpoint_url)
     return LocalLanding(uri.removeprefix("file://"))

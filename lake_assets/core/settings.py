@@ -45,6 +45,11 @@ class LakeSettings:
         spark_master: Spark master for the local engine (`LAKE_SPARK_MASTER`).
         shuffle_partitions: `spark.sql.shuffle.partitions` for the local engine.
         spark_driver_memory: driver heap for the local engine (`LAKE_SPARK_DRIVER_MEMORY`).
+        s3_endpoint_url: S3 endpoint for the landing zone (`LAKE_S3_ENDPOINT_URL`, else `AWS_ENDPOINT_URL`).
+        landing_lookback_days / export_lookback_days: how far back the sensors look for late objects
+            and exports (`LAKE_LANDING_LOOKBACK_DAYS`, `LAKE_EXPORT_LOOKBACK_DAYS`).
+        alerts_file: the local alert target, JSON lines (`LAKE_ALERTS_FILE`).
+        webserver_url: base URL of the Dagster UI for links in alerts (`DAGSTER_WEBSERVER_URL`).
         max_quarantine_rate: largest share of a Silver table's input that may be quarantined before
             its `quarantine_rate` check fails (`LAKE_MAX_QUARANTINE_RATE`; "*" is the default).
     """
@@ -58,6 +63,11 @@ class LakeSettings:
     shuffle_partitions: int = 4
     spark_driver_memory: str = "4g"
     max_quarantine_rate: dict[str, float] = field(default_factory=lambda: {"*": 0.05})
+    s3_endpoint_url: str | None = None
+    landing_lookback_days: int = 3
+    export_lookback_days: int = 7
+    alerts_file: str = str(DEFAULT_LAKE_DIR / "alerts.jsonl")
+    webserver_url: str = "http://127.0.0.1:3000"
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -88,7 +98,19 @@ class LakeSettings:
             shuffle_partitions=int(shuffle_text),
             spark_driver_memory=env.get("LAKE_SPARK_DRIVER_MEMORY", defaults.spark_driver_memory),
             max_quarantine_rate=parse_rates(env.get("LAKE_MAX_QUARANTINE_RATE", "0.05")),
+            s3_endpoint_url=env.get("LAKE_S3_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
+            landing_lookback_days=_positive_int(env, "LAKE_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days),
+            export_lookback_days=_positive_int(env, "LAKE_EXPORT_LOOKBACK_DAYS", defaults.export_lookback_days),
+            alerts_file=env.get("LAKE_ALERTS_FILE", defaults.alerts_file),
+            webserver_url=env.get("DAGSTER_WEBSERVER_URL", defaults.webserver_url).rstrip("/"),
         )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, str(default))
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{name}={text!r} is not a positive integer")
+    return int(text)
 
 
 def parse_rates(text: str) -> dict[str, float]:

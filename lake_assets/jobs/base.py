@@ -44,6 +44,7 @@ class JobResult:
     outputs: list[TableOutput]
     checks: list[CheckOutcome]
     declared: dict[tuple[str, str], CheckDecl] = field(default_factory=dict)
+    skipped: str | None = None  # why nothing was written (a legitimate no-op, not a failure)
 
     @property
     def blocking_failures(self) -> list[CheckOutcome]:

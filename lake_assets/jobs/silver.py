@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lake_assets.jobs.base import JobContext, JobResult
+from lake_assets.jobs.base import JobContext, JobInputError, JobResult
 from lake_assets.quality.outcome import CheckOutcome, jsonable
 from lake_assets.tables import TABLES
+from lake_assets.transforms.cdc import merge_changes, merge_counts
 from lake_assets.transforms.silver_entities import entity_counts, type_entities
 from lake_assets.transforms.silver_requests import accounting, owned_by, route_requests
 
@@ -45,31 +49,60 @@ def silver_api_requests(ctx: JobContext) -> JobResult:
     return ctx.finish([requests, quarantine], checks)
 
 
+SNAPSHOT_LOOKBACK_DAYS = 31
+
+
+def current_items(ctx: JobContext) -> tuple[DataFrame, DataFrame | None, dict[str, object]]:
+    """Items at the end of D: the latest full snapshot ≤ D plus incremental changes up to D+1 00:00."""
+    earliest = ctx.day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS)
+    snapshots = [d for d in ctx.lake.partitions("bronze", "tasks_export") if earliest.isoformat() <= d <= ctx.dt]
+    if not snapshots:
+        raise JobInputError(f"no bronze/tasks_export snapshot between {earliest} and {ctx.dt}: materialize a day "
+                            "with a completed full export first")
+    base_dt = snapshots[-1]
+    snapshot = ctx.read(TABLES["bronze/tasks_export"], [base_dt])
+    micros = snapshot.agg(F.unix_micros(F.max("export_time"))).first()[0]
+    snapshot_time = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+    change_days = [d for d in ctx.lake.partitions("bronze", "tasks_changes") if base_dt <= d <= ctx.dt]
+    info: dict[str, object] = {"snapshot_partition": base_dt, "snapshot_time": snapshot_time.isoformat(),
+                               "change_partitions": change_days}
+    if not change_days:
+        return snapshot, None, info
+    until = datetime.combine(ctx.day + timedelta(days=1), time(0), tzinfo=UTC)
+    merged = merge_changes(snapshot, ctx.read(TABLES["bronze/tasks_changes"], change_days), snapshot_time, until)
+    return merged.items, merged.ranked, info
+
+
 def silver_entities(ctx: JobContext) -> JobResult:
-    """Latest state of users and tasks from the day's snapshot; email replaced by a keyed hash."""
-    bronze = ctx.read(TABLES["bronze/tasks_export"])
-    entities = type_entities(bronze, ctx.pii_key)
+    """Latest state of users and tasks at the end of D; email replaced by a keyed hash."""
+    items, ranked, info = current_items(ctx)
+    if ranked is not None:
+        ranked.persist()
+        info.update(merge_counts(ranked))
+    entities = type_entities(items, ctx.pii_key)
     entities.items.persist()
     try:
         counts = entity_counts(entities.items)
-        tasks = ctx.stage(TABLES["silver/tasks"], entities.tasks, **counts)
+        tasks = ctx.stage(TABLES["silver/tasks"], entities.tasks, **counts, **info)
         users = ctx.stage(TABLES["silver/users"], entities.users, users=counts["users"])
         quarantine = ctx.stage(TABLES["silver/tasks_quarantine"], entities.quarantine,
                                quarantine_reasons=counts["quarantine_reasons"])
+        item_count = entities.items.count()
     finally:
         entities.items.unpersist()
-    items = bronze.count()
+        if ranked is not None:
+            ranked.unpersist()
     landed = tasks.rows + users.rows + quarantine.rows + counts["other_entities"]
     orphans = ctx.read_staged(tasks).join(ctx.read_staged(users), "user_id", "left_anti")
     orphan_sample = [jsonable(r.asDict()) for r in orphans.select("user_id", "task_id").limit(5).collect()]
     orphan_count = orphans.count() if orphan_sample else 0
     key = "silver/tasks"
     checks = [
-        CheckOutcome(key, "bronze_reconciliation", items == landed, {
-            "bronze_items": items, "tasks_written": tasks.rows, "users_written": users.rows,
+        CheckOutcome(key, "bronze_reconciliation", item_count == landed, {
+            "current_items": item_count, "tasks_written": tasks.rows, "users_written": users.rows,
             "quarantine_rows_written": quarantine.rows, "other_entities": counts["other_entities"],
-            "difference": items - landed}),
-        _rate_outcome(key, quarantine.rows, items, ctx.quarantine_limit(key)),
+            "difference": item_count - landed}),
+        _rate_outcome(key, quarantine.rows, item_count, ctx.quarantine_limit(key)),
         CheckOutcome(key, "users_exist", orphan_count == 0, {
             "rule": "every task's user_id is in silver/users", "tasks_without_user": orphan_count,
             "sample": orphan_sample}),

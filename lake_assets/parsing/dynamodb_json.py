@@ -135,3 +135,40 @@ def parse_full_export_line(line: str, line_number: int) -> dict[str, Any]:
     except DynamoJsonError as exc:
         row["parse_error"] = f"invalid_dynamodb_json: {exc}"
     return row
+
+
+CHANGE_COLUMNS = ("write_timestamp_micros", "operation", "pk", "sk", "item_json", "attribute_types",
+                  "old_item_json", "raw_item", "parse_error", "line_number")
+
+
+def parse_incremental_line(line: str, line_number: int) -> dict[str, Any]:
+    """One line of an incremental export → a change row.
+
+    `operation`: MODIFY (both images), UPSERT (NewImage only: an insert, or an update under view
+    NEW_IMAGE — the merge treats both as "this is the item now"), REMOVE (no NewImage).
+    """
+    row: dict[str, Any] = dict.fromkeys(CHANGE_COLUMNS)
+    row.update(raw_item=line, line_number=line_number)
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        row["parse_error"] = "invalid_json"
+        return row
+    if not isinstance(doc, dict) or not isinstance(doc.get("Keys"), dict):
+        row["parse_error"] = "missing_keys: an incremental-export line must have Keys"
+        return row
+    keys, new, old = doc["Keys"], doc.get("NewImage"), doc.get("OldImage")
+    row["pk"], row["sk"] = _key_text(keys, "PK"), _key_text(keys, "SK")
+    try:
+        stamp = unmarshal((doc.get("Metadata") or {}).get("WriteTimestampMicros"))
+        row["write_timestamp_micros"] = int(stamp)
+        if isinstance(new, dict):
+            row["item_json"], types = item_to_json(new)
+            row["attribute_types"] = dict(sorted(types.items()))
+        if isinstance(old, dict):
+            row["old_item_json"] = item_to_json(old)[0]
+    except (DynamoJsonError, TypeError, ValueError) as exc:
+        row["parse_error"] = f"invalid_dynamodb_json: {exc}"
+        return row
+    row["operation"] = "REMOVE" if new is None else "MODIFY" if old is not None else "UPSERT"
+    return row

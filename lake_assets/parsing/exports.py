@@ -41,6 +41,9 @@ class ExportSummary:
     manifest_files_key: str
     base_prefix: str  # landing prefix that holds AWSDynamoDB/ (the export's S3Prefix)
     files: tuple[ExportFile, ...] = field(default=())
+    export_from_time: datetime | None = None  # incremental exports: window [from, to)
+    export_to_time: datetime | None = None
+    output_view: str | None = None
 
 
 def parse_aws_time(text: object) -> datetime | None:
@@ -60,11 +63,15 @@ def _resolve(base_prefix: str, key: str) -> str:
     return f"{base_prefix}/{key[marker:]}" if marker >= 0 else key
 
 
-def list_completed_exports(landing: LocalLanding, table_prefix: str) -> tuple[list[ExportSummary], list[str]]:
-    """Completed exports under `table_prefix` (e.g. `dynamodb/tasks`) and notes on ignored ones."""
+def list_completed_exports(landing: LocalLanding, table_prefix: str,
+                           names: list[str] | None = None) -> tuple[list[ExportSummary], list[str]]:
+    """Completed exports under `table_prefix` (e.g. `dynamodb/tasks`) and notes on ignored ones.
+
+    `names` limits the look to these export folders (a bounded listing done by the caller).
+    """
     summaries, notes = [], []
     root = f"{table_prefix}/{EXPORTS_DIR}"
-    for export_id in landing.list_dirs(root):
+    for export_id in landing.list_dirs(root) if names is None else names:
         if export_id == "data":
             continue  # the incremental exports' shared data folder
         summary_key = f"{root}/{export_id}/manifest-summary.json"
@@ -88,6 +95,9 @@ def list_completed_exports(landing: LocalLanding, table_prefix: str) -> tuple[li
             manifest_files_key=_resolve(table_prefix, str(doc.get("manifestFilesS3Key")
                                                           or f"{root}/{export_id}/manifest-files.json")),
             base_prefix=table_prefix,
+            export_from_time=parse_aws_time(doc.get("exportFromTime")),
+            export_to_time=parse_aws_time(doc.get("exportToTime")),
+            output_view=doc.get("outputView"),
         ))
     return summaries, notes
 
@@ -107,6 +117,14 @@ def choose_full_export(exports: list[ExportSummary], day: date) -> ExportSummary
         return None
     floor = datetime.min.replace(tzinfo=UTC)
     return max(candidates, key=lambda e: (e.export_time, e.end_time or floor, e.export_id))
+
+
+def choose_incremental_exports(exports: list[ExportSummary], day: date) -> list[ExportSummary]:
+    """Completed incremental exports whose window ends in `day_window(day)`, oldest first."""
+    lo, hi = day_window(day)
+    chosen = [e for e in exports if e.export_type == "INCREMENTAL_EXPORT"
+              and e.export_to_time is not None and lo < e.export_to_time <= hi]
+    return sorted(chosen, key=lambda e: (e.export_to_time, e.export_id))
 
 
 def _md5_matches(data: bytes, expected: str) -> bool:

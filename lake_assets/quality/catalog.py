@@ -34,6 +34,8 @@ EXTRA_CHECKS = [
               "against the stage's log template (raw values are kept).", "WARN"),
     CheckDecl("bronze/tasks_export", "manifest_reconciliation", "Rows read equal the export manifests' itemCount.",
               "ERROR", blocking=True),
+    CheckDecl("bronze/tasks_changes", "manifest_reconciliation", "Change rows read equal the incremental "
+              "exports' manifest itemCount.", "ERROR", blocking=True),
     CheckDecl("bronze/tasks_export", "schema_drift", "Item attributes that appear, change DynamoDB type or go "
               "missing against the single-table design.", "WARN"),
     CheckDecl("silver/api_requests", "bronze_reconciliation", "Bronze rows owned by D = Silver + quarantined + "

@@ -17,7 +17,7 @@ from pyspark.sql import types as T
 
 from lake_assets.core.landing import LocalLanding
 from lake_assets.parsing.api_logs import parse_api_log_object
-from lake_assets.parsing.dynamodb_json import parse_full_export_line
+from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
 from lake_assets.quality.fields import optional, required
 from lake_assets.transforms.arrow_rows import arrow_schema, batches
 
@@ -83,7 +83,30 @@ class BronzeTasksExport(pandera.DataFrameModel):
         unique = ["source_key", "line_number"]
 
 
+class BronzeTasksChanges(pandera.DataFrameModel):
+    """One row per changed item in the incremental exports whose window ends on day D."""
+
+    export_id: S = required()
+    export_to_time: TS = required()
+    source_key: S = required()
+    line_number: INT = required(ge=1)
+    write_timestamp_micros: L = optional(ge=0)
+    operation: S = optional(isin=["UPSERT", "MODIFY", "REMOVE"])
+    pk: S = optional()
+    sk: S = optional()
+    item_json: S = optional()
+    attribute_types: T.MapType(S, S) = optional()
+    old_item_json: S = optional()
+    raw_item: S = required()
+    parse_error: S = optional()
+
+    class Config:
+        name = "bronze/tasks_changes"
+        unique = ["source_key", "line_number"]
+
+
 API_REQUESTS_SCHEMA = BronzeApiRequests.to_structtype()
+TASKS_CHANGES_SCHEMA = BronzeTasksChanges.to_structtype()
 TASKS_EXPORT_SCHEMA = BronzeTasksExport.to_structtype()
 
 OBJECTS_SCHEMA = "key string, landed_at timestamp"
@@ -134,3 +157,26 @@ def parse_export_files(files: DataFrame, landing: LocalLanding, export_id: str, 
     """Bronze `tasks_export` rows of one export's data files (a DataFrame with a `key` column)."""
     return files.mapInArrow(
         lambda it: _parse_export_batches(landing, export_id, export_time, it), TASKS_EXPORT_SCHEMA)
+
+
+def _parse_change_batches(landing: LocalLanding, batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    schema = arrow_schema(TASKS_CHANGES_SCHEMA)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for batch in batches_in:
+            for obj in batch.to_pylist():
+                data = landing.read_bytes(obj["key"])
+                text = gzip.decompress(data).decode("utf-8", errors="replace") if data else ""
+                for number, line in enumerate(text.splitlines(), start=1):
+                    if line.strip():
+                        row = parse_incremental_line(line, number)
+                        row.update(export_id=obj["export_id"], export_to_time=obj["export_to_time"],
+                                   source_key=obj["key"])
+                        yield row
+
+    return batches(rows(), schema)
+
+
+def parse_change_files(files: DataFrame, landing: LocalLanding) -> DataFrame:
+    """Bronze `tasks_changes` rows of incremental-export data files (key, export_id, export_to_time)."""
+    return files.mapInArrow(lambda it: _parse_change_batches(landing, it), TASKS_CHANGES_SCHEMA)

@@ -1,0 +1,1 @@
+"""When things run: declarative automation, retries, the daily schedule and the landing sensors."""
