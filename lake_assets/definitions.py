@@ -6,6 +6,8 @@ variable, starts no Spark and creates no AWS client.
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from lake_assets.core.settings import LakeSettings
@@ -35,6 +37,8 @@ def build_daily_schedule(daily_job: dg.UnresolvedAssetJobDefinition) -> dg.Sched
 
 def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
     """Landing and export sensors (they create their landing reader per tick, never at load)."""
+    from lake_assets.alerts.notifier import notifier_from_env
+    from lake_assets.alerts.sensors import build_alert_sensors
     from lake_assets.automation.export_sensor import build_export_sensor
     from lake_assets.automation.landing_sensor import build_landing_sensor
     from lake_assets.core.landing import landing_for
@@ -42,7 +46,11 @@ def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
     def landing():
         return landing_for(settings.landing_uri, settings.s3_endpoint_url)
 
+    def notifier():
+        return notifier_from_env(os.environ, settings.alerts_file)
+
     return [
+        *build_alert_sensors(notifier, settings.webserver_url),
         build_landing_sensor(landing, settings.landing_lookback_days, settings.partition_start),
         build_export_sensor(landing, settings.export_lookback_days, settings.partition_start),
         dg.AutomationConditionSensorDefinition(

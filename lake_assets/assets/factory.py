@@ -112,8 +112,9 @@ def build_lake_asset(decl: LakeAsset, partitions_def: dg.PartitionsDefinition,
         ))
         checks += [check_spec(c, partitions_def) for c in checks_for(table_key)]
 
+    # A skippable job may yield nothing; `can_subset` makes its outputs (and check outputs) optional.
     @dg.multi_asset(name=decl.job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool="spark",
-                    retry_policy=retry_policy)
+                    retry_policy=retry_policy, can_subset=decl.skippable)
     def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[Any]):
         result: JobResult = engine.run_job(context, decl.job)
         if result.skipped:

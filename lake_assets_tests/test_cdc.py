@@ -1,0 +1,139 @@
+"""CDC: incremental-export parsing, the snapshot+changes merge, and a day with only incrementals."""
+
+import base64
+import gzip
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+
+from lake_assets.core.settings import LakeSettings
+from lake_assets.definitions import build_definitions
+from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
+from lake_assets.tables import TABLES
+from lake_assets.transforms.cdc import merge_changes, merge_counts
+from lake_assets_tests.test_exports import write_export
+
+SNAP = datetime(2026, 11, 21, tzinfo=UTC)
+UNTIL = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def micros(hour, minute=0):
+    return int(datetime(2026, 11, 21, hour, minute, tzinfo=UTC).timestamp() * 1_000_000)
+
+
+def user(uid, email="a@b.c"):
+    return {"PK": {"S": f"USER#{uid}"}, "SK": {"S": "PROFILE"}, "email": {"S": email}}
+
+
+def change(uid, ts, new=None, old=None, sk="PROFILE"):
+    doc = {"Metadata": {"WriteTimestampMicros": {"N": str(ts)}},
+           "Keys": {"PK": {"S": f"USER#{uid}"}, "SK": {"S": sk}}}
+    if new is not None:
+        doc["NewImage"] = new
+    if old is not None:
+        doc["OldImage"] = old
+    return json.dumps(doc)
+
+
+def test_incremental_line_operations():
+    assert parse_incremental_line(change("u1", 5, new=user("u1")), 1)["operation"] == "UPSERT"
+    row = parse_incremental_line(change("u1", 5, new=user("u1"), old=user("u1", "x@y.z")), 2)
+    assert row["operation"] == "MODIFY" and row["write_timestamp_micros"] == 5 and row["pk"] == "USER#u1"
+    removed = parse_incremental_line(change("u1", 6, old=user("u1")), 3)
+    assert removed["operation"] == "REMOVE" and removed["item_json"] is None
+    assert parse_incremental_line("{oops", 4)["parse_error"] == "invalid_json"
+    assert parse_incremental_line('{"NewImage": {}}', 5)["parse_error"].startswith("missing_keys")
+
+
+def frames(spark, snapshot_items, change_lines):
+    snap_rows = []
+    for n, item in enumerate(snapshot_items, start=1):
+        row = parse_full_export_line(json.dumps({"Item": item}), n)
+        row.update(export_id="full", export_time=SNAP, source_key="full/a.gz")
+        snap_rows.append(row)
+    change_rows = []
+    for n, line in enumerate(change_lines, start=1):
+        row = parse_incremental_line(line, n)
+        row.update(export_id="inc", export_to_time=UNTIL, source_key="data/b.gz")
+        change_rows.append(row)
+    return (spark.createDataFrame(snap_rows, TABLES["bronze/tasks_export"].schema),
+            spark.createDataFrame(change_rows, TABLES["bronze/tasks_changes"].schema))
+
+
+def test_merge_insert_update_delete_and_ordering(spark):
+    snapshot, changes = frames(spark, [user("u1"), user("u2"), user("u3")], [
+        change("u4", micros(9), new=user("u4")),                                  # insert
+        change("u1", micros(11), new=user("u1", "late@x.y"), old=user("u1")),      # update, later...
+        change("u1", micros(10), new=user("u1", "early@x.y"), old=user("u1")),     # ...listed after an earlier one
+        change("u2", micros(12), old=user("u2")),                                  # delete
+        change("u3", int(SNAP.timestamp() * 1_000_000), new=user("u3", "old@x.y")),  # at snapshot time: in it
+        change("u5", micros(8), new=user("u5")), change("u5", micros(9), old=user("u5")),  # created+deleted
+        change("u6", int(UNTIL.timestamp() * 1_000_000) + 1, new=user("u6")),     # after the day
+    ])
+    merged = merge_changes(snapshot, changes, SNAP, UNTIL)
+    items = {r["pk"]: json.loads(r["item_json"]) for r in merged.items.collect()}
+    assert sorted(items) == ["USER#u1", "USER#u3", "USER#u4"]
+    assert items["USER#u1"]["email"] == "late@x.y"  # the highest WriteTimestampMicros wins
+    assert items["USER#u3"]["email"] == "a@b.c"      # a change at the snapshot instant is already in it
+    assert merge_counts(merged.ranked) == {
+        "snapshot_kept": 1, "snapshot_superseded": 2, "snapshot_removed": 0,
+        "change_kept": 2, "change_superseded": 2, "change_removed": 2}
+
+
+def write_incremental(root: Path, export_id: str, start: str, end: str, lines: list[str]):
+    base = root / "dynamodb/tasks/AWSDynamoDB" / export_id
+    base.mkdir(parents=True)
+    (base / "_started").write_bytes(b"")
+    data = gzip.compress("".join(f"{line}\n" for line in lines).encode(), mtime=0)
+    key = f"dynamodb/tasks/AWSDynamoDB/data/{export_id}.json.gz"
+    (root / key).parent.mkdir(parents=True, exist_ok=True)
+    (root / key).write_bytes(data)
+    entry = {"itemCount": len(lines), "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
+             "etag": "e", "dataFileS3Key": key}
+    (base / "manifest-files.json").write_text(json.dumps(entry) + "\n")
+    (base / "manifest-summary.json").write_text(json.dumps({
+        "exportType": "INCREMENTAL_EXPORT", "exportFromTime": start, "exportToTime": end,
+        "outputView": "NEW_AND_OLD_IMAGES", "itemCount": len(lines),
+        "manifestFilesS3Key": f"dynamodb/tasks/AWSDynamoDB/{export_id}/manifest-files.json"}))
+
+
+def test_a_day_with_only_incremental_exports_still_produces_silver(tmp_path, spark):
+    landing = tmp_path / "landing"
+    write_export(landing, "full-20", "2026-11-21T00:00:00.000Z", items=3)  # users u0..u2 as of end of 20th
+    task = {"PK": {"S": "USER#u1"}, "SK": {"S": "TASK#t9"}, "status": {"S": "OPEN"},
+            "created_at": {"S": "2026-11-21T09:00:00Z"}}
+    write_incremental(landing, "inc-21", "2026-11-21T00:00:00.000Z", "2026-11-22T00:00:00.000Z", [
+        change("u1", micros(9), new=task, sk="TASK#t9"),
+        change("u2", micros(10), old={"PK": {"S": "USER#u2"}, "SK": {"S": "PROFILE"}}),
+    ])
+    settings = LakeSettings(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(landing),
+                            partition_start=date(2026, 11, 1), pii_hash_key="k", spark_master="local[2]",
+                            shuffle_partitions=2)
+    defs = build_definitions(settings)
+    job, instance = defs.resolve_job_def("lake_daily"), dg.DagsterInstance.ephemeral()
+
+    def run(day, *keys):
+        selection = [dg.AssetKey(k.split("/")) for k in keys]
+        return job.execute_in_process(partition_key=day, instance=instance, asset_selection=selection)
+
+    assert run("2026-11-20", "bronze/tasks_export", "bronze/tasks_changes", "silver/tasks", "silver/users",
+               "silver/tasks_quarantine").success
+    result = run("2026-11-21", "bronze/tasks_export", "bronze/tasks_changes")
+    assert result.success  # no full export for the 21st: skipped, not failed
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert done == {"bronze/tasks_changes"}
+    silver = run("2026-11-21", "silver/tasks", "silver/users", "silver/tasks_quarantine")
+    assert silver.success
+    import pyarrow.parquet as pq
+
+    users = sorted(pq.read_table(tmp_path / "lake/silver/users/dt=2026-11-21").column("user_id").to_pylist())
+    tasks = pq.read_table(tmp_path / "lake/silver/tasks/dt=2026-11-21").to_pylist()
+    assert users == ["u0", "u1"]  # u2 was deleted on the 21st
+    assert [(t["user_id"], t["task_id"]) for t in tasks] == [("u1", "t9")]
+    (event,) = [e for e in silver.get_asset_materialization_events() if e.asset_key.path == ["silver", "tasks"]]
+    meta = event.materialization.metadata
+    assert meta["snapshot_partition"].value == "2026-11-20"
+    assert meta["change_removed"].value == 1 and meta["change_kept"].value == 1
