@@ -7,6 +7,7 @@ variable, starts no Spark and creates no AWS client.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import dagster as dg
 
@@ -29,10 +30,19 @@ def layer_policy(layer: str, upstreams: list[str]) -> dict:
 
 def build_daily_schedule(daily_job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
     """02:00 UTC every day: the whole graph for the previous day (the batch window). Running by
-    default; pause it in the UI (Automation → lake_daily_schedule) without a code change."""
-    return dg.build_schedule_from_partitioned_job(
-        daily_job, name="lake_daily_schedule", hour_of_day=2, minute_of_hour=0,
-        default_status=dg.DefaultScheduleStatus.RUNNING)
+    default; pause it in the UI (Automation → lake_daily_schedule) without a code change.
+
+    Written out rather than derived from the partitions: the partitions include today (for late
+    data and sensors), so "latest partition" would be today, not the day that just closed.
+    """
+
+    @dg.schedule(name="lake_daily_schedule", cron_schedule="0 2 * * *", execution_timezone="UTC", job=daily_job,
+                 default_status=dg.DefaultScheduleStatus.RUNNING)
+    def lake_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
+        return dg.RunRequest(run_key=f"daily:{day}", partition_key=day, tags={"lake/trigger": "daily_schedule"})
+
+    return lake_daily_schedule
 
 
 def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
