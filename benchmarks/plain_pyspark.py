@@ -45,11 +45,12 @@ def layer_of(job: str) -> str:
 
 
 def job_order() -> list[str]:
-    """The seven table jobs in order, then any other registry job (e.g. a standalone check that
-    the Dagster job also runs), so both runs do the same work."""
+    """The seven table jobs in order, plus any other registry job (a newer table job, a standalone
+    check the Dagster job also runs) after the last job of its layer, so both runs do the same work."""
     from lake_assets.jobs.registry import JOBS
 
-    return [*JOB_ORDER, *(job for job in JOBS if job not in JOB_ORDER)]
+    jobs = [*JOB_ORDER, *(job for job in JOBS if job not in JOB_ORDER)]
+    return sorted(jobs, key=lambda job: LAYERS.index(layer_of(job)))  # stable: keeps JOB_ORDER
 
 
 def _outputs(result: Any) -> list[Any]:

@@ -110,6 +110,15 @@ def test_export_sensor_ignores_started_requests_completed_once_and_reports_broke
     assert "01795300000000-bbbb0001" in json.loads(cursor)["broken"]
 
 
+def test_exports_closing_the_same_day_share_one_run(tmp_path):
+    landing = LocalLanding(str(tmp_path))
+    complete(tmp_path, "01795271400000-eeee0001", "2026-11-21T14:30:00.000Z")  # ad-hoc, mid-day
+    complete(tmp_path, "01795305600000-eeee0002", "2026-11-22T00:00:00.000Z")  # the daily one
+    requests, _, _ = evaluate_exports(landing, None, NOW, 7, FIRST)
+    assert [(r.partition_key, r.run_key) for r in requests] == [
+        ("2026-11-21", "export:01795271400000-eeee0001+01795305600000-eeee0002")]
+
+
 def test_export_sensor_requires_checksum_files_and_bounds_its_listing(tmp_path):
     landing = LocalLanding(str(tmp_path))
     write_export(tmp_path, "01795305600000-cccc0001", "2026-11-22T00:00:00.000Z")  # no .md5 files

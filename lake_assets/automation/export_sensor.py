@@ -46,7 +46,8 @@ def evaluate_exports(landing: Any, cursor: str | None, now: datetime, lookback_d
     start_after = f"{int((now - timedelta(days=lookback_days)).timestamp() * 1000):014d}"
     names = landing.list_dirs(f"{TABLE_PREFIX}/{ex.EXPORTS_DIR}", start_after=start_after)
     summaries, _notes = ex.list_completed_exports(landing, TABLE_PREFIX, names=names)
-    requests, problems = [], []
+    problems: list[str] = []
+    wanted: dict[tuple[dg.AssetKey, str], list[str]] = {}  # one run per (table, day), however many exports
     for export in summaries:
         if export.export_id in state["done"] or export.export_id in state["broken"]:
             continue
@@ -64,11 +65,12 @@ def evaluate_exports(landing: Any, cursor: str | None, now: datetime, lookback_d
             problems.append(str(exc))
             continue
         state["done"][export.export_id] = day.isoformat()
-        if day < first_day:
-            continue
-        requests.append(dg.RunRequest(
-            run_key=f"export:{export.export_id}", partition_key=day.isoformat(), asset_selection=[target],
-            tags={"lake/trigger": "export_sensor", "lake/export_id": export.export_id}))
+        if day >= first_day:
+            wanted.setdefault((target, day.isoformat()), []).append(export.export_id)
+    requests = [dg.RunRequest(
+        run_key=f"export:{'+'.join(sorted(ids))}", partition_key=day, asset_selection=[target],
+        tags={"lake/trigger": "export_sensor", "lake/export_ids": ",".join(sorted(ids))})
+        for (target, day), ids in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0].to_user_string()))]
     keep = {k: v for k, v in state["done"].items() if k > start_after}
     broken = {k: v for k, v in state["broken"].items() if k > start_after}
     return requests, json.dumps({"done": keep, "broken": broken}, sort_keys=True), problems
