@@ -7,13 +7,15 @@ rows travel to the JVM as Arrow, not pickled Python rows.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandera.pyspark as pandera
 import pyarrow as pa
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.types import StructType
 
 from lake_assets.core.landing import LocalLanding
 from lake_assets.parsing.api_logs import parse_api_log_object
@@ -134,49 +136,40 @@ def parse_api_log_objects(objects: DataFrame, landing: LocalLanding) -> DataFram
     return objects.mapInArrow(lambda it: _parse_api_batches(landing, it), API_REQUESTS_SCHEMA)
 
 
-def _parse_export_batches(landing: LocalLanding, export_id: str, export_time: Any,
-                          batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    schema = arrow_schema(TASKS_EXPORT_SCHEMA)
+def _export_lines(landing: LocalLanding, key: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of one gzip DynamoDB-JSON data file; empty files are normal."""
+    data = landing.read_bytes(key)
+    text = gzip.decompress(data).decode("utf-8", errors="replace") if data else ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield number, line
+
+
+def _parse_data_files(landing: LocalLanding, parse: Callable[[str, int], dict[str, Any]], schema: StructType,
+                      batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Rows of the data files listed in the input batches; each input row's other columns
+    (export id, times) are copied onto every row parsed from that file."""
 
     def rows() -> Iterator[dict[str, Any]]:
         for batch in batches_in:
             for obj in batch.to_pylist():
-                data = landing.read_bytes(obj["key"])
-                text = gzip.decompress(data).decode("utf-8", errors="replace") if data else ""
-                for number, line in enumerate(text.splitlines(), start=1):
-                    if not line.strip():
-                        continue
-                    row = parse_full_export_line(line, number)
-                    row.update(export_id=export_id, export_time=export_time, source_key=obj["key"])
+                for number, line in _export_lines(landing, obj["key"]):
+                    row = parse(line, number)
+                    row.update({k: v for k, v in obj.items() if k != "key"}, source_key=obj["key"])
                     yield row
 
-    return batches(rows(), schema)
+    return batches(rows(), arrow_schema(schema))
 
 
 def parse_export_files(files: DataFrame, landing: LocalLanding, export_id: str, export_time: Any) -> DataFrame:
     """Bronze `tasks_export` rows of one export's data files (a DataFrame with a `key` column)."""
-    return files.mapInArrow(
-        lambda it: _parse_export_batches(landing, export_id, export_time, it), TASKS_EXPORT_SCHEMA)
-
-
-def _parse_change_batches(landing: LocalLanding, batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    schema = arrow_schema(TASKS_CHANGES_SCHEMA)
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for batch in batches_in:
-            for obj in batch.to_pylist():
-                data = landing.read_bytes(obj["key"])
-                text = gzip.decompress(data).decode("utf-8", errors="replace") if data else ""
-                for number, line in enumerate(text.splitlines(), start=1):
-                    if line.strip():
-                        row = parse_incremental_line(line, number)
-                        row.update(export_id=obj["export_id"], export_to_time=obj["export_to_time"],
-                                   source_key=obj["key"])
-                        yield row
-
-    return batches(rows(), schema)
+    listed = files.select("key", F.lit(export_id).alias("export_id"),
+                          F.lit(export_time).cast("timestamp").alias("export_time"))
+    return listed.mapInArrow(
+        lambda it: _parse_data_files(landing, parse_full_export_line, TASKS_EXPORT_SCHEMA, it), TASKS_EXPORT_SCHEMA)
 
 
 def parse_change_files(files: DataFrame, landing: LocalLanding) -> DataFrame:
     """Bronze `tasks_changes` rows of incremental-export data files (key, export_id, export_to_time)."""
-    return files.mapInArrow(lambda it: _parse_change_batches(landing, it), TASKS_CHANGES_SCHEMA)
+    return files.mapInArrow(
+        lambda it: _parse_data_files(landing, parse_incremental_line, TASKS_CHANGES_SCHEMA, it), TASKS_CHANGES_SCHEMA)
