@@ -8,6 +8,7 @@ setup(
     description="An AWS-style medallion data lake (landing → Bronze → Silver → Gold) as Dagster assets on PySpark",
     python_requires=">=3.11,<3.13",
     packages=find_packages(include=["lake_assets", "lake_assets.*"]),
+    package_data={"lake_assets.core": ["log4j2.properties"]},
     install_requires=[
         "dagster==1.13.27",
         "dagster-webserver==1.13.27",

@@ -25,6 +25,7 @@ from typing import Any
 
 from plain_pyspark import JOB_ORDER, LAYERS, bench_settings, layer_of
 
+import lake_assets
 from lake_assets.core.settings import LakeSettings
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -41,6 +42,7 @@ class DagsterRun:
     step_seconds: dict[str, float] = field(default_factory=dict)
     layer_seconds: dict[str, float] = field(default_factory=dict)  # steps, startup excluded
     total_seconds: float = 0.0
+    code_path: str = field(default_factory=lambda: str(Path(lake_assets.__file__).parent))  # which copy ran
     outside_steps_seconds: float = 0.0
     table_rows: dict[str, int] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)

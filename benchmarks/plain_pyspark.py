@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import lake_assets
 from lake_assets.core.settings import LakeSettings
 
 # The order a day runs in (each job only reads tables written by the jobs before it).
@@ -76,6 +77,7 @@ class PlainRun:
     job_seconds: dict[str, float] = field(default_factory=dict)
     layer_seconds: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
+    code_path: str = field(default_factory=lambda: str(Path(lake_assets.__file__).parent))  # which copy ran
     # table key → rows written, plus the facts the jobs report about their inputs
     table_rows: dict[str, int] = field(default_factory=dict)
     job_extra: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -48,7 +48,11 @@ def print_report(results: dict[str, Any]) -> None:
             run["layer_seconds"], run["step_seconds"], run["job_seconds"] = {}, {}, {}
     rows = results["layer_rows"]
     print("\n" + _sample_line(results["sample"]))
-    print(f"Day {results['day']}\n")
+    print(f"Day {results['day']}; code: lake_assets snapshot {results.get('code_sha256')}")
+    for name, run in (("Dagster", dag), ("plain", plain)):
+        if run.get("code_path") and "code_snapshot" not in run["code_path"]:
+            print(f"!! the {name} run imported lake_assets from {run['code_path']}, not the snapshot")
+    print()
     print(_row("", "Dagster s", "plain s", "rows in", "rows out", "Dagster rows/s", "plain rows/s"))
     print(_row("spark startup", _num(dag.get("startup_seconds")), _num(plain.get("startup_seconds"))))
     for layer in LAYERS:

@@ -14,6 +14,7 @@ totals (goal: Dagster ≤ 1.15 × plain), checks both lakes hold the same rows, 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -27,6 +28,8 @@ from proctree import run_measured, wait_for_quiet
 from report import print_report
 
 HERE = Path(__file__).resolve().parent
+PACKAGE = HERE.parent / "lake_assets"
+KILL_RETRIES = 2  # a run killed by a signal from outside (not by its own failure) is run again
 DEFAULT_DAY = date(2026, 11, 20)
 SEED = 7
 # ≈ 10.64 export items per user at 9 tasks/user (profile + tasks, +8%/day created, −1% deleted),
@@ -95,7 +98,25 @@ def prepare_landing(args: argparse.Namespace, landing: Path) -> dict[str, Any]:
     }
 
 
-def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wait: float) -> dict[str, Any]:
+def snapshot_code(out: Path) -> tuple[Path, str]:
+    """Copy `lake_assets` to `<out>/code_snapshot` and run both sides on that copy.
+
+    Other people edit the package while a benchmark runs; Spark's Python workers import it from
+    disk when they start, so an edit mid-run can break a run (a renamed function) or make the two
+    sides run different code. A snapshot keeps the comparison to one version of the code.
+    """
+    dest = out / "code_snapshot"
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(PACKAGE, dest / "lake_assets", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    digest = hashlib.sha256()
+    for path in sorted((dest / "lake_assets").rglob("*.py")):
+        digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes())
+    return dest, digest.hexdigest()[:16]
+
+
+def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wait: float,
+            code: Path) -> dict[str, Any]:
     """One run in its own process, from an empty lake; its figures plus process wall and memory."""
     if lake.exists():
         shutil.rmtree(lake)
@@ -109,9 +130,15 @@ def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wa
     figures.unlink(missing_ok=True)
     cmd = [sys.executable, str(RUNS[name]), "--landing", str(landing), "--lake", str(lake),
            "--day", day.isoformat(), "--json", str(figures)]
-    code, wall, peak = run_measured(cmd, cwd=out)
+    for attempt in range(1 + KILL_RETRIES):
+        exit_code, wall, peak = run_measured(cmd, cwd=out, env={"PYTHONPATH": str(code)})
+        if exit_code >= 0 or attempt == KILL_RETRIES:
+            break
+        print(f"!! {name} run was killed by signal {-exit_code} from outside: running it again", flush=True)
+        shutil.rmtree(lake, ignore_errors=True)
     result = json.loads(figures.read_text()) if figures.exists() else {}
-    result.update(exit_code=code, process_seconds=wall, peak_rss_mb=round(peak.peak_rss_mb, 1),
+    result.update(exit_code=exit_code, attempts=attempt + 1, process_seconds=wall,
+                  peak_rss_mb=round(peak.peak_rss_mb, 1),
                   sum_process_hwm_mb=round(peak.sum_hwm_mb, 1), hwm_by_process_mb=peak.by_kind_mb(),
                   rss_samples=peak.samples, load_before=round(peak.load_before, 2),
                   cpu_seconds=round(peak.tree_cpu_seconds, 1), other_cpu_seconds=round(peak.other_cpu_seconds, 1),
@@ -119,8 +146,8 @@ def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wa
     if peak.other_cpu_seconds > 0.05 * wall:
         print(f"!! {name} run shared the machine: {peak.other_cpu_seconds:.0f} CPU s were used by other "
               f"processes during its {wall:.0f} s (load {peak.load_before:.2f} at start)")
-    if code != 0:
-        print(f"!! {name} run exited with {code}")
+    if exit_code != 0:
+        print(f"!! {name} run exited with {exit_code}")
     return result
 
 
@@ -180,15 +207,17 @@ def main(argv: list[str] | None = None) -> int:
     sample = prepare_landing(args, landing)
     if args.generate_only:
         return 0
+    code, digest = snapshot_code(out)
+    print(f"Running on a snapshot of lake_assets (sha256 {digest}) in {code}")
     every: dict[str, list[dict[str, Any]]] = {name: [] for name in RUNS}
     for _ in range(max(1, args.repeat)):  # alternate, so a slow spell on the machine hits both sides
         for name in RUNS:
-            every[name].append(run_one(name, landing, out / f"lake_{name}", args.day, out, args.quiet_wait))
+            every[name].append(run_one(name, landing, out / f"lake_{name}", args.day, out, args.quiet_wait, code))
     runs = {name: _median_run(results) for name, results in every.items()}
     lakes = {name: lake_rows(out / f"lake_{name}", args.day) for name in RUNS}
     problems = check_rows(lakes, runs)
     results = {
-        "day": args.day.isoformat(), "sample": sample, "runs": runs, "table_rows": lakes,
+        "day": args.day.isoformat(), "code_sha256": digest, "sample": sample, "runs": runs, "table_rows": lakes,
         "layer_rows": layer_rows(lakes["plain"]), "row_mismatches": problems, "ratio_goal": RATIO_GOAL,
         "repeats": {name: [r.get("total_seconds") for r in results] for name, results in every.items()},
         "all_runs": every if args.repeat > 1 else None,

@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from lake_assets.core.settings import LakeSettings
 
 _LOCK = threading.Lock()
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 class JavaMissingError(RuntimeError):
@@ -48,7 +50,7 @@ def spark_conf(settings: LakeSettings) -> dict[str, str]:
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.memory": settings.spark_driver_memory,
         "spark.sql.session.timeZone": "UTC",
-        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.driver.extraJavaOptions": f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
         "spark.default.parallelism": str(settings.shuffle_partitions),
@@ -83,5 +85,5 @@ def get_spark(settings: LakeSettings) -> SparkSession:
         for key, value in spark_conf(settings).items():
             builder = builder.config(key, value)
         session = builder.getOrCreate()
-        session.sparkContext.setLogLevel("WARN")
+        session.sparkContext.setLogLevel("ERROR")
         return session
