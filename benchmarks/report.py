@@ -13,7 +13,7 @@ from typing import Any
 
 from plain_pyspark import JOB_ORDER, LAYERS
 
-W = 14  # width of a figure column
+W = 16  # width of a figure column
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -25,7 +25,7 @@ def _rate(rows: int, seconds: float | None) -> str:
 
 
 def _row(label: str, *cells: str) -> str:
-    return f"{label:<30}" + "".join(f"{c:>{W}}" for c in cells)
+    return f"{label:<36}" + "".join(f"{c:>{W}}" for c in cells)
 
 
 def _sample_line(sample: dict[str, Any]) -> str:

@@ -56,6 +56,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--generate-only", action="store_true", help="write the sample, run nothing")
     p.add_argument("--quiet-wait", type=float, default=900,
                    help="before each run, wait up to this many seconds for other work on the machine to stop")
+    p.add_argument("--reuse-snapshot", action="store_true",
+                   help="run on the code snapshot a previous run left in <out>/code_snapshot")
     p.add_argument("--repeat", type=int, default=1,
                    help="run the pair N times, alternating; the table shows each side's median-total run")
     return p.parse_args(argv)
@@ -98,7 +100,7 @@ def prepare_landing(args: argparse.Namespace, landing: Path) -> dict[str, Any]:
     }
 
 
-def snapshot_code(out: Path) -> tuple[Path, str]:
+def snapshot_code(out: Path, reuse: bool = False) -> tuple[Path, str]:
     """Copy `lake_assets` to `<out>/code_snapshot` and run both sides on that copy.
 
     Other people edit the package while a benchmark runs; Spark's Python workers import it from
@@ -106,9 +108,9 @@ def snapshot_code(out: Path) -> tuple[Path, str]:
     sides run different code. A snapshot keeps the comparison to one version of the code.
     """
     dest = out / "code_snapshot"
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(PACKAGE, dest / "lake_assets", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if not (reuse and (dest / "lake_assets").is_dir()):
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(PACKAGE, dest / "lake_assets", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     digest = hashlib.sha256()
     for path in sorted((dest / "lake_assets").rglob("*.py")):
         digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes())
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     sample = prepare_landing(args, landing)
     if args.generate_only:
         return 0
-    code, digest = snapshot_code(out)
+    code, digest = snapshot_code(out, args.reuse_snapshot)
     print(f"Running on a snapshot of lake_assets (sha256 {digest}) in {code}")
     every: dict[str, list[dict[str, Any]]] = {name: [] for name in RUNS}
     for _ in range(max(1, args.repeat)):  # alternate, so a slow spell on the machine hits both sides

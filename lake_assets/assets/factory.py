@@ -116,7 +116,10 @@ def build_lake_asset(decl: LakeAsset, partitions_def: dg.PartitionsDefinition,
     @dg.multi_asset(name=decl.job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool="spark",
                     retry_policy=retry_policy, can_subset=decl.skippable)
     def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[Any]):
-        result: JobResult = engine.run_job(context, decl.job)
+        result = engine.run_job(context, decl.job)
+        if isinstance(result, (list, tuple)):  # a remote engine: results already came back through Pipes
+            yield from result
+            return
         if result.skipped:
             context.log.info(f"nothing to write for {context.partition_key}: {result.skipped}")
             return
