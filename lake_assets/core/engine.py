@@ -61,7 +61,8 @@ def engine_for(settings: LakeSettings) -> LocalSparkEngine:
     """The engine resource for the configured `LAKE_ENGINE`."""
     if settings.engine != "local":
         raise NotImplementedError(
-            f"LAKE_ENGINE={settings.engine} is not available yet: only the local engine is built")
+            f"LAKE_ENGINE={settings.engine} is not selectable yet: the Pipes job script and GlueEngine exist "
+            "(lake_assets/remote/), but the S3 lake storage they need is not built; use LAKE_ENGINE=local")
     return LocalSparkEngine(
         lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
         spark_master=settings.spark_master, shuffle_partitions=settings.shuffle_partitions,
