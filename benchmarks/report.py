@@ -76,6 +76,8 @@ def print_report(results: dict[str, Any]) -> None:
                _num(plain.get("other_cpu_seconds"))))
     for name, run in (("Dagster", dag), ("plain", plain)):
         print(f"  {name} per-process peaks MB: {run.get('hwm_by_process_mb')}")
+        for gone in run.get("discarded_attempts", []):
+            print(f"  {name}: discarded an attempt ({gone['process_seconds']} s): {gone['why']}")
     ratio, goal = results.get("ratio_total"), results["ratio_goal"]
     if ratio is not None:
         verdict = "OK" if ratio <= goal else "OVER GOAL"

@@ -118,3 +118,19 @@ def test_glue_engine_round_trip_matches_the_local_engine(endpoint, spark, tmp_pa
                       key=lambda r: r["route_key"])
 
     assert rows(remote_root) == rows(local_root)
+
+
+def test_a_remote_job_that_never_reports_fails_loudly(endpoint, spark, tmp_path):  # noqa: F811
+    glue, s3 = boto3.client("glue", endpoint_url=endpoint), boto3.client("s3", endpoint_url=endpoint)
+    s3.create_bucket(Bucket="silent-pipes")
+    glue.create_job(Name="silent-job", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"})
+    set_transition(endpoint, {"progression": "immediate"})  # "succeeds" without ever running our script
+    decl = next(d for d in GOLD if d.job == "gold_route_latency_daily")
+    asset = build_lake_asset(decl, daily_partitions(date(2026, 11, 1)))
+    engine = GlueEngine(glue_job_name="silent-job", pipes_bucket="silent-pipes", lake_root_uri=str(tmp_path),
+                        landing_uri=str(tmp_path), endpoint_url=endpoint, region_name="us-east-1", poll_seconds=0.2)
+    result = dg.materialize([asset], partition_key=DAY, resources={"engine": engine}, raise_on_error=False)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "reported nothing through Pipes" in failure.event_specific_data.error.message
+    assert result.get_asset_materialization_events() == []
