@@ -31,6 +31,7 @@ setup(
             "lake-demo=lake_assets.cli.demo:main",
             "lake-query=lake_assets.cli.query:main",
             "lake-freshness=lake_assets.cli.freshness:main",
+            "lake-deploy=lake_assets.remote.artifacts:main",
         ],
     },
 )

@@ -1,0 +1,134 @@
+"""`lake-deploy`: publish the job code for the remote engines and define the Glue job.
+
+Artifacts are content-addressed: the key contains a hash of the package's source files, so an
+unchanged build is neither rebuilt nor re-uploaded, and a running job never sees its code change
+under it. The Glue job definition is created or updated to the same state every time
+(idempotent): Glue version, worker type and count, bookmarks disabled (partitions are explicit
+arguments, not bookmarks), concurrency, and the package on `--extra-py-files`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+ENTRYPOINT = Path(__file__).with_name("entrypoint.py")
+
+
+@dataclass(frozen=True)
+class GlueJobSpec:
+    name: str
+    role_arn: str
+    glue_version: str = "5.0"
+    worker_type: str = "G.1X"
+    workers: int = 2
+    max_concurrent_runs: int = 3
+    timeout_minutes: int = 120
+
+
+def source_hash(root: Path = PACKAGE_ROOT) -> str:
+    """Hash of every source file of the package (paths and bytes), independent of build time."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        return True
+    except Exception as exc:  # botocore ClientError 404
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+
+
+def build_wheel(out_dir: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                    str(out_dir), str(PACKAGE_ROOT.parent)], check=True)
+    (wheel,) = out_dir.glob("lake_assets-*.whl")
+    return wheel
+
+
+def publish(s3: Any, bucket: str, prefix: str = "lake-artifacts") -> dict[str, Any]:
+    """Upload wheel + entrypoint under `<prefix>/<hash>/` unless already there."""
+    version = source_hash()
+    base = f"{prefix.strip('/')}/{version}"
+    script_key, marker_key = f"{base}/entrypoint.py", f"{base}/_complete"
+    if _exists(s3, bucket, marker_key):
+        wheel_key = s3.get_object(Bucket=bucket, Key=marker_key)["Body"].read().decode()
+        return {"version": version, "uploaded": False, "script": f"s3://{bucket}/{script_key}",
+                "wheel": f"s3://{bucket}/{wheel_key}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = build_wheel(Path(tmp))
+        wheel_key = f"{base}/{wheel.name}"
+        s3.upload_file(str(wheel), bucket, wheel_key)
+    s3.upload_file(str(ENTRYPOINT), bucket, script_key)
+    s3.put_object(Bucket=bucket, Key=marker_key, Body=wheel_key.encode())  # written last: the set is complete
+    return {"version": version, "uploaded": True, "script": f"s3://{bucket}/{script_key}",
+            "wheel": f"s3://{bucket}/{wheel_key}"}
+
+
+def job_definition(spec: GlueJobSpec, artifacts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Role": spec.role_arn, "GlueVersion": spec.glue_version, "WorkerType": spec.worker_type,
+        "NumberOfWorkers": spec.workers, "Timeout": spec.timeout_minutes,
+        "ExecutionProperty": {"MaxConcurrentRuns": spec.max_concurrent_runs},
+        "Command": {"Name": "glueetl", "ScriptLocation": artifacts["script"], "PythonVersion": "3"},
+        "DefaultArguments": {
+            "--extra-py-files": artifacts["wheel"],
+            "--additional-python-modules": "dagster-pipes==1.13.27,pandera[pyspark]==0.35.0",
+            "--job-bookmark-option": "job-bookmark-disable",
+            "--lake-artifacts-version": artifacts["version"],
+        },
+    }
+
+
+def upsert_glue_job(glue: Any, spec: GlueJobSpec, artifacts: dict[str, Any]) -> str:
+    """Create the job, or update it to exactly this definition. Returns 'created' or 'updated'."""
+    definition = job_definition(spec, artifacts)
+    try:
+        glue.get_job(JobName=spec.name)
+    except Exception as exc:
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "EntityNotFoundException":
+            raise
+        glue.create_job(Name=spec.name, **definition)
+        return "created"
+    glue.update_job(JobName=spec.name, JobUpdate=definition)
+    return "updated"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lake-deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("--bucket", required=True, help="artifacts bucket")
+    parser.add_argument("--glue-job", help="Glue job name to create or update")
+    parser.add_argument("--role-arn", help="IAM role the Glue job runs as")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--max-concurrent-runs", type=int, default=3)
+    parser.add_argument("--endpoint-url", default=None)
+    args = parser.parse_args(argv)
+    if args.glue_job and not args.role_arn:
+        parser.error("--glue-job needs --role-arn")
+    import boto3
+
+    artifacts = publish(boto3.client("s3", endpoint_url=args.endpoint_url), args.bucket)
+    print(f"artifacts {artifacts['version']}: {'uploaded' if artifacts['uploaded'] else 'unchanged'} "
+          f"({artifacts['wheel']})")
+    if args.glue_job:
+        spec = GlueJobSpec(args.glue_job, args.role_arn, workers=args.workers,
+                           max_concurrent_runs=args.max_concurrent_runs)
+        action = upsert_glue_job(boto3.client("glue", endpoint_url=args.endpoint_url), spec, artifacts)
+        print(f"Glue job {spec.name}: {action}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
