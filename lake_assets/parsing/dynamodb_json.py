@@ -115,14 +115,21 @@ def _key_text(item: dict[str, Any], name: str) -> str | None:
 EXPORT_COLUMNS = ("pk", "sk", "item_json", "attribute_types", "raw_item", "parse_error", "line_number")
 
 
-def parse_full_export_line(line: str, line_number: int) -> dict[str, Any]:
-    """One line of a full export (`{"Item": {...}}`) → a Bronze row; bad lines get a reason."""
-    row: dict[str, Any] = dict.fromkeys(EXPORT_COLUMNS)
+def _start_row(columns: tuple[str, ...], line: str, line_number: int) -> tuple[dict[str, Any], Any]:
+    """A row that keeps the raw line, and the decoded document (None with `parse_error` set)."""
+    row: dict[str, Any] = dict.fromkeys(columns)
     row.update(raw_item=line, line_number=line_number)
     try:
-        doc = json.loads(line)
+        return row, json.loads(line)
     except ValueError:
         row["parse_error"] = "invalid_json"
+        return row, None
+
+
+def parse_full_export_line(line: str, line_number: int) -> dict[str, Any]:
+    """One line of a full export (`{"Item": {...}}`) → a Bronze row; bad lines get a reason."""
+    row, doc = _start_row(EXPORT_COLUMNS, line, line_number)
+    if row["parse_error"]:
         return row
     item = doc.get("Item") if isinstance(doc, dict) else None
     if not isinstance(item, dict):
@@ -147,12 +154,8 @@ def parse_incremental_line(line: str, line_number: int) -> dict[str, Any]:
     `operation`: MODIFY (both images), UPSERT (NewImage only: an insert, or an update under view
     NEW_IMAGE — the merge treats both as "this is the item now"), REMOVE (no NewImage).
     """
-    row: dict[str, Any] = dict.fromkeys(CHANGE_COLUMNS)
-    row.update(raw_item=line, line_number=line_number)
-    try:
-        doc = json.loads(line)
-    except ValueError:
-        row["parse_error"] = "invalid_json"
+    row, doc = _start_row(CHANGE_COLUMNS, line, line_number)
+    if row["parse_error"]:
         return row
     if not isinstance(doc, dict) or not isinstance(doc.get("Keys"), dict):
         row["parse_error"] = "missing_keys: an incremental-export line must have Keys"
