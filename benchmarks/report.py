@@ -81,6 +81,10 @@ def print_report(results: dict[str, Any]) -> None:
     ratio, goal = results.get("ratio_total"), results["ratio_goal"]
     if ratio is not None:
         verdict = "OK" if ratio <= goal else "OVER GOAL"
+        tainted = [name for name, run in (("Dagster", dag), ("plain", plain)) if run.get("interfered")]
+        if tainted:
+            verdict += (f"  -- UNRELIABLE: other processes used {max(r.get('other_cores', 0) for r in (dag, plain))}"
+                        f" cores during the {' and '.join(tainted)} run")
         print(f"\nDagster / plain total (incl. Spark startup): {ratio:.3f}  (goal ≤ {goal})  {verdict}")
         print(f"Dagster / plain process wall:                {results['ratio_process']:.3f}")
     else:

@@ -156,12 +156,15 @@ def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wa
                    f"({other_cores:.2f} cores) during its {wall:.0f} s")
         else:
             break
-        print(f"!! {name} run {why}" + ("; running it again" if attempt < RETRIES else ""), flush=True)
-        discarded.append({"exit_code": exit_code, "process_seconds": round(wall, 1), "why": why})
         if attempt == RETRIES:
+            print(f"!! {name} run {why}; out of retries, its figures are kept but UNRELIABLE", flush=True)
             break
+        print(f"!! {name} run {why}; running it again", flush=True)
+        discarded.append({"exit_code": exit_code, "process_seconds": round(wall, 1), "why": why})
     result = json.loads(figures.read_text()) if figures.exists() else {}
+    interfered = exit_code == 0 and other_cores > MAX_OTHER_CORES
     result.update(exit_code=exit_code, attempts=attempt + 1, discarded_attempts=discarded, process_seconds=wall,
+                  other_cores=round(other_cores, 2), interfered=interfered,
                   peak_rss_mb=round(peak.peak_rss_mb, 1),
                   sum_process_hwm_mb=round(peak.sum_hwm_mb, 1), hwm_by_process_mb=peak.by_kind_mb(),
                   rss_samples=peak.samples, load_before=round(peak.load_before, 2),
