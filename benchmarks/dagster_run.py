@@ -13,7 +13,6 @@ baseline does), `get_spark` is wrapped with a timer; that adds no work to the ru
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import sys
@@ -23,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from plain_pyspark import JOB_ORDER, LAYERS, bench_settings, layer_of
+from plain_pyspark import JOB_ORDER, LAYERS, bench_settings, layer_of, parse_run_args
 
 import lake_assets
 from lake_assets.core.settings import LakeSettings
@@ -123,12 +122,7 @@ def run_dagster(settings: LakeSettings, day: date) -> DagsterRun:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--landing", type=Path, required=True)
-    parser.add_argument("--lake", type=Path, required=True)
-    parser.add_argument("--day", type=date.fromisoformat, required=True)
-    parser.add_argument("--json", type=Path, help="also write the figures here (used by run_benchmark.py)")
-    args = parser.parse_args(argv)
+    args = parse_run_args(argv, __doc__.splitlines()[0])
     run = run_dagster(bench_settings(args.landing, args.lake, args.day), args.day)
     print(f"dagster run {run.run_id}: {'success' if run.success else 'FAILED'}")
     print(f"{'definitions':<28}{run.definitions_seconds:8.1f} s")

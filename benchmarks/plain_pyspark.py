@@ -134,13 +134,18 @@ def print_run(run: PlainRun) -> None:
         print(f"failed checks: {', '.join(run.failed_checks)}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_run_args(argv: list[str] | None, description: str) -> argparse.Namespace:
+    """The command line both single-run scripts share (run_benchmark.py calls them the same way)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--landing", type=Path, required=True)
     parser.add_argument("--lake", type=Path, required=True)
     parser.add_argument("--day", type=date.fromisoformat, required=True)
     parser.add_argument("--json", type=Path, help="also write the figures here (used by run_benchmark.py)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_run_args(argv, __doc__.splitlines()[0])
     run = run_plain_detailed(bench_settings(args.landing, args.lake, args.day), args.day)
     print_run(run)
     if args.json:
