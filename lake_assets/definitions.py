@@ -82,8 +82,10 @@ def build_definitions(settings: LakeSettings) -> dg.Definitions:
     from lake_assets.quality.catalog import UNKNOWN_USERS
 
     partitions = daily_partitions(settings.partition_start)
-    lake_assets = [build_lake_asset(decl, partitions, layer_policy, RETRY_POLICY) for decl in (*BRONZE, *SILVER, *GOLD)]
-    checks = [build_standalone_check(UNKNOWN_USERS, "check_unknown_users", ["silver/users"], partitions)]
+    lake_assets = [build_lake_asset(decl, partitions, layer_policy, RETRY_POLICY, settings.pool)
+                   for decl in (*BRONZE, *SILVER, *GOLD)]
+    checks = [build_standalone_check(UNKNOWN_USERS, "check_unknown_users", ["silver/users"], partitions,
+                                     settings.pool)]
     daily_job = dg.define_asset_job(
         "lake_daily", selection=ALL_LAKE_ASSETS,
         description="Every Bronze, Silver and Gold table for one day, in dependency order.")
@@ -94,9 +96,17 @@ def build_definitions(settings: LakeSettings) -> dg.Definitions:
         schedules=[build_daily_schedule(daily_job)],
         sensors=build_sensors(settings),
         resources={"engine": engine_for(settings)},
-        # One process per run: all assets share one Spark session (no JVM start per asset).
-        executor=dg.in_process_executor,
+        executor=executor_for(settings),
     )
+
+
+def executor_for(settings: LakeSettings) -> dg.ExecutorDefinition:
+    """Local Spark: one process per run, so all assets share one Spark session (one JVM start).
+    Remote engines: steps only submit and wait, so independent jobs run side by side, as many
+    as the engine's pool allows."""
+    if settings.engine == "local":
+        return dg.in_process_executor
+    return dg.multiprocess_executor.configured({"max_concurrent": settings.remote.max_concurrent_jobs})
 
 
 @dg.definitions

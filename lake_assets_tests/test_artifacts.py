@@ -50,3 +50,15 @@ def test_an_existing_job_is_updated_to_the_same_definition():
     (name, first), (_, second) = glue.updates
     assert name == "lake-job" and first == second  # the same state every time
     assert first["DefaultArguments"]["--extra-py-files"] == "s3://b/x/lake.whl"
+
+
+def test_the_engine_pool_gets_the_engines_concurrency(tmp_path):
+    import dagster as dg
+
+    from lake_assets.remote.artifacts import size_pool
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        assert size_pool(instance, "glue", 4) == "pool glue: 4 slots"
+        assert instance.event_log_storage.get_concurrency_info("glue").slot_count == 4
+    with dg.DagsterInstance.ephemeral() as instance:  # in-memory storage has no pool limits
+        assert "run `dagster instance concurrency set glue 4`" in size_pool(instance, "glue", 4)

@@ -13,12 +13,29 @@ def test_defaults_are_local():
     assert s.landing_uri == str(DEFAULT_LAKE_DIR / "landing") and s.pii_hash_key is None
 
 
-def test_values_from_env(tmp_path):
-    s = LakeSettings.from_env({"LAKE_ROOT_URI": "s3://bucket/lake/", "LAKE_LANDING_URI": str(tmp_path),
-                               "LAKE_ENGINE": "Glue", "LAKE_PARTITION_START": "2026-01-31",
-                               "LAKE_SHUFFLE_PARTITIONS": "8"})
-    assert (s.lake_root_uri, s.landing_uri, s.engine) == ("s3://bucket/lake", str(tmp_path), "glue")
+GLUE_ENV = {"LAKE_ROOT_URI": "s3://bucket/lake/", "LAKE_LANDING_URI": "s3://landing", "LAKE_ENGINE": "Glue",
+            "LAKE_PIPES_BUCKET": "pipes", "LAKE_PII_KEY_SECRET_ID": "lake/pii", "AWS_REGION": "eu-west-1"}
+
+
+def test_values_from_env():
+    s = LakeSettings.from_env({**GLUE_ENV, "LAKE_PARTITION_START": "2026-01-31", "LAKE_SHUFFLE_PARTITIONS": "8"})
+    assert (s.lake_root_uri, s.landing_uri, s.engine, s.pool) == ("s3://bucket/lake", "s3://landing", "glue", "glue")
     assert s.partition_start == date(2026, 1, 31) and s.shuffle_partitions == 8
+    remote = s.remote
+    assert (remote.pipes_bucket, remote.region_name, remote.glue_job_name) == ("pipes", "eu-west-1", "lake-assets")
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"LAKE_ROOT_URI": "s3://bucket/lake"}, "LAKE_ENGINE=local writes a local lake folder"),
+    ({**GLUE_ENV, "LAKE_LANDING_URI": "/data/landing"}, "set LAKE_LANDING_URI to an s3://"),
+    ({**GLUE_ENV, "LAKE_PIPES_BUCKET": ""}, "LAKE_ENGINE=glue needs LAKE_PIPES_BUCKET"),
+    ({**GLUE_ENV, "LAKE_ENGINE": "emr-serverless"},
+     "needs LAKE_EMR_SERVERLESS_APPLICATION_ID, LAKE_EMR_EXECUTION_ROLE_ARN, LAKE_JOB_ENTRYPOINT_URI"),
+    ({**GLUE_ENV, "LAKE_ENGINE": "emr"}, "needs LAKE_EMR_CLUSTER_ID, LAKE_JOB_ENTRYPOINT_URI, LAKE_JOB_PACKAGE_URI"),
+])
+def test_an_engine_without_what_it_needs_is_explained(env, message):
+    with pytest.raises(SettingsError, match=message):
+        LakeSettings.from_env(env)
 
 
 @pytest.mark.parametrize(("env", "message"), [

@@ -92,10 +92,11 @@ def check_results(result: JobResult) -> list[dg.AssetCheckResult]:
 
 def build_lake_asset(decl: LakeAsset, partitions_def: dg.PartitionsDefinition,
                      policy: Callable[[str, Sequence[str]], dict[str, Any]] = lambda layer, deps: {},
-                     retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinition:
+                     retry_policy: dg.RetryPolicy | None = None, pool: str = "spark_local") -> dg.AssetsDefinition:
     """A partitioned multi-asset that runs `decl.job` on the `engine` resource.
 
-    `policy(layer, upstream keys)` gives extra `AssetSpec` arguments (freshness, automation).
+    `policy(layer, upstream keys)` gives extra `AssetSpec` arguments (freshness, automation);
+    `pool` is the engine's concurrency pool (one slot per running Spark job).
     """
     deps = [dg.AssetDep(asset_key(u.key), partition_mapping=u.mapping) for u in decl.upstreams]
     specs, checks = [], []
@@ -113,7 +114,7 @@ def build_lake_asset(decl: LakeAsset, partitions_def: dg.PartitionsDefinition,
         checks += [check_spec(c, partitions_def) for c in checks_for(table_key)]
 
     # A skippable job may yield nothing; `can_subset` makes its outputs (and check outputs) optional.
-    @dg.multi_asset(name=decl.job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool="spark",
+    @dg.multi_asset(name=decl.job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool=pool,
                     retry_policy=retry_policy, can_subset=decl.skippable)
     def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[Any]):
         result = engine.run_job(context, decl.job)
@@ -143,14 +144,15 @@ def build_lake_asset(decl: LakeAsset, partitions_def: dg.PartitionsDefinition,
 
 
 def build_standalone_check(decl: CheckDecl, job: str, extra_deps: Sequence[str],
-                           partitions_def: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+                           partitions_def: dg.PartitionsDefinition, pool: str = "spark_local"
+                           ) -> dg.AssetChecksDefinition:
     """A check that needs more than its own asset (e.g. another table of the same day)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
         @dg.asset_check(asset=asset_key(decl.table), name=decl.name, description=decl.description,
                         blocking=decl.blocking, additional_deps=[asset_key(k) for k in extra_deps],
-                        partitions_def=partitions_def, pool="spark")
+                        partitions_def=partitions_def, pool=pool)
         def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[Any]) -> dg.AssetCheckResult:
             result: JobResult = engine.run_job(context, job)
             declared = JobResult(result.outputs, result.checks, {(decl.table, decl.name): decl})

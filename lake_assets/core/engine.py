@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
@@ -24,6 +25,7 @@ class LocalSparkEngine(dg.ConfigurableResource):
     shuffle_partitions: int = 4
     spark_driver_memory: str = "4g"
     pii_hash_key: str | None = None
+    s3_endpoint_url: str | None = None  # for an s3:// landing zone (the lake itself is local)
     max_quarantine_rate: dict[str, float] = {"*": 0.05}
 
     def settings(self) -> LakeSettings:
@@ -31,19 +33,10 @@ class LocalSparkEngine(dg.ConfigurableResource):
             lake_root_uri=self.lake_root_uri, landing_uri=self.landing_uri, engine="local",
             pii_hash_key=self.pii_hash_key, spark_master=self.spark_master,
             shuffle_partitions=self.shuffle_partitions, spark_driver_memory=self.spark_driver_memory,
-            max_quarantine_rate=dict(self.max_quarantine_rate))
+            max_quarantine_rate=dict(self.max_quarantine_rate), s3_endpoint_url=self.s3_endpoint_url)
 
     def job_context(self, day: date) -> JobContext:
-        from lake_assets.core.lake import lake_for
-        from lake_assets.core.landing import landing_for
-        from lake_assets.core.secrets import local_pii_key
-        from lake_assets.core.spark import get_spark
-
-        settings = self.settings()
-        lake = lake_for(settings.lake_root_uri)
-        key = settings.pii_hash_key.encode() if settings.pii_hash_key else local_pii_key(lake.root)
-        return JobContext(spark=get_spark(settings), lake=lake, landing=landing_for(settings.landing_uri),
-                          day=day, pii_key=key, max_quarantine_rate=settings.max_quarantine_rate)
+        return build_job_context(self.settings(), day)
 
     def run_job(self, context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
                 job_name: str) -> JobResult:
@@ -57,17 +50,45 @@ class LocalSparkEngine(dg.ConfigurableResource):
             raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
-def engine_for(settings: LakeSettings) -> LocalSparkEngine:
-    """The engine resource for the configured `LAKE_ENGINE`."""
+def build_job_context(settings: LakeSettings, day: date,
+                      on_publish: Callable[[str, str, str, str], None] | None = None) -> JobContext:
+    """Everything a job needs for day `day`, wherever Spark runs (this machine or a job script)."""
+    from lake_assets.core.lake import LocalLake, lake_for
+    from lake_assets.core.landing import landing_for
+    from lake_assets.core.secrets import local_pii_key
+    from lake_assets.core.spark import get_spark
+
+    lake = lake_for(settings.lake_root_uri, settings.s3_endpoint_url, on_publish)
+    if settings.pii_hash_key:
+        key = settings.pii_hash_key.encode()
+    elif isinstance(lake, LocalLake):
+        key = local_pii_key(lake.root)
+    else:
+        raise JobInputError("a lake on S3 needs the PII hash key: store it in Secrets Manager and set "
+                            "LAKE_PII_KEY_SECRET_ID (the job script reads it there)")
+    return JobContext(spark=get_spark(settings), lake=lake,
+                      landing=landing_for(settings.landing_uri, settings.s3_endpoint_url), day=day,
+                      pii_key=key, max_quarantine_rate=settings.max_quarantine_rate)
+
+
+def engine_for(settings: LakeSettings) -> dg.ConfigurableResource:
+    """The engine resource for the configured `LAKE_ENGINE`: same jobs, different place to run."""
+    remote = settings.remote
+    if settings.engine == "glue":
+        from lake_assets.remote.glue import GlueEngine
+
+        return GlueEngine(glue_job_name=remote.glue_job_name, pipes_bucket=remote.pipes_bucket,
+                          lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
+                          region_name=remote.region_name, endpoint_url=settings.s3_endpoint_url,
+                          glue_database=remote.glue_database, pii_key_secret_id=remote.pii_key_secret_id)
     if settings.engine != "local":
-        raise NotImplementedError(
-            f"LAKE_ENGINE={settings.engine} is not selectable yet: the Pipes job script and GlueEngine exist "
-            "(lake_assets/remote/), but the S3 lake storage they need is not built; use LAKE_ENGINE=local")
+        raise NotImplementedError(f"LAKE_ENGINE={settings.engine} is not wired yet")
     return LocalSparkEngine(
         lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
         spark_master=settings.spark_master, shuffle_partitions=settings.shuffle_partitions,
         spark_driver_memory=settings.spark_driver_memory, max_quarantine_rate=settings.max_quarantine_rate,
         pii_hash_key=_secret_config(settings.pii_hash_key, "LAKE_PII_HASH_KEY"),
+        s3_endpoint_url=settings.s3_endpoint_url,
     )
 
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
+    from lake_assets.core.versioned_lake import PublishHook, VersionedLake
+
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -83,8 +85,8 @@ class LocalLake:
             result = result.unionByName(frame)
         return result
 
-    def stage(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> Path:
-        """Write `df` to a fresh staging folder (invisible to readers) and return it."""
+    def stage(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> str:
+        """Write `df` to a fresh staging folder (invisible to readers) and return its path."""
         staging = self.table_path(layer, table) / "_staging" / f"dt={dt}-{uuid.uuid4().hex[:12]}"
         staging.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -94,10 +96,11 @@ class LocalLake:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return staging
+        return str(staging)
 
-    def publish(self, staging: Path, layer: str, table: str, dt: str) -> PartitionInfo:
+    def publish(self, staged: str, layer: str, table: str, dt: str) -> PartitionInfo:
         """Swap a staged partition in atomically; the previous version is removed afterwards."""
+        staging = Path(staged)
         target = self.partition_path(layer, table, dt)
         if target.exists() and _exchange(staging, target):
             shutil.rmtree(staging)  # staging now holds the previous version
@@ -110,18 +113,18 @@ class LocalLake:
             staging.rename(target)
         return self.describe(layer, table, dt)
 
-    def reject(self, staging: Path, layer: str, table: str) -> str:
+    def reject(self, staged: str, layer: str, table: str) -> str:
         """Keep a staged partition that failed its checks under `_rejected/` for inspection."""
-        rejected = self.table_path(layer, table) / "_rejected" / staging.name
+        rejected = self.table_path(layer, table) / "_rejected" / Path(staged).name
         rejected.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(rejected)
+        Path(staged).rename(rejected)
         return str(rejected)
 
     def write(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> PartitionInfo:
         """Write `df` as partition `dt`, replacing any previous version atomically."""
         return self.publish(self.stage(df, layer, table, dt, max_files), layer, table, dt)
 
-    def describe_path(self, path: Path) -> PartitionInfo:
+    def describe_path(self, path: str | Path) -> PartitionInfo:
         """Row count and size of a partition folder from the Parquet footers (no data read)."""
         import pyarrow.parquet as pq
 
@@ -148,10 +151,17 @@ class LocalLake:
         return sorted(p.name[3:] for p in base.iterdir() if p.is_dir() and p.name.startswith("dt="))
 
 
-def lake_for(uri: str) -> LocalLake:
-    """The storage implementation for a lake root URI."""
+def lake_for(uri: str, endpoint_url: str | None = None,
+             on_publish: PublishHook | None = None) -> LocalLake | VersionedLake:
+    """The storage for a lake root: `s3://bucket/prefix` (versioned objects) or a local folder.
+
+    `on_publish` is told about every published S3 partition (e.g. to re-point the Glue Data
+    Catalog); a local lake is queried with DuckDB straight from its folders and needs no hook.
+    """
     if uri.startswith("s3://"):
-        raise NotImplementedError(
-            f"LAKE_ROOT_URI={uri} needs a remote engine (Glue/EMR), which is not built yet; "
-            "use a local lake folder")
+        from lake_assets.core.object_store import S3ObjectStore
+        from lake_assets.core.versioned_lake import VersionedLake
+
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        return VersionedLake(S3ObjectStore(bucket, prefix.strip("/"), endpoint_url), on_publish)
     return LocalLake(uri.removeprefix("file://"))

@@ -65,7 +65,7 @@ def _safe_endpoint(endpoint_url: str | None) -> str:
         return "<unparseable endpoint_url>"
 
 
-def _client(endpoint_url: str | None, region_name: str | None) -> BaseClient:
+def s3_client(endpoint_url: str | None, region_name: str | None) -> BaseClient:
     """The process-wide S3 client for this endpoint and region, created on first use."""
     key = (endpoint_url, region_name)
     client = _clients.get(key)
@@ -187,7 +187,7 @@ class S3Landing:
     # -- helpers --------------------------------------------------------------------------------
 
     def _client(self) -> BaseClient:
-        return _client(self.endpoint_url, self.region_name)
+        return s3_client(self.endpoint_url, self.region_name)
 
     def _full_key(self, key: str) -> str:
         key = key.lstrip("/")

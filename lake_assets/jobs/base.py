@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lake_assets.quality.catalog import CheckDecl, checks_for
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
 
     from lake_assets.core.lake import LocalLake
     from lake_assets.core.landing import LocalLanding
+    from lake_assets.core.versioned_lake import VersionedLake
 
 VOLUME_HISTORY = 7
 DEFAULT_MAX_QUARANTINE_RATE = 0.05
@@ -56,7 +56,7 @@ class Staged:
     """A partition written to staging, not yet visible to readers."""
 
     table: Table
-    path: Path
+    path: str  # where the staged version is, readable by Spark
     rows: int
     extra: dict[str, Any]
 
@@ -64,7 +64,7 @@ class Staged:
 @dataclass(frozen=True)
 class JobContext:
     spark: SparkSession
-    lake: LocalLake
+    lake: LocalLake | VersionedLake
     landing: LocalLanding
     day: date
     pii_key: bytes = field(repr=False, default=b"")
@@ -91,7 +91,7 @@ class JobContext:
         return Staged(table, path, self.lake.describe_path(path).rows, extra)
 
     def read_staged(self, staged: Staged) -> DataFrame:
-        return self.spark.read.schema(staged.table.schema).parquet(str(staged.path))
+        return self.spark.read.schema(staged.table.schema).parquet(staged.path)
 
     def _volume(self, staged: Staged) -> CheckOutcome:
         from lake_assets.quality.volume import volume_verdict
@@ -122,7 +122,7 @@ class JobContext:
             table = item.table
             if blocked:
                 path = self.lake.reject(item.path, table.layer, table.name)
-                info = self.lake.describe_path(Path(path))
+                info = self.lake.describe_path(path)
             else:
                 info = self.lake.publish(item.path, table.layer, table.name, self.dt)
             outputs.append(TableOutput(table, info.path, info.rows, info.files, info.bytes, item.extra,

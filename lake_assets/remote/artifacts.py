@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -106,13 +107,25 @@ def upsert_glue_job(glue: Any, spec: GlueJobSpec, artifacts: dict[str, Any]) -> 
     return "updated"
 
 
+def size_pool(instance: Any, pool: str, limit: int) -> str:
+    """Give the engine's Dagster pool as many slots as the engine runs at once, so steps queue in
+    Dagster instead of failing in Glue with ConcurrentRunsExceeded."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return (f"pool {pool}: this Dagster instance's storage has no pool limits; "
+                f"run `dagster instance concurrency set {pool} {limit}` on one that has")
+    storage.set_concurrency_slots(pool, limit)
+    return f"pool {pool}: {limit} slots"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lake-deploy", description=__doc__.splitlines()[0])
     parser.add_argument("--bucket", required=True, help="artifacts bucket")
     parser.add_argument("--glue-job", help="Glue job name to create or update")
     parser.add_argument("--role-arn", help="IAM role the Glue job runs as")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--max-concurrent-runs", type=int, default=3)
+    parser.add_argument("--max-concurrent-runs", type=int, default=3,
+                        help="Glue MaxConcurrentRuns; also the `glue` Dagster pool size if DAGSTER_HOME is set")
     parser.add_argument("--endpoint-url", default=None)
     args = parser.parse_args(argv)
     if args.glue_job and not args.role_arn:
@@ -127,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
                            max_concurrent_runs=args.max_concurrent_runs)
         action = upsert_glue_job(boto3.client("glue", endpoint_url=args.endpoint_url), spec, artifacts)
         print(f"Glue job {spec.name}: {action}")
+        if os.environ.get("DAGSTER_HOME"):
+            import dagster as dg
+
+            with dg.DagsterInstance.get() as instance:
+                print(size_pool(instance, "glue", spec.max_concurrent_runs))
     return 0
 
 

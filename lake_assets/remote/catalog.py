@@ -7,6 +7,7 @@ come from the table's pandera contract (Spark types → Hive DDL types).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lake_assets.tables import Table
@@ -67,3 +68,19 @@ def register_partition(glue: Any, database: str, table: Table, table_location: s
             raise
     glue.update_partition(DatabaseName=database, TableName=name, PartitionValueList=[dt], PartitionInput=partition)
     return "updated"
+
+
+def catalog_publisher(glue: Any, database: str, lake_root_uri: str,
+                      layers: tuple[str, ...] = ("gold",)) -> Callable[[str, str, str, str], None]:
+    """A lake `on_publish` hook: re-point the catalog partition of each published table in `layers`.
+
+    The pointer object is what Spark readers follow; this makes Athena follow the same version.
+    """
+    from lake_assets.tables import TABLES
+
+    def on_publish(layer: str, table: str, dt: str, location: str) -> None:
+        if layer in layers:
+            register_partition(glue, database, TABLES[f"{layer}/{table}"],
+                               f"{lake_root_uri.rstrip('/')}/{layer}/{table}/", dt, location.rstrip("/") + "/")
+
+    return on_publish

@@ -15,21 +15,47 @@ from datetime import date
 from typing import Any
 
 PARAMS = ("lake-job", "partition-key", "lake-root-uri", "landing-uri")
+# Optional: the catalog database to re-point at each published Gold partition (Athena), and the
+# Secrets Manager id of the PII hash key (the key itself never travels in arguments).
+OPTIONAL = ("lake-glue-database", "lake-pii-key-secret-id")
 
 
 def parse_params(argv: list[str], env: dict[str, str]) -> dict[str, str]:
     """`--lake-job` etc. from argv, falling back to LAKE_JOB / PARTITION_KEY / … in `env`."""
     parser = argparse.ArgumentParser(add_help=False)
-    for name in PARAMS:
+    for name in PARAMS + OPTIONAL:
         parser.add_argument(f"--{name}")
     known, _ = parser.parse_known_args(argv)
     values = {}
-    for name in PARAMS:
+    for name in PARAMS + OPTIONAL:
         value = getattr(known, name.replace("-", "_")) or env.get(name.upper().replace("-", "_"))
-        if not value:
+        if not value and name in PARAMS:
             raise SystemExit(f"lake job: missing --{name} (or {name.upper().replace('-', '_')} in the environment)")
-        values[name] = value
+        if value:
+            values[name] = value
     return values
+
+
+def job_settings(params: dict[str, str], env: dict[str, str], pii_key: str | None) -> Any:
+    """Settings of the job script: the cluster's Spark unless LAKE_SPARK_MASTER says otherwise."""
+    from lake_assets.core.settings import LakeSettings
+
+    return LakeSettings(lake_root_uri=params["lake-root-uri"], landing_uri=params["landing-uri"],
+                        spark_master=env.get("LAKE_SPARK_MASTER", ""), pii_hash_key=pii_key,
+                        s3_endpoint_url=env.get("LAKE_S3_ENDPOINT_URL") or None)
+
+
+def pii_key(params: dict[str, str], env: dict[str, str], client: Any) -> str | None:
+    """The PII hash key from Secrets Manager (`--lake-pii-key-secret-id`), else LAKE_PII_HASH_KEY."""
+    secret_id = params.get("lake-pii-key-secret-id")
+    if not secret_id:
+        return env.get("LAKE_PII_HASH_KEY") or None
+    try:
+        return client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        raise SystemExit(f"lake job: cannot read the PII hash key secret {secret_id!r} ({code}): "
+                         "check the secret exists and the job role may call secretsmanager:GetSecretValue") from None
 
 
 def pipes_metadata(values: dict[str, Any]) -> dict[str, Any]:
@@ -60,19 +86,27 @@ def main(argv: list[str] | None = None) -> int:
         open_dagster_pipes,
     )
 
-    from lake_assets.core.engine import LocalSparkEngine
+    from lake_assets.core.engine import build_job_context
     from lake_assets.jobs.registry import JOBS
+    from lake_assets.remote.catalog import catalog_publisher
 
     argv = sys.argv[1:] if argv is None else argv
-    params = parse_params(argv, dict(os.environ))
-    s3 = boto3.client("s3", endpoint_url=os.environ.get("LAKE_S3_ENDPOINT_URL") or None)
+    env = dict(os.environ)
+    params = parse_params(argv, env)
+
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=env.get("LAKE_S3_ENDPOINT_URL") or None)
+
+    s3 = client("s3")
     loader = PipesCliArgsParamsLoader() if "--dagster-pipes-context" in argv else PipesEnvVarParamsLoader()
     with open_dagster_pipes(params_loader=loader, context_loader=PipesS3ContextLoader(client=s3),
                             message_writer=PipesS3MessageWriter(client=s3, interval=1)) as pipes:
-        engine = LocalSparkEngine(lake_root_uri=params["lake-root-uri"], landing_uri=params["landing-uri"],
-                                  pii_hash_key=os.environ.get("LAKE_PII_HASH_KEY") or None)
+        settings = job_settings(params, env, pii_key(params, env, client))
+        database = params.get("lake-glue-database")
+        hook = catalog_publisher(client("glue"), database, settings.lake_root_uri) if database else None
         pipes.log.info(f"running {params['lake-job']} for {params['partition-key']}")
-        result = JOBS[params["lake-job"]](engine.job_context(date.fromisoformat(params["partition-key"])))
+        day = date.fromisoformat(params["partition-key"])
+        result = JOBS[params["lake-job"]](build_job_context(settings, day, hook))
         if result.skipped:
             pipes.log.info(f"nothing to write: {result.skipped}")
             return 0
