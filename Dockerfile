@@ -18,7 +18,9 @@ RUN pip install .
 
 USER lake
 # Settings come from the environment at load time (LAKE_ROOT_URI, LAKE_LANDING_URI, LAKE_ENGINE,
-# LAKE_PARTITION_START, LAKE_PII_HASH_KEY from your secret store). Nothing secret is baked in.
+# LAKE_PARTITION_START; for Glue/EMR also LAKE_PIPES_BUCKET, LAKE_PII_KEY_SECRET_ID, … — see the
+# README, "Running on AWS"). AWS credentials come from the task/instance role, never the image.
+# Nothing secret is baked in; with a remote engine the JRE is unused (Spark runs on AWS).
 EXPOSE 4000
 # The gRPC code server listens on all interfaces *inside* the container so the webserver/daemon
 # containers can reach it; publish the port only on a private network.

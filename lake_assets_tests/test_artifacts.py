@@ -30,7 +30,9 @@ def test_publish_once_then_reuse_and_define_the_job_idempotently(endpoint, capsy
     assert job["DefaultArguments"]["--extra-py-files"] == first["wheel"]
     assert job["NumberOfWorkers"] == 4 and job["ExecutionProperty"]["MaxConcurrentRuns"] == 3
     assert main(["--bucket", "lake-artifacts", "--endpoint-url", endpoint]) == 0
-    assert "unchanged" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "unchanged" in out and f"LAKE_JOB_PACKAGE_URI={first['wheel']}\n" in out
+    assert f"LAKE_JOB_ENTRYPOINT_URI={first['script']}\n" in out
 
 
 def test_an_existing_job_is_updated_to_the_same_definition():

@@ -15,6 +15,7 @@ import boto3
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
+from dagster._core.pipes import utils as pipes_utils
 
 from lake_assets.assets.factory import build_lake_asset
 from lake_assets.assets.gold import GOLD
@@ -28,6 +29,13 @@ from lake_assets.tables import TABLES
 from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 DAY = "2026-11-21"
+
+
+@pytest.fixture
+def quick_pipes_close(monkeypatch):
+    """A run that never sends Pipes' `closed` message makes Dagster keep reading its messages for
+    10 s more (for slow log stores); 1 s is plenty for moto and keeps the failure tests fast."""
+    monkeypatch.setattr(pipes_utils, "WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL", 1)
 
 
 def set_transition(endpoint_url, transition):
@@ -120,7 +128,7 @@ def test_glue_engine_round_trip_matches_the_local_engine(endpoint, spark, tmp_pa
     assert rows(remote_root) == rows(local_root)
 
 
-def test_a_remote_job_that_never_reports_fails_loudly(endpoint, spark, tmp_path):  # noqa: F811
+def test_a_remote_job_that_never_reports_fails_loudly(endpoint, spark, tmp_path, quick_pipes_close):  # noqa: F811
     glue, s3 = boto3.client("glue", endpoint_url=endpoint), boto3.client("s3", endpoint_url=endpoint)
     s3.create_bucket(Bucket="silent-pipes")
     glue.create_job(Name="silent-job", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"})

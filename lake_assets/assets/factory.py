@@ -154,9 +154,23 @@ def build_standalone_check(decl: CheckDecl, job: str, extra_deps: Sequence[str],
                         blocking=decl.blocking, additional_deps=[asset_key(k) for k in extra_deps],
                         partitions_def=partitions_def, pool=pool)
         def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[Any]) -> dg.AssetCheckResult:
-            result: JobResult = engine.run_job(context, job)
+            result = engine.run_job(context, job)
+            if isinstance(result, (list, tuple)):  # a remote engine: the check came back through Pipes
+                return remote_check_result(result, decl)
             declared = JobResult(result.outputs, result.checks, {(decl.table, decl.name): decl})
             (outcome,) = check_results(declared)
             return outcome
 
     return _check
+
+
+def remote_check_result(results: Sequence[Any], decl: CheckDecl) -> dg.AssetCheckResult:
+    """The declared check among a remote job's Pipes results, with its declared severity."""
+    for r in results:
+        if isinstance(r, dg.AssetCheckResult) and r.check_name == decl.name:
+            return dg.AssetCheckResult(asset_key=asset_key(decl.table), check_name=decl.name, passed=r.passed,
+                                       severity=dg.AssetCheckSeverity(decl.severity), metadata=r.metadata,
+                                       description=r.description)
+    return dg.AssetCheckResult(asset_key=asset_key(decl.table), check_name=decl.name, passed=False,
+                               severity=dg.AssetCheckSeverity(decl.severity),
+                               metadata={"error": "the remote job did not report this check"})

@@ -73,23 +73,35 @@ def build_job_context(settings: LakeSettings, day: date,
 
 def engine_for(settings: LakeSettings) -> dg.ConfigurableResource:
     """The engine resource for the configured `LAKE_ENGINE`: same jobs, different place to run."""
+    if settings.engine == "local":
+        return LocalSparkEngine(
+            lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
+            spark_master=settings.spark_master, shuffle_partitions=settings.shuffle_partitions,
+            spark_driver_memory=settings.spark_driver_memory, max_quarantine_rate=settings.max_quarantine_rate,
+            pii_hash_key=_secret_config(settings.pii_hash_key, "LAKE_PII_HASH_KEY"),
+            s3_endpoint_url=settings.s3_endpoint_url,
+        )
     remote = settings.remote
+    common = {"pipes_bucket": remote.pipes_bucket, "lake_root_uri": settings.lake_root_uri,
+              "landing_uri": settings.landing_uri, "region_name": remote.region_name,
+              "endpoint_url": settings.s3_endpoint_url, "glue_database": remote.glue_database,
+              "pii_key_secret_id": remote.pii_key_secret_id or None, "poll_seconds": remote.poll_seconds}
     if settings.engine == "glue":
         from lake_assets.remote.glue import GlueEngine
 
-        return GlueEngine(glue_job_name=remote.glue_job_name, pipes_bucket=remote.pipes_bucket,
-                          lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
-                          region_name=remote.region_name, endpoint_url=settings.s3_endpoint_url,
-                          glue_database=remote.glue_database, pii_key_secret_id=remote.pii_key_secret_id)
-    if settings.engine != "local":
-        raise NotImplementedError(f"LAKE_ENGINE={settings.engine} is not wired yet")
-    return LocalSparkEngine(
-        lake_root_uri=settings.lake_root_uri, landing_uri=settings.landing_uri,
-        spark_master=settings.spark_master, shuffle_partitions=settings.shuffle_partitions,
-        spark_driver_memory=settings.spark_driver_memory, max_quarantine_rate=settings.max_quarantine_rate,
-        pii_hash_key=_secret_config(settings.pii_hash_key, "LAKE_PII_HASH_KEY"),
-        s3_endpoint_url=settings.s3_endpoint_url,
-    )
+        return GlueEngine(glue_job_name=remote.glue_job_name, **common)
+    if settings.engine == "emr-serverless":
+        from lake_assets.remote.emr_serverless import EMRServerlessEngine
+
+        env = {"archives": f"{remote.python_env_uri}#environment", "python": "./environment/bin/python"} \
+            if remote.python_env_uri else {}
+        return EMRServerlessEngine(application_id=remote.emr_serverless_application_id,
+                                   execution_role_arn=remote.emr_execution_role_arn, entry_point=remote.entrypoint_uri,
+                                   py_files=remote.package_uri, **env, **common)
+    from lake_assets.remote.emr import EMREngine
+
+    return EMREngine(cluster_id=remote.emr_cluster_id, entry_point=remote.entrypoint_uri,
+                     py_files=remote.package_uri, **common)
 
 
 def _secret_config(value: str | None, env_var: str) -> str | dg.EnvVar | None:

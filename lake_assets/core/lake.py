@@ -37,6 +37,20 @@ class PartitionInfo:
     bytes: int
 
 
+def read_partitions(spark: SparkSession, locations: list[tuple[str, str]], schema: StructType) -> DataFrame:
+    """The rows at each (dt, location) with a `dt` column; an empty frame of `schema` when none."""
+    from pyspark.sql import functions as F
+
+    frames = [spark.read.schema(schema).parquet(location).withColumn("dt", F.lit(dt).cast("date"))
+              for dt, location in locations]
+    if not frames:
+        return spark.createDataFrame([], schema).withColumn("dt", F.lit(None).cast("date"))
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2). False where the call is unavailable."""
     try:
@@ -71,19 +85,8 @@ class LocalLake:
     def read(self, spark: SparkSession, layer: str, table: str, dts: list[str],
              schema: StructType) -> DataFrame:
         """Rows of the existing partitions among `dts` (with a `dt` column); missing ones are skipped."""
-        from pyspark.sql import functions as F
-
-        frames = [
-            spark.read.schema(schema).parquet(str(self.partition_path(layer, table, dt)))
-            .withColumn("dt", F.lit(dt).cast("date"))
-            for dt in dts if self.has_partition(layer, table, dt)
-        ]
-        if not frames:
-            return spark.createDataFrame([], schema).withColumn("dt", F.lit(None).cast("date"))
-        result = frames[0]
-        for frame in frames[1:]:
-            result = result.unionByName(frame)
-        return result
+        return read_partitions(spark, [(dt, str(self.partition_path(layer, table, dt)))
+                                       for dt in dts if self.has_partition(layer, table, dt)], schema)
 
     def stage(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> str:
         """Write `df` to a fresh staging folder (invisible to readers) and return its path."""

@@ -151,7 +151,9 @@ class RemoteSettings:
     entrypoint_uri: str = ""  # LAKE_JOB_ENTRYPOINT_URI: s3:// URI of entrypoint.py (EMR engines)
     package_uri: str = ""  # LAKE_JOB_PACKAGE_URI: s3:// URI of the lake_assets wheel (EMR engines)
     pii_key_secret_id: str = ""  # LAKE_PII_KEY_SECRET_ID
+    python_env_uri: str = ""  # LAKE_JOB_PYTHON_ENV_URI: packed virtualenv (tar.gz) for EMR Serverless
     max_concurrent_jobs: int = 3  # LAKE_REMOTE_MAX_CONCURRENT_JOBS: Glue MaxConcurrentRuns = the pool's limit
+    poll_seconds: float = 5.0  # LAKE_REMOTE_POLL_SECONDS: how often a step asks for its run's state
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RemoteSettings:
@@ -166,7 +168,9 @@ class RemoteSettings:
             entrypoint_uri=env.get("LAKE_JOB_ENTRYPOINT_URI", ""),
             package_uri=env.get("LAKE_JOB_PACKAGE_URI", ""),
             pii_key_secret_id=env.get("LAKE_PII_KEY_SECRET_ID", ""),
+            python_env_uri=env.get("LAKE_JOB_PYTHON_ENV_URI", ""),
             max_concurrent_jobs=_positive_int(env, "LAKE_REMOTE_MAX_CONCURRENT_JOBS", cls.max_concurrent_jobs),
+            poll_seconds=_positive_int(env, "LAKE_REMOTE_POLL_SECONDS", int(cls.poll_seconds)),
         )
 
     def required(self, engine: str) -> list[tuple[str, str]]:

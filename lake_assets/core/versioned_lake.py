@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from lake_assets.core.lake import PartitionInfo
+from lake_assets.core.lake import PartitionInfo, read_partitions
 from lake_assets.core.object_store import ObjectStore
 
 if TYPE_CHECKING:
@@ -63,20 +63,8 @@ class VersionedLake:
     def read(self, spark: SparkSession, layer: str, table: str, dts: list[str],
              schema: StructType) -> DataFrame:
         """Rows of the published partitions among `dts` (with a `dt` column); missing ones are skipped."""
-        from pyspark.sql import functions as F
-
-        frames = []
-        for dt in dts:
-            published = self.pointer(layer, table, dt)
-            if published is not None:
-                frames.append(spark.read.schema(schema).parquet(published["location"])
-                              .withColumn("dt", F.lit(dt).cast("date")))
-        if not frames:
-            return spark.createDataFrame([], schema).withColumn("dt", F.lit(None).cast("date"))
-        result = frames[0]
-        for frame in frames[1:]:
-            result = result.unionByName(frame)
-        return result
+        pointers = [(dt, self.pointer(layer, table, dt)) for dt in dts]
+        return read_partitions(spark, [(dt, p["location"]) for dt, p in pointers if p is not None], schema)
 
     def stage(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> str:
         """Write `df` as a new, unpublished version of partition `dt`; returns its location."""

@@ -48,7 +48,10 @@ class JobResult:
 
     @property
     def blocking_failures(self) -> list[CheckOutcome]:
-        return [c for c in self.checks if not c.passed and self.declared[(c.table, c.name)].blocking]
+        """Failed checks that this job declared blocking (a check-only job declares none itself)."""
+        declared = self.declared
+        return [c for c in self.checks if not c.passed and (c.table, c.name) in declared
+                and declared[(c.table, c.name)].blocking]
 
 
 @dataclass(frozen=True)

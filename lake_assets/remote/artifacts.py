@@ -133,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     import boto3
 
     artifacts = publish(boto3.client("s3", endpoint_url=args.endpoint_url), args.bucket)
-    print(f"artifacts {artifacts['version']}: {'uploaded' if artifacts['uploaded'] else 'unchanged'} "
-          f"({artifacts['wheel']})")
+    print(f"artifacts {artifacts['version']}: {'uploaded' if artifacts['uploaded'] else 'unchanged'}")
+    print(f"LAKE_JOB_ENTRYPOINT_URI={artifacts['script']}")  # what the EMR engines submit
+    print(f"LAKE_JOB_PACKAGE_URI={artifacts['wheel']}")
     if args.glue_job:
         spec = GlueJobSpec(args.glue_job, args.role_arn, workers=args.workers,
                            max_concurrent_runs=args.max_concurrent_runs)

@@ -1,0 +1,92 @@
+"""What a remote engine adds per step: the whole `lake_daily` graph for one day on Glue and EMR
+Serverless (moto server + a local runner playing the service) against the local engine.
+
+Per step, "overhead" is the Dagster step's wall time minus the job script's own wall time: Pipes
+context upload, submission, polling, message download. The script's time includes a Spark start
+per job, which a real Glue/EMR run also pays (there: cluster start-up, not measured here).
+Run: `.venv/bin/python benchmarks/remote_overhead.py [--requests 2000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+DAY = date(2026, 11, 20)
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_REGION": "us-east-1"}
+
+
+def step_seconds(result) -> dict[str, float]:
+    """Wall seconds of each step in the order the steps started (STEP_START → STEP_SUCCESS)."""
+    starts, ends = {}, {}
+    for event in result.all_events:
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = event.timestamp
+        elif event.event_type_value == "STEP_SUCCESS":
+            ends[event.step_key] = event.timestamp
+    return {k: ends[k] - starts[k] for k in sorted(starts, key=starts.get) if k in ends}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="API requests in the generated day")
+    args = parser.parse_args()
+    os.environ.update(AWS_ENV)
+    import dagster as dg
+    from moto.server import ThreadedMotoServer
+
+    from lake_assets.core.settings import LakeSettings, RemoteSettings
+    from lake_assets.definitions import build_definitions
+    from lake_assets.sample.generator import generate_sample
+    from lake_assets_tests.remote_runners import runner_for, seed_aws
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    root = Path(tempfile.mkdtemp(prefix="remote-bench-"))
+    generate_sample(root / "landing", DAY, 1, args.requests, seed=3, users=50, tasks_per_user=4)
+    seed_aws(endpoint, root / "landing", "bench-key")
+    base = LakeSettings(landing_uri="s3://landing", partition_start=date(2026, 11, 1), s3_endpoint_url=endpoint,
+                        spark_master="local[2]", shuffle_partitions=2, pii_hash_key="bench-key")
+
+    def run(settings: LakeSettings) -> tuple[float, dict[str, float]]:
+        job = build_definitions(settings).resolve_job_def("lake_daily")
+        started = time.perf_counter()
+        result = job.execute_in_process(partition_key=DAY.isoformat(), instance=dg.DagsterInstance.ephemeral())
+        return time.perf_counter() - started, step_seconds(result)
+
+    wall, steps = run(replace(base, lake_root_uri=str(root / "local")))
+    print(f"local engine: {wall:.1f} s for {len(steps)} steps (one Spark session for the run)")
+    remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes", glue_job_name="lake-job",
+                            emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
+                            entrypoint_uri="s3://pipes/artifacts/entrypoint.py",
+                            package_uri="s3://pipes/artifacts/lake_assets.whl", pii_key_secret_id="lake/pii",
+                            poll_seconds=1.0)
+    for engine in ("glue", "emr-serverless"):
+        with runner_for(engine, endpoint, remote) as (runner, engine_remote):
+            settings = replace(base, engine=engine, lake_root_uri=str(root / engine), remote=engine_remote,
+                               pii_hash_key=None)
+            wall, steps = run(settings)
+        scripts = list(runner.script_seconds.values())
+        # Steps run one at a time and each submits one run, so the i-th step ran the i-th script.
+        overhead = [s - t for s, t in zip(steps.values(), scripts, strict=True)]
+        print(f"{engine}: {wall:.1f} s for {len(steps)} steps; job scripts {sum(scripts):.1f} s "
+              f"(median {statistics.median(scripts):.1f} s each, Spark start included); "
+              f"Dagster-side overhead per step median {statistics.median(overhead):.1f} s, "
+              f"max {max(overhead):.1f} s (poll interval 1 s); failures: {len(runner.failures)}")
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
