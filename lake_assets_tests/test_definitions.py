@@ -66,3 +66,28 @@ def test_loading_definitions_reads_the_environment(monkeypatch, tmp_path):
     assert engine.lake_root_uri == str(tmp_path / "lake")
     node = loaded.resolve_asset_graph().get(dg.AssetKey(["gold", "route_latency_daily"]))
     assert node.partitions_def.get_first_partition_key() == "2026-10-01"
+
+
+REMOTE_ENV = {"LAKE_ROOT_URI": "s3://lake/prod", "LAKE_LANDING_URI": "s3://landing", "LAKE_PIPES_BUCKET": "pipes",
+              "LAKE_PII_KEY_SECRET_ID": "lake/pii", "LAKE_EMR_SERVERLESS_APPLICATION_ID": "00abc",
+              "LAKE_EMR_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/job", "LAKE_EMR_CLUSTER_ID": "j-1",
+              "LAKE_JOB_ENTRYPOINT_URI": "s3://code/entrypoint.py", "LAKE_JOB_PACKAGE_URI": "s3://code/lake.whl",
+              "LAKE_REMOTE_MAX_CONCURRENT_JOBS": "5"}
+
+
+def test_each_remote_engine_loads_with_its_resource_pool_and_executor():
+    expected = {"glue": ("GlueEngine", "glue"), "emr-serverless": ("EMRServerlessEngine", "emr_serverless"),
+                "emr": ("EMREngine", "emr")}
+    for engine, (resource, pool) in expected.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            defs = build_definitions(LakeSettings.from_env({**REMOTE_ENV, "LAKE_ENGINE": engine}))
+            dg.Definitions.validate_loadable(defs)
+        assert type(defs.resources["engine"]).__name__ == resource
+        assert defs.resources["engine"].pii_key_secret_id == "lake/pii"
+        job = defs.resolve_job_def("lake_daily")
+        assert job.executor_def.name == "multiprocess"
+        assert {n.definition.pool for n in job.graph.node_dict.values()} == {pool}
+    local = build_definitions(LakeSettings()).resolve_job_def("lake_daily")
+    assert local.executor_def.name == "in_process"
+    assert {n.definition.pool for n in local.graph.node_dict.values()} == {"spark_local"}

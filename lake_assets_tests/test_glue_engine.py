@@ -1,14 +1,7 @@
 """The Glue engine end to end against a moto server over real HTTP: Pipes context in through S3,
 the real job script run on local Spark with the submitted arguments, metadata and checks back."""
 
-import json
-import os
 import shutil
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
 from datetime import date, datetime
 
 import boto3
@@ -26,6 +19,7 @@ from lake_assets.partitions import daily_partitions
 from lake_assets.remote.entrypoint import parse_params
 from lake_assets.remote.glue import GlueEngine
 from lake_assets.tables import TABLES
+from lake_assets_tests.remote_runners import LocalGlue, set_transition
 from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 DAY = "2026-11-21"
@@ -36,37 +30,6 @@ def quick_pipes_close(monkeypatch):
     """A run that never sends Pipes' `closed` message makes Dagster keep reading its messages for
     10 s more (for slow log stores); 1 s is plenty for moto and keeps the failure tests fast."""
     monkeypatch.setattr(pipes_utils, "WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL", 1)
-
-
-def set_transition(endpoint_url, transition):
-    body = json.dumps({"model_name": "glue::job_run", "transition": transition}).encode()
-    request = urllib.request.Request(f"{endpoint_url}/moto-api/state-manager/set-transition", data=body,
-                                     method="POST", headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=10).read()
-
-
-class LocalGlueRunner(threading.Thread):
-    """Plays AWS Glue: runs each new job run's script with its arguments, then lets it finish."""
-
-    def __init__(self, endpoint_url, job_name):
-        super().__init__(daemon=True)
-        self.endpoint_url, self.job_name, self.seen, self.exit_codes = endpoint_url, job_name, set(), []
-        self.stop = threading.Event()
-
-    def run(self):
-        glue = boto3.client("glue", endpoint_url=self.endpoint_url)
-        while not self.stop.is_set():
-            for job_run in glue.get_job_runs(JobName=self.job_name)["JobRuns"]:
-                if job_run["Id"] in self.seen:
-                    continue
-                self.seen.add(job_run["Id"])
-                args = [str(x) for pair in job_run.get("Arguments", {}).items() for x in pair]
-                env = {**os.environ, "LAKE_S3_ENDPOINT_URL": self.endpoint_url}
-                done = subprocess.run([sys.executable, "-m", "lake_assets.remote.entrypoint", *args], env=env,
-                                      capture_output=True, text=True, timeout=600)
-                self.exit_codes.append((done.returncode, done.stderr[-2000:]))
-                set_transition(self.endpoint_url, {"progression": "immediate"})
-            time.sleep(0.5)
 
 
 def test_parameters_from_cli_or_environment():
@@ -95,7 +58,6 @@ def test_glue_engine_round_trip_matches_the_local_engine(endpoint, spark, tmp_pa
     s3.create_bucket(Bucket="lake-pipes")
     glue.create_job(Name="lake-job", Role="arn:aws:iam::123456789012:role/glue",
                     Command={"Name": "glueetl", "ScriptLocation": "s3://lake-pipes/entrypoint.py"})
-    set_transition(endpoint, {"progression": "manual", "times": 10_000})  # stays RUNNING until the script ends
     remote_root, local_root = str(tmp_path / "remote"), str(tmp_path / "local")
     seed_silver(spark, remote_root)
     shutil.copytree(remote_root, local_root)
@@ -104,14 +66,14 @@ def test_glue_engine_round_trip_matches_the_local_engine(endpoint, spark, tmp_pa
     asset = build_lake_asset(decl, daily_partitions(date(2026, 11, 1)))
     engine = GlueEngine(glue_job_name="lake-job", pipes_bucket="lake-pipes", lake_root_uri=remote_root,
                         landing_uri=str(tmp_path / "landing"), endpoint_url=endpoint, region_name="us-east-1")
-    runner = LocalGlueRunner(endpoint, "lake-job")
+    runner = LocalGlue(endpoint, "lake-job")  # runs stay RUNNING until the script has ended
     runner.start()
     try:
         result = dg.materialize([asset], partition_key=DAY, resources={"engine": engine})
     finally:
         runner.stop.set()
-    assert result.success, runner.exit_codes
-    assert [code for code, _ in runner.exit_codes] == [0]
+    assert result.success, runner.failures
+    assert runner.failures == [] and len(runner.submitted) == 1
     (event,) = result.get_asset_materialization_events()
     assert event.materialization.metadata["dagster/row_count"].value == 2
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
@@ -132,7 +94,7 @@ def test_a_remote_job_that_never_reports_fails_loudly(endpoint, spark, tmp_path,
     glue, s3 = boto3.client("glue", endpoint_url=endpoint), boto3.client("s3", endpoint_url=endpoint)
     s3.create_bucket(Bucket="silent-pipes")
     glue.create_job(Name="silent-job", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"})
-    set_transition(endpoint, {"progression": "immediate"})  # "succeeds" without ever running our script
+    set_transition(endpoint, "glue::job_run", {"progression": "immediate"})  # "succeeds", never runs our script
     decl = next(d for d in GOLD if d.job == "gold_route_latency_daily")
     asset = build_lake_asset(decl, daily_partitions(date(2026, 11, 1)))
     engine = GlueEngine(glue_job_name="silent-job", pipes_bucket="silent-pipes", lake_root_uri=str(tmp_path),

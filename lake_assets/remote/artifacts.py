@@ -119,13 +119,17 @@ def size_pool(instance: Any, pool: str, limit: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from lake_assets.core.settings import RemoteSettings
+
     parser = argparse.ArgumentParser(prog="lake-deploy", description=__doc__.splitlines()[0])
     parser.add_argument("--bucket", required=True, help="artifacts bucket")
     parser.add_argument("--glue-job", help="Glue job name to create or update")
     parser.add_argument("--role-arn", help="IAM role the Glue job runs as")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--max-concurrent-runs", type=int, default=3,
-                        help="Glue MaxConcurrentRuns; also the `glue` Dagster pool size if DAGSTER_HOME is set")
+    concurrency = RemoteSettings.from_env(os.environ).max_concurrent_jobs
+    parser.add_argument("--max-concurrent-runs", type=int, default=concurrency,
+                        help="Glue MaxConcurrentRuns (default: LAKE_REMOTE_MAX_CONCURRENT_JOBS or 3); also the "
+                             "`glue` Dagster pool size if DAGSTER_HOME is set")
     parser.add_argument("--endpoint-url", default=None)
     args = parser.parse_args(argv)
     if args.glue_job and not args.role_arn:
