@@ -14,7 +14,7 @@ def test_source_hash_changes_with_content(tmp_path):
     assert source_hash(tmp_path) != first
 
 
-def test_publish_once_then_reuse_and_define_the_job_idempotently(endpoint, capsys):  # noqa: F811
+def test_publish_once_then_reuse_and_define_the_job_idempotently(endpoint, capsys):
     s3, glue = boto3.client("s3", endpoint_url=endpoint), boto3.client("glue", endpoint_url=endpoint)
     s3.create_bucket(Bucket="lake-artifacts")
     first = publish(s3, "lake-artifacts")

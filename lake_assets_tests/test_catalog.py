@@ -7,7 +7,7 @@ from lake_assets.tables import TABLES
 from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 
-def test_gold_partitions_register_and_re_register(endpoint):  # noqa: F811
+def test_gold_partitions_register_and_re_register(endpoint):
     glue = boto3.client("glue", endpoint_url=endpoint)
     table = TABLES["gold/route_latency_daily"]
     root = "s3://lake/gold/route_latency_daily"

@@ -53,7 +53,7 @@ def seed_silver(spark, lake_root):
                                "silver", "api_requests", DAY)
 
 
-def test_glue_engine_round_trip_matches_the_local_engine(endpoint, spark, tmp_path):  # noqa: F811
+def test_glue_engine_round_trip_matches_the_local_engine(endpoint, spark, tmp_path):
     glue, s3 = boto3.client("glue", endpoint_url=endpoint), boto3.client("s3", endpoint_url=endpoint)
     s3.create_bucket(Bucket="lake-pipes")
     glue.create_job(Name="lake-job", Role="arn:aws:iam::123456789012:role/glue",
@@ -90,7 +90,7 @@ def test_glue_engine_round_trip_matches_the_local_engine(endpoint, spark, tmp_pa
     assert rows(remote_root) == rows(local_root)
 
 
-def test_a_remote_job_that_never_reports_fails_loudly(endpoint, spark, tmp_path, quick_pipes_close):  # noqa: F811
+def test_a_remote_job_that_never_reports_fails_loudly(endpoint, spark, tmp_path, quick_pipes_close):
     glue, s3 = boto3.client("glue", endpoint_url=endpoint), boto3.client("s3", endpoint_url=endpoint)
     s3.create_bucket(Bucket="silent-pipes")
     glue.create_job(Name="silent-job", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"})

@@ -80,7 +80,7 @@ def test_wait_handles_every_state():
     assert run["JobRunState"] == "FAILED" and run["ErrorMessage"] == "boom" and len(sleeps) == 4
 
 
-def test_concurrent_runs_exceeded_then_success_without_a_second_run(endpoint):  # noqa: F811
+def test_concurrent_runs_exceeded_then_success_without_a_second_run(endpoint):
     glue = boto3.client("glue", endpoint_url=endpoint)
     glue.create_job(Name="busy-job", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"},
                     ExecutionProperty={"MaxConcurrentRuns": 1})

@@ -33,7 +33,7 @@ PII_KEY = "remote-graph-key"
 
 
 @pytest.fixture(scope="module")
-def landing(endpoint, tmp_path_factory):  # noqa: F811
+def landing(endpoint, tmp_path_factory):
     """One generated day in a moto bucket, the PII key secret, and the local engine's run of it."""
     root = tmp_path_factory.mktemp("remote")
     generate_sample(root / "landing", DAY, 1, 300, seed=5, users=10, tasks_per_user=3)
@@ -65,7 +65,7 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
 
 
 @pytest.mark.parametrize("engine", ["glue", "emr-serverless"])
-def test_the_whole_graph_on_a_remote_engine_matches_the_local_engine(landing, endpoint, engine):  # noqa: F811
+def test_the_whole_graph_on_a_remote_engine_matches_the_local_engine(landing, endpoint, engine):
     remote_root = landing["root"] / engine
     remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes", glue_job_name="lake-job",
                             emr_serverless_application_id="", emr_execution_role_arn="arn:aws:iam::123456789012:role/x",

@@ -80,7 +80,7 @@ def put_parquet(s3, bucket, key, n):
     s3.put_object(Bucket=bucket, Key=key, Body=sink.getvalue())
 
 
-def test_s3_publish_swaps_the_catalog_partition(endpoint):  # noqa: F811
+def test_s3_publish_swaps_the_catalog_partition(endpoint):
     s3, glue = boto3.client("s3", endpoint_url=endpoint), boto3.client("glue", endpoint_url=endpoint)
     s3.create_bucket(Bucket="lake-data")
     root = "s3://lake-data/prod"
@@ -105,7 +105,7 @@ def test_s3_publish_swaps_the_catalog_partition(endpoint):  # noqa: F811
     assert left == {"v=20261122T020000-bbbb", "v=20261122T030000-cccc"}
 
 
-def test_s3_store_lists_past_one_page_and_deletes_in_batches(endpoint):  # noqa: F811
+def test_s3_store_lists_past_one_page_and_deletes_in_batches(endpoint):
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="lake-many")
     store = S3ObjectStore("lake-many", "p", endpoint)
     keys = [f"t/k{i:04d}" for i in range(1005)]
