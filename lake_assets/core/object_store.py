@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from lake_assets.core.aws_errors import error_code
+
 
 class ObjectStore(Protocol):
     def uri(self, key: str) -> str: ...
@@ -108,7 +110,7 @@ class S3ObjectStore:
         try:
             return self._client().get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
         except Exception as exc:
-            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if error_code(exc) in ("NoSuchKey", "404"):
                 return None
             raise
 

@@ -21,6 +21,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from lake_assets.core.aws_errors import error_code
 from lake_assets.core.landing import LandingObject
 
 if TYPE_CHECKING:
@@ -272,7 +273,7 @@ class S3Landing:
 
 
 def _code(exc: Any) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+    return error_code(exc) or ""
 
 
 def _status(exc: Any) -> int | None:

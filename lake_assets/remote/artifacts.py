@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lake_assets.core.aws_errors import error_code
+
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 ENTRYPOINT = Path(__file__).with_name("entrypoint.py")
 
@@ -47,7 +49,7 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
         s3.head_object(Bucket=bucket, Key=key)
         return True
     except Exception as exc:  # botocore ClientError 404
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
             return False
         raise
 
@@ -99,7 +101,7 @@ def upsert_glue_job(glue: Any, spec: GlueJobSpec, artifacts: dict[str, Any]) -> 
     try:
         glue.get_job(JobName=spec.name)
     except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "EntityNotFoundException":
+        if error_code(exc) != "EntityNotFoundException":
             raise
         glue.create_job(Name=spec.name, **definition)
         return "created"

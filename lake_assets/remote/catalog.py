@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from lake_assets.core.aws_errors import error_code
 from lake_assets.tables import Table
 
 PARQUET = {
@@ -17,10 +18,6 @@ PARQUET = {
     "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
     "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
 }
-
-
-def _code(exc: Exception) -> str | None:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code")
 
 
 def table_input(table: Table, location: str) -> dict[str, Any]:
@@ -39,14 +36,14 @@ def ensure_table(glue: Any, database: str, table: Table, location: str) -> str:
     try:
         glue.create_database(DatabaseInput={"Name": database})
     except Exception as exc:
-        if _code(exc) != "AlreadyExistsException":
+        if error_code(exc) != "AlreadyExistsException":
             raise
     spec = table_input(table, location)
     try:
         glue.create_table(DatabaseName=database, TableInput=spec)
         return "created"
     except Exception as exc:
-        if _code(exc) != "AlreadyExistsException":
+        if error_code(exc) != "AlreadyExistsException":
             raise
     glue.update_table(DatabaseName=database, TableInput=spec)
     return "updated"
@@ -64,7 +61,7 @@ def register_partition(glue: Any, database: str, table: Table, table_location: s
         glue.create_partition(DatabaseName=database, TableName=name, PartitionInput=partition)
         return "created"
     except Exception as exc:
-        if _code(exc) != "AlreadyExistsException":
+        if error_code(exc) != "AlreadyExistsException":
             raise
     glue.update_partition(DatabaseName=database, TableName=name, PartitionValueList=[dt], PartitionInput=partition)
     return "updated"

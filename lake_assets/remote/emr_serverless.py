@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from lake_assets.core.aws_errors import error_code
 from lake_assets.remote.pipes_engine import (
     ErrorPolicy,
     PipesRemoteEngine,
     RunEnd,
-    error_code,
     submit_with_retry,
     wait_until,
 )

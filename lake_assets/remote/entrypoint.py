@@ -53,7 +53,9 @@ def pii_key(params: dict[str, str], env: dict[str, str], client: Any) -> str | N
     try:
         return client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        from lake_assets.core.aws_errors import error_code
+
+        code = error_code(exc) or type(exc).__name__
         raise SystemExit(f"lake job: cannot read the PII hash key secret {secret_id!r} ({code}): "
                          "check the secret exists and the job role may call secretsmanager:GetSecretValue") from None
 

@@ -27,18 +27,14 @@ from typing import Any, ClassVar, TypeVar
 import dagster as dg
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 
+from lake_assets.core.aws_errors import error_code
+
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
 
 
 def idempotency_key(root_run_id: str, job_name: str, partition: str) -> str:
     return hashlib.sha256(f"{root_run_id}|{job_name}|{partition}".encode()).hexdigest()[:32]
-
-
-def error_code(exc: Exception) -> str | None:
-    """The AWS error code of a botocore ClientError (None for anything else)."""
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code")
 
 
 class RemoteSubmitError(RuntimeError):
