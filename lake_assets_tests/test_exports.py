@@ -52,13 +52,29 @@ def test_window_is_exclusive_start_inclusive_end(tmp_path):
 
 
 def test_manifest_problems_are_explained(tmp_path):
-    write_export(tmp_path, "bad", "2026-11-22T00:00:00.000Z", corrupt=True)
+    write_export(tmp_path, "bad", "2026-11-22T00:00:00.000Z", items=2, corrupt=True)
     landing = LocalLanding(str(tmp_path))
     (export,), _ = list_completed_exports(landing, PREFIX)
-    with pytest.raises(ExportError, match="does not match its md5Checksum"):
+    # Manifests and listings only: a corrupt data file passes here; its MD5 is checked where it is read.
+    (listed,) = load_files(landing, export).files
+    data = gzip.compress(b"".join(json.dumps({"Item": {"PK": {"S": f"USER#u{i}"}, "SK": {"S": "PROFILE"}}})
+                                  .encode() + b"\n" for i in range(2)), mtime=0)
+    assert (listed.key, listed.item_count) == (f"{PREFIX}/AWSDynamoDB/bad/data/part1.json.gz", 2)
+    assert listed.md5_checksum == base64.b64encode(hashlib.md5(data).digest()).decode()
+    with pytest.raises(ExportError, match=r"^export bad: manifest-summary.json has no checksum file "
+                                          r"\(manifest-summary.md5 or .checksum\)$"):
+        load_files(landing, export, require_checksum_files=True)
+    summary = tmp_path / PREFIX / "AWSDynamoDB/bad/manifest-summary.json"
+    summary.write_text(json.dumps({**json.loads(summary.read_text()), "itemCount": 3}))
+    (export,), _ = list_completed_exports(landing, PREFIX)
+    with pytest.raises(ExportError, match=r"^export bad: manifest files list 2 items but the summary says 3$"):
         load_files(landing, export)
     (tmp_path / PREFIX / "AWSDynamoDB/bad/data/part1.json.gz").unlink()
     with pytest.raises(ExportError, match="listed in the manifest is missing"):
+        load_files(landing, export)
+    (tmp_path / PREFIX / "AWSDynamoDB/bad/manifest-files.json").unlink()
+    with pytest.raises(ExportError, match=r"^export bad: dynamodb/tasks/AWSDynamoDB/bad/manifest-files.json is "
+                                          r"missing$"):
         load_files(landing, export)
 
 

@@ -12,6 +12,7 @@ from lake_assets.automation.export_sensor import build_export_sensor, evaluate_e
 from lake_assets.automation.landing_sensor import build_landing_sensor, evaluate_landing
 from lake_assets.core.landing import LocalLanding
 from lake_assets.core.s3_landing import S3Landing
+from lake_assets_tests.test_cdc import write_incremental
 from lake_assets_tests.test_exports import write_export
 from lake_assets_tests.test_s3_landing import endpoint, make_bucket, s3  # noqa: F401 (fixtures)
 
@@ -86,6 +87,29 @@ def test_landing_sensor_definition_and_run_keys(tmp_path):
     assert again.run_requests == [] and again.skip_reason is not None
 
 
+class NoDataReads:
+    """A landing double for the export sensor: it records every read and HEAD, and fails the test
+    when a data file body is read (the sensor must validate from manifests and listings only)."""
+
+    def __init__(self, inner):
+        self.inner, self.reads, self.heads = inner, [], []
+
+    def list(self, prefix, **kwargs):
+        return self.inner.list(prefix, **kwargs)
+
+    def list_dirs(self, prefix, **kwargs):
+        return self.inner.list_dirs(prefix, **kwargs)
+
+    def exists(self, key):
+        self.heads.append(key)
+        return self.inner.exists(key)
+
+    def read_bytes(self, key):
+        assert "/data/" not in key, f"the export sensor read the data file {key}"
+        self.reads.append(key.rsplit("/", 2)[-2:])
+        return self.inner.read_bytes(key)
+
+
 def complete(root, export_id, export_time, **kwargs):
     write_export(root, export_id, export_time, **kwargs)
     base = root / "dynamodb/tasks/AWSDynamoDB" / export_id
@@ -100,11 +124,13 @@ def test_export_sensor_ignores_started_requests_completed_once_and_reports_broke
     requests, cursor, problems = evaluate_exports(landing, None, NOW, 7, FIRST)
     assert requests == [] and problems == []
     complete(tmp_path, "01795305600000-aaaa0002", "2026-11-22T00:00:00.000Z")
-    complete(tmp_path, "01795300000000-bbbb0001", "2026-11-21T22:26:40.000Z", corrupt=True)
+    complete(tmp_path, "01795300000000-bbbb0001", "2026-11-21T22:26:40.000Z")
+    (tmp_path / "dynamodb/tasks/AWSDynamoDB/01795300000000-bbbb0001/data/part1.json.gz").unlink()  # broken
     requests, cursor, problems = evaluate_exports(landing, cursor, NOW, 7, FIRST)
     assert [(r.partition_key, r.run_key) for r in requests] == [("2026-11-21", "export:01795305600000-aaaa0002")]
     assert requests[0].asset_selection == [dg.AssetKey(["bronze", "tasks_export"])]
-    assert len(problems) == 1 and "does not match its md5Checksum" in problems[0]
+    assert problems == ["export 01795300000000-bbbb0001: data file dynamodb/tasks/AWSDynamoDB/01795300000000-bbbb0001"
+                        "/data/part1.json.gz listed in the manifest is missing"]
     requests, cursor, problems = evaluate_exports(landing, cursor, NOW, 7, FIRST)
     assert requests == [] and problems == []  # once per export; the broken one is reported once
     assert "01795300000000-bbbb0001" in json.loads(cursor)["broken"]
@@ -128,3 +154,35 @@ def test_export_sensor_requires_checksum_files_and_bounds_its_listing(tmp_path):
     assert result.run_requests == []
     assert "no checksum file" in result.skip_reason.skip_message
     assert json.loads(result.cursor)["done"] == {}
+
+
+def upload(store, root):
+    """Copy a locally written landing tree into the store (a no-op for the local store itself)."""
+    if isinstance(store, S3Store):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            store.put(path.relative_to(root).as_posix(), path.read_bytes())
+
+
+def test_export_sensor_never_reads_data_files_so_a_corrupt_one_still_gets_its_run(store, tmp_path):
+    root = tmp_path / "written"
+    complete(root, "01795305600000-ffff0001", "2026-11-22T00:00:00.000Z", items=3, corrupt=True)  # bad MD5
+    write_incremental(root, "01795309200000-ffff0002", "2026-11-21T00:00:00.000Z", "2026-11-22T01:00:00.000Z",
+                      ['{"Keys": {"PK": {"S": "USER#u1"}, "SK": {"S": "PROFILE"}}}'])
+    for name in ("manifest-summary", "manifest-files"):
+        (root / f"dynamodb/tasks/AWSDynamoDB/01795309200000-ffff0002/{name}.checksum").write_text("x")
+    upload(store, root)
+    landing = NoDataReads(store.landing if isinstance(store, S3Store) else LocalLanding(str(root)))
+    requests, cursor, problems = evaluate_exports(landing, None, NOW, 7, FIRST)
+    assert problems == []
+    assert [(r.partition_key, r.run_key, r.asset_selection[0].to_user_string()) for r in requests] == [
+        ("2026-11-21", "export:01795305600000-ffff0001", "bronze/tasks_export"),
+        ("2026-11-22", "export:01795309200000-ffff0002", "bronze/tasks_changes")]
+    assert landing.reads == [["01795305600000-ffff0001", "manifest-summary.json"],
+                             ["01795309200000-ffff0002", "manifest-summary.json"],
+                             ["01795305600000-ffff0001", "manifest-files.json"],
+                             ["01795309200000-ffff0002", "manifest-files.json"]]
+    # The full export's data file is found by listing its folder; only the shared incremental
+    # folder (never listed) is checked file by file.
+    assert [k for k in landing.heads if "/data/" in k] == [
+        "dynamodb/tasks/AWSDynamoDB/data/01795309200000-ffff0002.json.gz"]
+    assert evaluate_exports(landing, cursor, NOW, 7, FIRST)[0] == []

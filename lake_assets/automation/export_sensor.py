@@ -1,12 +1,14 @@
 """Sensor: completed DynamoDB exports → one Bronze run per export.
 
 Completion is `manifest-summary.json` (AWS writes it last), never `_started`. Before requesting
-anything the export is validated: the listed data files exist, their item counts add up to the
-summary's, their MD5s match, and both manifests have their checksum files. A broken export is
-reported once with its reason and remembered, so it neither blocks later exports nor is retried
-every tick (fixing it in place changes nothing; re-export instead). Listing is bounded: export
-ids start with the export's epoch milliseconds, so `StartAfter` skips everything older than the
-look-back window.
+anything the export is validated from its manifests and listings alone: `manifest-files.json`
+and both manifests' checksum files are present, the listed data files exist, and their item
+counts add up to the summary's. A tick never reads a data file: a multi-GB export must not pass
+through the daemon, so each file's MD5 is checked by the Spark task that parses it, and the
+Bronze job refuses the export there. A broken export is reported once with its reason and
+remembered, so it neither blocks later exports nor is retried every tick (fixing it in place
+changes nothing; re-export instead). Listing is bounded: export ids start with the export's epoch
+milliseconds, so `StartAfter` skips everything older than the look-back window.
 """
 
 from __future__ import annotations
@@ -23,14 +25,6 @@ from lake_assets.parsing import exports as ex
 TABLE_PREFIX = "dynamodb/tasks"
 TARGETS = {"FULL_EXPORT": dg.AssetKey(["bronze", "tasks_export"]),
            "INCREMENTAL_EXPORT": dg.AssetKey(["bronze", "tasks_changes"])}
-
-
-def _checksum_problem(landing: Any, export: ex.ExportSummary) -> str | None:
-    base = f"{TABLE_PREFIX}/{ex.EXPORTS_DIR}/{export.export_id}"
-    for manifest in ("manifest-summary", "manifest-files"):
-        if not any(landing.exists(f"{base}/{manifest}.{ext}") for ext in ("md5", "checksum")):
-            return f"{manifest}.json has no checksum file ({manifest}.md5 or .checksum)"
-    return None
 
 
 def export_partition(export: ex.ExportSummary) -> date | None:
@@ -56,10 +50,7 @@ def evaluate_exports(landing: Any, cursor: str | None, now: datetime, lookback_d
             if target is None or day is None:
                 raise ex.ExportError(f"export {export.export_id}: unsupported type {export.export_type} "
                                      "or no export time")
-            ex.load_files(landing, export)
-            problem = _checksum_problem(landing, export)
-            if problem:
-                raise ex.ExportError(f"export {export.export_id}: {problem}")
+            ex.load_files(landing, export, require_checksum_files=True)  # manifests and listings only
         except ex.ExportError as exc:
             state["broken"][export.export_id] = str(exc)
             problems.append(str(exc))

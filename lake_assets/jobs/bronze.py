@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lake_assets.jobs.base import JobContext, JobInputError, JobResult
+from typing import TYPE_CHECKING
+
+from lake_assets.jobs.base import JobContext, JobInputError, JobResult, Staged
 from lake_assets.parsing import exports as ex
 from lake_assets.quality.drift import api_log_drift, export_drift
 from lake_assets.quality.outcome import CheckOutcome
@@ -14,8 +16,37 @@ from lake_assets.transforms.bronze import (
     parse_export_files,
 )
 
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
 API_LOGS_PREFIX = "api_logs"
 TASKS_EXPORT_PREFIX = "dynamodb/tasks"
+UNTRUSTED_SHOWN = 5  # data files named in the error; the rejected rows hold all of them
+
+
+def refuse_untrusted_files(ctx: JobContext, staged: Staged, rows: DataFrame, exports: list[str]) -> None:
+    """Fail the job, without retries, when a Spark task flagged a data file it could not trust.
+
+    A file whose bytes do not match the manifest's md5Checksum (or that is truncated) makes the
+    whole export untrustworthy: nothing is published, the manifest reconciliation is never
+    evaluated on it, and the rows read so far are kept under `_rejected/` for inspection. Only the
+    flag rows (one per untrusted file) come back to the driver.
+    """
+    from pyspark.sql import functions as F
+
+    flagged = rows.where(F.col("parse_error").startswith(ex.FILE_PROBLEM_PREFIX))
+    found = [r["parse_error"] for r in flagged.orderBy("source_key").select("parse_error")
+             .limit(UNTRUSTED_SHOWN + 1).collect()]
+    if not found:
+        return
+    total = len(found) if len(found) <= UNTRUSTED_SHOWN else flagged.count()
+    kept = ctx.lake.reject(staged.path, staged.table.layer, staged.table.name)
+    more = f"; and {total - UNTRUSTED_SHOWN} more" if total > UNTRUSTED_SHOWN else ""
+    which = f"export{'s' if len(exports) > 1 else ''} {', '.join(exports)}"
+    raise JobInputError(
+        f"{which} cannot be trusted: {total} data file(s) differ from manifest-files.json: "
+        f"{'; '.join(found[:UNTRUSTED_SHOWN])}{more}. Nothing was published for {ctx.dt}; the rows read are kept "
+        f"at {kept}. Re-export the table (a file changed after AWS wrote it is not repaired by a re-run).")
 
 
 def bronze_api_requests(ctx: JobContext) -> JobResult:
@@ -65,8 +96,8 @@ def bronze_tasks_export(ctx: JobContext) -> JobResult:
         export = ex.load_files(ctx.landing, chosen)
     except ex.ExportError as exc:
         raise JobInputError(str(exc)) from None
-    keys = [(f.key,) for f in export.files]
-    files = ctx.spark.createDataFrame(keys, "key string")
+    keys = [(f.key, f.md5_checksum) for f in export.files]
+    files = ctx.spark.createDataFrame(keys, "key string, md5_checksum string")
     if keys:
         files = files.repartition(min(len(keys), ctx.spark.sparkContext.defaultParallelism * 2), "key")
     manifest_items = sum(f.item_count for f in export.files)
@@ -75,6 +106,7 @@ def bronze_tasks_export(ctx: JobContext) -> JobResult:
                        export_data_files=len(export.files), manifest_item_count=manifest_items,
                        exports_ignored=notes + [s.export_id for s in summaries if s.export_id != export.export_id])
     items = ctx.read_staged(staged)
+    refuse_untrusted_files(ctx, staged, items, [export.export_id])
     staged.extra["items_with_parse_errors"] = items.where("parse_error is not null").count()
     reconciled = CheckOutcome(table.key, "manifest_reconciliation", staged.rows == manifest_items, {
         "rows_read": staged.rows, "manifest_item_count": manifest_items,
@@ -93,8 +125,9 @@ def bronze_tasks_changes(ctx: JobContext) -> JobResult:
         exports = [ex.load_files(ctx.landing, e) for e in ex.choose_incremental_exports(summaries, ctx.day)]
     except ex.ExportError as exc:
         raise JobInputError(str(exc)) from None
-    rows = [(f.key, e.export_id, e.export_to_time) for e in exports for f in e.files]
-    schema = T.StructType([T.StructField("key", T.StringType()), T.StructField("export_id", T.StringType()),
+    rows = [(f.key, f.md5_checksum, e.export_id, e.export_to_time) for e in exports for f in e.files]
+    schema = T.StructType([T.StructField("key", T.StringType()), T.StructField("md5_checksum", T.StringType()),
+                           T.StructField("export_id", T.StringType()),
                            T.StructField("export_to_time", T.TimestampType())])
     files = ctx.spark.createDataFrame(rows, schema)
     if rows:
@@ -104,6 +137,7 @@ def bronze_tasks_changes(ctx: JobContext) -> JobResult:
                        windows=[f"{e.export_from_time} → {e.export_to_time}" for e in exports],
                        output_views=sorted({e.output_view or "-" for e in exports}),
                        manifest_item_count=manifest_items, exports_in_progress=notes)
+    refuse_untrusted_files(ctx, staged, ctx.read_staged(staged), [e.export_id for e in exports])
     reconciled = CheckOutcome(table.key, "manifest_reconciliation", staged.rows == manifest_items, {
         "rows_read": staged.rows, "manifest_item_count": manifest_items, "exports": len(exports)})
     return ctx.finish([staged], [reconciled])

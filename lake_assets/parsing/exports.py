@@ -1,21 +1,32 @@
-"""Find and validate DynamoDB Export-to-S3 exports in the landing zone.
+"""Find and validate DynamoDB Export-to-S3 exports in the landing zone, and read their data files.
 
 An export is complete only when `manifest-summary.json` exists (AWS writes it last; `_started`
 is written first and proves nothing). Data files are taken from `manifest-files.json`, never by
-listing a folder, because incremental exports share one data folder.
+listing a folder, because incremental exports share one data folder. Validation from manifests
+and listings (`load_files`) runs on the sensor's daemon and the Spark driver; data files are read,
+and their MD5 checked, only inside Spark tasks (`DataFileLines`).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from lake_assets.core.landing import LocalLanding
 
 EXPORTS_DIR = "AWSDynamoDB"
+FILE_PROBLEM_PREFIX = "data_file_"  # parse_error of the one row that flags an untrusted data file
+READ_BYTES = 1 << 20  # object bytes hashed per read
+INFLATE_BYTES = 64 << 10  # compressed bytes inflated at a time: bounds a task's memory per step
+_GZIP = 31  # zlib wbits for a gzip header and trailer
 
 
 class ExportError(ValueError):
@@ -127,16 +138,40 @@ def choose_incremental_exports(exports: list[ExportSummary], day: date) -> list[
     return sorted(chosen, key=lambda e: (e.export_to_time, e.export_id))
 
 
-def _md5_matches(data: bytes, expected: str) -> bool:
+def md5_matches(digest: bytes, expected: str) -> bool:
     """AWS writes base64 digests in manifests; hex is accepted too."""
-    digest = hashlib.md5(data, usedforsecurity=False).digest()
     return expected in (base64.b64encode(digest).decode(), digest.hex())
 
 
-def load_files(landing: LocalLanding, export: ExportSummary, verify_checksums: bool = True) -> ExportSummary:
-    """Read `manifest-files.json` and check that every listed data file exists (and its MD5)."""
-    if not landing.exists(export.manifest_files_key):
+def _listed_keys(landing: LocalLanding, folder: str) -> set[str]:
+    """Keys under one export's own folder: a single bounded listing, never a read."""
+    return {o.key for o in landing.list(folder)}
+
+
+def load_files(landing: LocalLanding, export: ExportSummary, *,
+               require_checksum_files: bool = False) -> ExportSummary:
+    """The export with its data files from `manifest-files.json`, validated without reading data.
+
+    Checks that the manifest exists (and, with `require_checksum_files`, both manifests' checksum
+    sidecars), that every listed data file exists and that the item counts add up to the
+    summary's. Existence comes from one listing of the export's folder (full exports keep their
+    data there) or a HEAD per file in the shared incremental `data/` folder, which is never listed.
+    A data file's bytes are never read here: a multi-GB export must not pass through the sensor's
+    daemon or the Spark driver, so each file's MD5 is checked by the Spark task that parses it
+    (`DataFileLines`).
+    """
+    folder = f"{export.base_prefix}/{EXPORTS_DIR}/{export.export_id}"
+    listed = _listed_keys(landing, folder)
+
+    def exists(key: str) -> bool:
+        return key in listed if key.startswith(f"{folder}/") else landing.exists(key)
+
+    if not exists(export.manifest_files_key):
         raise ExportError(f"export {export.export_id}: {export.manifest_files_key} is missing")
+    for manifest in ("manifest-summary", "manifest-files") if require_checksum_files else ():
+        if not any(f"{folder}/{manifest}.{ext}" in listed for ext in ("md5", "checksum")):
+            raise ExportError(f"export {export.export_id}: {manifest}.json has no checksum file "
+                              f"({manifest}.md5 or .checksum)")
     files = []
     text = landing.read_bytes(export.manifest_files_key).decode("utf-8")
     for number, line in enumerate(text.splitlines(), start=1):
@@ -149,14 +184,105 @@ def load_files(landing: LocalLanding, export: ExportSummary, verify_checksums: b
         except (ValueError, KeyError, TypeError) as exc:
             raise ExportError(
                 f"export {export.export_id}: manifest-files.json line {number} is invalid ({exc})") from None
-        if not landing.exists(key):
+        if not exists(key):
             raise ExportError(f"export {export.export_id}: data file {key} listed in the manifest is missing")
-        checksum = entry.get("md5Checksum")
-        if verify_checksums and checksum and not _md5_matches(landing.read_bytes(key), checksum):
-            raise ExportError(f"export {export.export_id}: data file {key} does not match its md5Checksum")
-        files.append(ExportFile(key, count, checksum))
+        files.append(ExportFile(key, count, entry.get("md5Checksum") or None))
     total = sum(f.item_count for f in files)
     if export.item_count is not None and total != export.item_count:
         raise ExportError(f"export {export.export_id}: manifest files list {total} items but the summary says "
                           f"{export.item_count}")
     return ExportSummary(**{**export.__dict__, "files": tuple(files)})
+
+
+def _open(landing: LocalLanding, key: str) -> BinaryIO:
+    """A binary stream of one landing object.
+
+    A landing that offers `open(key)` is streamed and a local one is opened as a file. Any other
+    (`S3Landing` has only `read_bytes` today) is fetched in one GET into this task's memory: one
+    compressed data file, never the whole export, and never on the driver.
+    """
+    opener = getattr(landing, "open", None)
+    if callable(opener):
+        return opener(key)
+    if isinstance(landing, LocalLanding):
+        return Path(landing.root, key).open("rb")
+    return io.BytesIO(landing.read_bytes(key))
+
+
+def _hashed(stream: BinaryIO, digest: Any) -> Iterator[bytes]:
+    """The object's bytes as they are read, each added to `digest` first."""
+    while chunk := stream.read(READ_BYTES):
+        digest.update(chunk)
+        yield chunk
+
+
+def _gunzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Decompressed pieces of a gzip stream, multi-member included (like `gzip.decompress`).
+
+    Raises EOFError when the stream stops inside a member (a truncated object) and zlib.error on
+    bytes that are not gzip. Zero bytes are an empty file (AWS writes empty partitions' files).
+    """
+    inflater, fed = zlib.decompressobj(_GZIP), False
+    for chunk in chunks:
+        for start in range(0, len(chunk), INFLATE_BYTES):
+            data = chunk[start:start + INFLATE_BYTES]
+            while data:
+                fed = True
+                yield inflater.decompress(data)
+                if not inflater.eof:
+                    break
+                data, inflater, fed = inflater.unused_data, zlib.decompressobj(_GZIP), False
+    if fed and not inflater.eof:
+        raise EOFError("the gzip stream ends before its end-of-stream marker: the object is truncated")
+
+
+class DataFileLines:
+    """(line number, line) of one gzip data file, its MD5 checked on the bytes as they stream by.
+
+    `md5Checksum` in manifest-files.json is the MD5 of the object as stored: the compressed bytes
+    (for AWS's own exports md5(data file) equals it, and md5 of that digest gives the object's
+    ETag). So the digest is fed the raw chunks before decompression, nothing is held whole, and
+    the verdict exists only at the end of the object. Iterate once; then `problem` is None for a
+    trusted file, or a `data_file_…` reason naming the file and both checksums (a mismatch) or the
+    gzip fault (a truncated or non-gzip object). The lines already yielded belong to an untrusted
+    file then, so the caller must account for `problem` (see `transforms.bronze`).
+    """
+
+    def __init__(self, landing: LocalLanding, key: str, md5_checksum: str | None) -> None:
+        self.landing, self.key, self.md5_checksum = landing, key, md5_checksum
+        self.last_line = 0  # the number of the last line seen, blank ones included
+        self.problem: str | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        digest = hashlib.md5(usedforsecurity=False)
+        fault, pending = None, b""
+        with _open(self.landing, self.key) as stream:
+            chunks = _hashed(stream, digest)
+            try:
+                for piece in _gunzip(chunks):
+                    *complete, pending = (pending + piece).split(b"\n")
+                    for raw in complete:
+                        yield from self._line(raw)
+            except (EOFError, zlib.error) as exc:
+                fault = str(exc)
+                for _ in chunks:  # the MD5 still covers every byte of the object
+                    pass
+        if pending:
+            yield from self._line(pending)
+        self.problem = self._verdict(digest.digest(), fault)
+
+    def _line(self, raw: bytes) -> Iterator[tuple[int, str]]:
+        self.last_line += 1
+        text = raw.removesuffix(b"\r").decode("utf-8", errors="replace")
+        if text.strip():
+            yield self.last_line, text
+
+    def _verdict(self, digest: bytes, fault: str | None) -> str | None:
+        expected = self.md5_checksum
+        if expected and not md5_matches(digest, expected):
+            found = base64.b64encode(digest).decode()
+            return (f"{FILE_PROBLEM_PREFIX}checksum_mismatch: {self.key} has MD5 {found} but manifest-files.json "
+                    f"says md5Checksum {expected}" + (f" ({fault})" if fault else ""))
+        if fault:
+            return f"{FILE_PROBLEM_PREFIX}unreadable: {self.key}: {fault}"
+        return None

@@ -6,7 +6,6 @@ rows travel to the JVM as Arrow, not pickled Python rows.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from pyspark.sql.types import StructType
 from lake_assets.core.landing import LocalLanding
 from lake_assets.parsing.api_logs import parse_api_log_object
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
+from lake_assets.parsing.exports import DataFileLines
 from lake_assets.quality.fields import optional, required
 from lake_assets.transforms.arrow_rows import arrow_schema, batches
 
@@ -136,40 +136,43 @@ def parse_api_log_objects(objects: DataFrame, landing: LocalLanding) -> DataFram
     return objects.mapInArrow(lambda it: _parse_api_batches(landing, it), API_REQUESTS_SCHEMA)
 
 
-def _export_lines(landing: LocalLanding, key: str) -> Iterator[tuple[int, str]]:
-    """(line number, line) of one gzip DynamoDB-JSON data file; empty files are normal."""
-    data = landing.read_bytes(key)
-    text = gzip.decompress(data).decode("utf-8", errors="replace") if data else ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            yield number, line
-
-
 def _parse_data_files(landing: LocalLanding, parse: Callable[[str, int], dict[str, Any]], schema: StructType,
                       batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Rows of the data files listed in the input batches; each input row's other columns
-    (export id, times) are copied onto every row parsed from that file."""
+    (export id, times) are copied onto every row parsed from that file.
+
+    Each file's MD5 is checked against its `md5_checksum` as it is read (`DataFileLines`). An
+    untrusted file (checksum mismatch, truncated or non-gzip) adds one row after its lines with
+    `parse_error` `data_file_…` naming the file and both checksums: the task never fails on it
+    with a stack trace, and the job refuses the whole export from that row.
+    """
 
     def rows() -> Iterator[dict[str, Any]]:
         for batch in batches_in:
             for obj in batch.to_pylist():
-                for number, line in _export_lines(landing, obj["key"]):
+                carried = {k: v for k, v in obj.items() if k not in ("key", "md5_checksum")}
+                lines = DataFileLines(landing, obj["key"], obj.get("md5_checksum"))
+                for number, line in lines:
                     row = parse(line, number)
-                    row.update({k: v for k, v in obj.items() if k != "key"}, source_key=obj["key"])
+                    row.update(carried, source_key=obj["key"])
                     yield row
+                if lines.problem:
+                    yield {**carried, "source_key": obj["key"], "line_number": lines.last_line + 1, "raw_item": "",
+                           "parse_error": lines.problem}
 
     return batches(rows(), arrow_schema(schema))
 
 
 def parse_export_files(files: DataFrame, landing: LocalLanding, export_id: str, export_time: Any) -> DataFrame:
-    """Bronze `tasks_export` rows of one export's data files (a DataFrame with a `key` column)."""
-    listed = files.select("key", F.lit(export_id).alias("export_id"),
+    """Bronze `tasks_export` rows of one export's data files (a DataFrame of `key`, `md5_checksum`)."""
+    listed = files.select("key", "md5_checksum", F.lit(export_id).alias("export_id"),
                           F.lit(export_time).cast("timestamp").alias("export_time"))
     return listed.mapInArrow(
         lambda it: _parse_data_files(landing, parse_full_export_line, TASKS_EXPORT_SCHEMA, it), TASKS_EXPORT_SCHEMA)
 
 
 def parse_change_files(files: DataFrame, landing: LocalLanding) -> DataFrame:
-    """Bronze `tasks_changes` rows of incremental-export data files (key, export_id, export_to_time)."""
+    """Bronze `tasks_changes` rows of incremental-export data files (key, md5_checksum, export_id,
+    export_to_time)."""
     return files.mapInArrow(
         lambda it: _parse_data_files(landing, parse_incremental_line, TASKS_CHANGES_SCHEMA, it), TASKS_CHANGES_SCHEMA)
