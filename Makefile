@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test dev bench lint clean
+.PHONY: setup demo test test-glue-runtime dev bench lint clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,12 @@ demo: setup $(DAGSTER_HOME)/dagster.yaml
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+	$(MAKE) test-glue-runtime
+
+# The Dagster-free tests (parsers, transforms, contracts, jobs) on AWS Glue 5.0's runtime: Python
+# 3.11, Spark 3.5, Glue's pandas/pyarrow/numpy/boto3 (.venv-glue, built once, see glue_runtime.py).
+test-glue-runtime: setup
+	$(BIN)/python -m lake_assets_tests.glue_runtime
 
 dev: setup $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

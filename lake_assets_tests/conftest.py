@@ -5,7 +5,7 @@ import warnings
 import pytest
 
 from lake_assets.core.settings import LakeSettings
-from lake_assets_tests.test_s3_landing import AWS_ENV
+from lake_assets_tests.aws_env import AWS_ENV
 
 
 @pytest.fixture(scope="session")

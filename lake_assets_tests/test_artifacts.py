@@ -1,7 +1,13 @@
 """`lake-deploy` against a moto server: content-addressed upload, idempotent Glue job definition."""
 
+import base64
+import hashlib
+import io
+import zipfile
+
 import boto3
 
+from lake_assets.remote import runtime
 from lake_assets.remote.artifacts import GlueJobSpec, main, publish, source_hash, upsert_glue_job
 from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
@@ -12,6 +18,17 @@ def test_source_hash_changes_with_content(tmp_path):
     assert source_hash(tmp_path) == first
     (tmp_path / "a.py").write_text("x = 2\n")
     assert source_hash(tmp_path) != first
+
+
+def wheel_metadata(data: bytes) -> tuple[list[str], bool]:
+    """The wheel's Requires-Dist lines, and whether RECORD's hash of METADATA is still right."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = zf.read(name)
+        record = zf.read(name.replace("METADATA", "RECORD")).decode()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(metadata).digest()).rstrip(b"=").decode()
+    requires = [line.split(": ", 1)[1] for line in metadata.decode().splitlines() if line.startswith("Requires-Dist:")]
+    return requires, f"{name},sha256={digest},{len(metadata)}" in record.splitlines()
 
 
 def test_publish_once_then_reuse_and_define_the_job_idempotently(endpoint, capsys):
@@ -26,9 +43,20 @@ def test_publish_once_then_reuse_and_define_the_job_idempotently(endpoint, capsy
     spec = GlueJobSpec("lake-job", "arn:aws:iam::123456789012:role/glue", workers=4)
     assert upsert_glue_job(glue, spec, first) == "created"
     job = glue.get_job(JobName="lake-job")["Job"]
-    assert job["DefaultArguments"]["--job-bookmark-option"] == "job-bookmark-disable"
-    assert job["DefaultArguments"]["--extra-py-files"] == first["wheel"]
+    args = job["DefaultArguments"]
+    assert args["--job-bookmark-option"] == "job-bookmark-disable"
+    # Glue pip-installs the job modules and the wheel (by S3 URI); no pyspark extra, no second copy.
+    assert args["--additional-python-modules"] == f"dagster-pipes==1.13.27,pandera==0.35.0,{first['wheel']}"
+    assert "--extra-py-files" not in args
+    assert (args["--enable-metrics"], args["--enable-continuous-cloudwatch-log"], args["--enable-spark-ui"]) == (
+        "true", "true", "true")
+    assert args["--spark-event-logs-path"] == "s3://lake-artifacts/spark-events/lake-job/"
     assert job["NumberOfWorkers"] == 4 and job["ExecutionProperty"]["MaxConcurrentRuns"] == 3
+    assert job["MaxRetries"] == 0 and job["GlueVersion"] == "5.0"
+    # What Glue's pip resolves from the wheel: the job modules only, never dagster or pyspark 4.
+    bucket, key = first["wheel"].removeprefix("s3://").split("/", 1)
+    requires, record_ok = wheel_metadata(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert requires == list(runtime.JOB_MODULES) and record_ok
     assert main(["--bucket", "lake-artifacts", "--endpoint-url", endpoint]) == 0
     out = capsys.readouterr().out
     assert "unchanged" in out and f"LAKE_JOB_PACKAGE_URI={first['wheel']}\n" in out
@@ -51,7 +79,10 @@ def test_an_existing_job_is_updated_to_the_same_definition():
     assert upsert_glue_job(glue, spec, artifacts) == "updated"
     (name, first), (_, second) = glue.updates
     assert name == "lake-job" and first == second  # the same state every time
-    assert first["DefaultArguments"]["--extra-py-files"] == "s3://b/x/lake.whl"
+    assert first["DefaultArguments"]["--additional-python-modules"].split(",") == [*runtime.JOB_MODULES,
+                                                                                   "s3://b/x/lake.whl"]
+    assert first["MaxRetries"] == 0  # explicit: Dagster owns retries, a Glue retry would run twice
+    assert first["DefaultArguments"]["--spark-event-logs-path"] == "s3://b/spark-events/lake-job/"
 
 
 def test_the_engine_pool_gets_the_engines_concurrency(tmp_path):

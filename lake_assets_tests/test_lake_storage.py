@@ -21,7 +21,7 @@ def test_write_replace_and_describe(spark, tmp_path):
 def test_failed_write_leaves_previous_version_intact(spark, tmp_path):
     lake = LocalLake(str(tmp_path))
     lake.write(spark.range(5), "gold", "t", "2026-11-21")
-    boom = spark.range(5).select(F.assert_true(F.col("id") < 0).alias("x"))
+    boom = spark.range(5).select(F.assert_true(F.col("id") < 0).cast("int").alias("x"))
     with pytest.raises(Exception, match=r"assert_true|id < 0"):
         lake.write(boom, "gold", "t", "2026-11-21")
     assert lake.describe("gold", "t", "2026-11-21").rows == 5

@@ -19,11 +19,7 @@ import pytest
 from lake_assets.core import s3_landing
 from lake_assets.core.landing import LocalLanding, landing_for
 from lake_assets.core.s3_landing import LandingError, S3Landing
-
-# Dummy credentials; the secret is distinctive so tests can assert it never appears in messages.
-SECRET = "dummy-secret-Zq7xK2"
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+from lake_assets_tests.aws_env import AWS_ENV, SECRET
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,9 @@ JOB_CONF = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
     "spark.hadoop.parquet.summary.metadata.level": "NONE",
+    # Spark 4 defaults to ANSI SQL, Spark 3.5 (Glue 5.0, EMR 7) does not: pin it so a bad cast or an
+    # overflow fails the same way on every engine instead of becoming a silent NULL on some.
+    "spark.sql.ansi.enabled": "true",
 }
 
 

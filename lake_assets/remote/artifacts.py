@@ -4,22 +4,29 @@ Artifacts are content-addressed: the key contains a hash of the package's source
 unchanged build is neither rebuilt nor re-uploaded, and a running job never sees its code change
 under it. The Glue job definition is created or updated to the same state every time
 (idempotent): Glue version, worker type and count, bookmarks disabled (partitions are explicit
-arguments, not bookmarks), concurrency, and the package on `--extra-py-files`.
+arguments, not bookmarks), concurrency, no Glue retries (Dagster owns retries), metrics,
+continuous logs and the Spark UI's event logs, and `--additional-python-modules`: the job modules
+`lake_assets.remote.runtime` declares plus the package's wheel by S3 URI, which Glue pip-installs
+(the way AWS documents shipping a wheel). The wheel therefore declares only the job modules as its
+requirements: the Dagster side's (dagster, pyspark 4, ...) would be installed over Glue's runtime.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import os
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lake_assets.core.aws_errors import error_code
+from lake_assets.remote import runtime
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 ENTRYPOINT = Path(__file__).with_name("entrypoint.py")
@@ -29,7 +36,7 @@ ENTRYPOINT = Path(__file__).with_name("entrypoint.py")
 class GlueJobSpec:
     name: str
     role_arn: str
-    glue_version: str = "5.0"
+    glue_version: str = runtime.GLUE_VERSION  # the runtime the job modules are declared for
     worker_type: str = "G.1X"
     workers: int = 2
     max_concurrent_runs: int = 3
@@ -55,10 +62,41 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
 
 
 def build_wheel(out_dir: Path) -> Path:
+    """The package as a wheel whose requirements are the job's (`runtime.JOB_MODULES`)."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
                     str(out_dir), str(PACKAGE_ROOT.parent)], check=True)
     (wheel,) = out_dir.glob("lake_assets-*.whl")
+    declare_requirements(wheel, runtime.JOB_MODULES)
     return wheel
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def declare_requirements(wheel: Path, requirements: tuple[str, ...]) -> None:
+    """Replace the wheel's `Requires-Dist` (and extras) by `requirements`, in place, RECORD updated.
+
+    setup.py declares what the Dagster code location needs; Glue pip-installs the wheel with its
+    requirements, so the shipped wheel must require exactly what the job needs on the cluster.
+    """
+    with zipfile.ZipFile(wheel) as zf:
+        entries = [(info, zf.read(info)) for info in zf.infolist()]
+    files = {info.filename: data for info, data in entries}
+    metadata_name = next(name for name in files if name.endswith(".dist-info/METADATA"))
+    record_name = metadata_name.rsplit("/", 1)[0] + "/RECORD"
+    head, _, body = files[metadata_name].decode().partition("\n\n")  # headers, then the description
+    kept = [line for line in head.splitlines() if not line.startswith(("Requires-Dist:", "Provides-Extra:"))]
+    metadata = ("\n".join(kept + [f"Requires-Dist: {r}" for r in requirements]) + "\n\n" + body).encode()
+    record = "".join(f"{metadata_name},{_record_hash(metadata)},{len(metadata)}\n"
+                     if line.startswith(metadata_name + ",") else line + "\n"
+                     for line in files[record_name].decode().splitlines())
+    replaced = {metadata_name: metadata, record_name: record.encode()}
+    tmp = wheel.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for info, data in entries:
+            zf.writestr(info, replaced.get(info.filename, data))
+    tmp.replace(wheel)
 
 
 def publish(s3: Any, bucket: str, prefix: str = "lake-artifacts") -> dict[str, Any]:
@@ -81,15 +119,20 @@ def publish(s3: Any, bucket: str, prefix: str = "lake-artifacts") -> dict[str, A
 
 
 def job_definition(spec: GlueJobSpec, artifacts: dict[str, Any]) -> dict[str, Any]:
+    bucket = artifacts["script"].removeprefix("s3://").split("/", 1)[0]
     return {
         "Role": spec.role_arn, "GlueVersion": spec.glue_version, "WorkerType": spec.worker_type,
         "NumberOfWorkers": spec.workers, "Timeout": spec.timeout_minutes,
+        "MaxRetries": 0,  # Dagster retries the step (and reattaches to a run that is still going)
         "ExecutionProperty": {"MaxConcurrentRuns": spec.max_concurrent_runs},
         "Command": {"Name": "glueetl", "ScriptLocation": artifacts["script"], "PythonVersion": "3"},
         "DefaultArguments": {
-            "--extra-py-files": artifacts["wheel"],
-            "--additional-python-modules": "dagster-pipes==1.13.27,pandera[pyspark]==0.35.0",
+            "--additional-python-modules": runtime.additional_python_modules(artifacts["wheel"]),
             "--job-bookmark-option": "job-bookmark-disable",
+            "--enable-metrics": "true",
+            "--enable-continuous-cloudwatch-log": "true",
+            "--enable-spark-ui": "true",
+            "--spark-event-logs-path": f"s3://{bucket}/spark-events/{spec.name}/",
             "--lake-artifacts-version": artifacts["version"],
         },
     }

@@ -1,4 +1,9 @@
-"""Turn Python row dicts produced inside Spark tasks into Arrow batches for `mapInArrow`."""
+"""Turn Python row dicts produced inside Spark tasks into Arrow batches for `mapInArrow`.
+
+The Arrow schema is derived here rather than with `pyspark.sql.pandas.types.to_arrow_schema`,
+whose signature and defaults differ between PySpark 3.5 (AWS Glue 5.0) and 4.x (timestamps
+without a zone, optional large strings): one mapping, the same batches on every Spark.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,38 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
-from pyspark.sql.pandas.types import to_arrow_schema
-from pyspark.sql.types import StructType
+from pyspark.sql import types as T
 
 BATCH_ROWS = 20_000
+_PRIMITIVES = {
+    T.BooleanType: pa.bool_(), T.ByteType: pa.int8(), T.ShortType: pa.int16(), T.IntegerType: pa.int32(),
+    T.LongType: pa.int64(), T.FloatType: pa.float32(), T.DoubleType: pa.float64(), T.StringType: pa.string(),
+    T.BinaryType: pa.binary(), T.DateType: pa.date32(),
+    # Spark's TIMESTAMP is an instant: Arrow microseconds in UTC, what Spark reads back exactly.
+    T.TimestampType: pa.timestamp("us", tz="UTC"), T.TimestampNTZType: pa.timestamp("us"),
+}
 
 
-def arrow_schema(schema: StructType) -> pa.Schema:
+def arrow_type(dt: T.DataType) -> pa.DataType:
+    """The Arrow type Spark reads back as `dt` (nested types keep their nullability)."""
+    for spark_type, arrow in _PRIMITIVES.items():
+        if type(dt) is spark_type:
+            return arrow
+    if isinstance(dt, T.DecimalType):
+        return pa.decimal128(dt.precision, dt.scale)
+    if isinstance(dt, T.ArrayType):
+        return pa.list_(pa.field("element", arrow_type(dt.elementType), nullable=dt.containsNull))
+    if isinstance(dt, T.MapType):
+        return pa.map_(pa.field("key", arrow_type(dt.keyType), nullable=False),
+                       pa.field("value", arrow_type(dt.valueType), nullable=dt.valueContainsNull))
+    if isinstance(dt, T.StructType):
+        return pa.struct([pa.field(f.name, arrow_type(f.dataType), nullable=f.nullable) for f in dt.fields])
+    raise TypeError(f"no Arrow mapping for Spark type {dt.simpleString()}")
+
+
+def arrow_schema(schema: T.StructType) -> pa.Schema:
     """The Arrow schema Spark expects back for `schema` (timestamps as UTC microseconds)."""
-    return to_arrow_schema(schema, timezone="UTC", prefers_large_types=False)
+    return pa.schema([pa.field(f.name, arrow_type(f.dataType), nullable=f.nullable) for f in schema.fields])
 
 
 def batches(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> Iterator[pa.RecordBatch]:

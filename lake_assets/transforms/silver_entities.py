@@ -116,8 +116,21 @@ def _attr(name: str) -> Column:
     return F.col("_attrs")[name]
 
 
+def _try_cast(name: str, *types: str) -> Column:
+    """`try_cast` of an attribute through `types` in turn: NULL when the text does not convert.
+
+    SQL `try_cast` (Spark ≥ 3.2) rather than `Column.try_cast` (PySpark ≥ 4.0 only), so the job
+    runs on Glue 5.0's Spark 3.5; and never a plain `cast`, whose failures depend on ANSI mode
+    (NULL on 3.5 by default, an error on 4.x), so a bad value types the same on both.
+    """
+    sql = f"_attrs.`{name}`"
+    for type_ in types:
+        sql = f"try_cast({sql} AS {type_})"
+    return F.expr(sql)
+
+
 def _timestamp(name: str) -> Column:
-    return _attr(name).try_cast(TS)
+    return _try_cast(name, "TIMESTAMP")
 
 
 def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
@@ -144,9 +157,9 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
     good = items.where(F.col("reason").isNull())
     tasks = good.where(F.col("entity") == "task").select(
         "user_id", "task_id", _attr("title").alias("title"), status.alias("status"),
-        _attr("priority").try_cast("double").cast("int").alias("priority"),
+        _try_cast("priority", "DOUBLE", "INT").alias("priority"),
         _timestamp("created_at").alias("created_at"), _timestamp("updated_at").alias("updated_at"),
-        F.to_date(_attr("due_date").try_cast(TS)).alias("due_date"),
+        F.to_date(_timestamp("due_date")).alias("due_date"),
         _timestamp("completed_at").alias("completed_at"),
         F.from_json(_attr("tags"), T.ArrayType(S)).alias("tags"),
         _attr("estimate_hours").alias("estimate_hours"),
