@@ -1,7 +1,7 @@
 """Baseline: the lake's seven jobs for one day as a plain PySpark script, with no Dagster run.
 
 This is what the Dagster run is measured against. It calls exactly the code the assets call
-(`LocalSparkEngine.job_context` and the `JOBS` registry) in the same order on one Spark session,
+(`build_job_context` and the `JOBS` registry) in the same order on one Spark session,
 so any difference between the two runs is orchestration overhead, not different work.
 
     python benchmarks/plain_pyspark.py --landing DIR --lake DIR --day YYYY-MM-DD [--json FILE]
@@ -87,12 +87,12 @@ class PlainRun:
 
 def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
     """Start Spark (timed on its own), then run every job in order, timing each."""
-    from lake_assets.core.engine import engine_for
+    from lake_assets.jobs.context import build_job_context
     from lake_assets.jobs.registry import JOBS
 
     run = PlainRun()
     began = time.perf_counter()
-    ctx = engine_for(settings).job_context(day)  # creates the Spark session (JVM start)
+    ctx = build_job_context(settings, day)  # creates the Spark session (JVM start)
     run.startup_seconds = time.perf_counter() - began
     for job in job_order():
         started = time.perf_counter()

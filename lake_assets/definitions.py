@@ -77,7 +77,7 @@ def build_definitions(settings: LakeSettings) -> dg.Definitions:
     from lake_assets.assets.landing import LANDING_SPECS
     from lake_assets.assets.silver import SILVER
     from lake_assets.automation.policy import RETRY_POLICY
-    from lake_assets.core.engine import engine_for
+    from lake_assets.engines.select import engine_for
     from lake_assets.partitions import daily_partitions
     from lake_assets.quality.catalog import UNKNOWN_USERS
 

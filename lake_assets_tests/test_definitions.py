@@ -63,7 +63,7 @@ def test_loading_definitions_reads_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("LAKE_PARTITION_START", "2026-10-01")
     loaded = defs()
     engine = loaded.resources["engine"]
-    assert engine.lake_root_uri == str(tmp_path / "lake")
+    assert engine.settings.lake_root_uri == str(tmp_path / "lake")
     node = loaded.resolve_asset_graph().get(dg.AssetKey(["gold", "route_latency_daily"]))
     assert node.partitions_def.get_first_partition_key() == "2026-10-01"
 
@@ -84,7 +84,7 @@ def test_each_remote_engine_loads_with_its_resource_pool_and_executor():
             defs = build_definitions(LakeSettings.from_env({**REMOTE_ENV, "LAKE_ENGINE": engine}))
             dg.Definitions.validate_loadable(defs)
         assert type(defs.resources["engine"]).__name__ == resource
-        assert defs.resources["engine"].pii_key_secret_id == "lake/pii"
+        assert defs.resources["engine"].settings.remote.pii_key_secret_id == "lake/pii"
         job = defs.resolve_job_def("lake_daily")
         assert job.executor_def.name == "multiprocess"
         assert {n.definition.pool for n in job.graph.node_dict.values()} == {pool}

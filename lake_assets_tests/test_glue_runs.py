@@ -4,6 +4,7 @@ ConcurrentRunsExceeded answer over HTTP."""
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto.moto_api import state_manager
 
 from lake_assets.remote.glue_runs import (
     KEY_ARGUMENT,
@@ -13,7 +14,6 @@ from lake_assets.remote.glue_runs import (
     submit_or_reattach,
     wait_for_run,
 )
-from lake_assets_tests.remote_runners import set_transition
 from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 
@@ -84,17 +84,17 @@ def test_concurrent_runs_exceeded_then_success_without_a_second_run(endpoint):
     glue = boto3.client("glue", endpoint_url=endpoint)
     glue.create_job(Name="busy-job", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"},
                     ExecutionProperty={"MaxConcurrentRuns": 1})
-    set_transition(endpoint, "glue::job_run", {"progression": "manual", "times": 10_000})
+    state_manager.set_transition("glue::job_run", {"progression": "manual", "times": 10_000})
     blocker = glue.start_job_run(JobName="busy-job")["JobRunId"]
     codes = []
 
     def sleep(_seconds):  # while we back off, the blocking run finishes
         codes.append("slept")
-        set_transition(endpoint, "glue::job_run", {"progression": "immediate"})
+        state_manager.set_transition("glue::job_run", {"progression": "immediate"})
         for _ in range(5):
             if glue.get_job_run(JobName="busy-job", RunId=blocker)["JobRun"]["JobRunState"] == "SUCCEEDED":
                 break
-        set_transition(endpoint, "glue::job_run", {"progression": "manual", "times": 10_000})
+        state_manager.set_transition("glue::job_run", {"progression": "manual", "times": 10_000})
 
     run_id, reattached = submit_or_reattach(glue, "busy-job", {}, "key-1", log=codes.append, sleep=sleep)
     assert not reattached and "slept" in codes

@@ -3,8 +3,9 @@
 import json
 from datetime import UTC, date, datetime
 
-from lake_assets.core.engine import LocalSparkEngine
+from lake_assets.core.settings import LakeSettings
 from lake_assets.jobs.bronze import bronze_tasks_export
+from lake_assets.jobs.context import build_job_context
 from lake_assets.jobs.silver import silver_entities
 from lake_assets.parsing.dynamodb_json import parse_full_export_line
 from lake_assets.tables import TABLES
@@ -14,9 +15,9 @@ DAY = date(2026, 11, 21)
 
 
 def context(tmp_path, spark):
-    engine = LocalSparkEngine(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"),
-                              pii_hash_key="k")
-    return engine.job_context(DAY)
+    settings = LakeSettings(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"),
+                            pii_hash_key="k")
+    return build_job_context(settings, DAY)
 
 
 def failed(result):

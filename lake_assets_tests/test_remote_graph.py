@@ -1,11 +1,11 @@
 """The whole graph for one partition on a remote engine, against a moto server over real HTTP.
 
 Landing data sits in a moto S3 bucket; Dagster runs `lake_daily` with `LAKE_ENGINE=glue` (and
-`emr-serverless`), so every step goes through the engine's Pipes client: context into S3, a job
-run submitted to the moto endpoint, a local runner playing the AWS service that executes the
-submitted job script with the submitted parameters on local Spark, messages back through S3.
-The PII key comes from moto's Secrets Manager, as on AWS. The same day is then built by the local
-engine, and every table must hold exactly the same rows.
+`emr-serverless`), so every step goes through the engine's Pipes flow: context into S3, a job run
+submitted to the moto endpoint, a service double that executes the submitted job script with the
+submitted parameters in the Glue-shaped interpreter (PySpark 3.5), messages back through S3. The
+PII key comes from moto's Secrets Manager, as on AWS. The same day is then built by the local
+engine (PySpark 4), and every table must hold exactly the same rows.
 
 One honest difference from AWS: the lake root is a local folder shared by both sides, because
 local Spark has no S3 connector (the S3 lake layout itself is tested in test_versioned_lake.py).
@@ -25,7 +25,8 @@ from lake_assets.core.settings import LakeSettings, RemoteSettings
 from lake_assets.definitions import build_definitions
 from lake_assets.sample.generator import generate_sample
 from lake_assets.tables import TABLES
-from lake_assets_tests.remote_runners import runner_for, seed_aws
+from lake_assets_tests.remote_runners import job_python, seed_aws
+from lake_assets_tests.service_doubles import create_services, new_double
 from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 DAY = date(2026, 11, 20)
@@ -41,7 +42,8 @@ def landing(endpoint, tmp_path_factory):
     base = LakeSettings(landing_uri="s3://landing", partition_start=date(2026, 11, 1), s3_endpoint_url=endpoint,
                         spark_master="local[2]", shuffle_partitions=2)
     local = materialize(replace(base, lake_root_uri=str(root / "local"), pii_hash_key=PII_KEY))
-    return {"root": root, "base": base, "local": local}
+    services = create_services(endpoint, "lake-graph-job")
+    return {"root": root, "base": base, "local": local, "services": services, "python": job_python()}
 
 
 def materialize(settings: LakeSettings) -> dg.ExecuteInProcessResult:
@@ -67,18 +69,18 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
 @pytest.mark.parametrize("engine", ["glue", "emr-serverless"])
 def test_the_whole_graph_on_a_remote_engine_matches_the_local_engine(landing, endpoint, engine):
     remote_root = landing["root"] / engine
-    remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes", glue_job_name="lake-job",
-                            emr_serverless_application_id="", emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
+    remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes",
+                            emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
                             entrypoint_uri="s3://pipes/artifacts/entrypoint.py",
                             package_uri="s3://pipes/artifacts/lake_assets.whl", pii_key_secret_id="lake/pii",
-                            poll_seconds=0.5)
-    with runner_for(engine, endpoint, remote) as (runner, remote):
-        settings = replace(landing["base"], engine=engine, lake_root_uri=str(remote_root), remote=remote)
+                            poll_seconds=0.5, **landing["services"])
+    settings = replace(landing["base"], engine=engine, lake_root_uri=str(remote_root), remote=remote)
+    with new_double(engine, endpoint, remote, [], landing["python"]) as double:
         result = materialize(settings)
-    assert runner.failures == [], runner.failures
+    assert [p.stderr for p in double.played if p.exit_code] == []
     jobs = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
     assert jobs == {m.asset_key.to_user_string() for m in landing["local"].get_asset_materialization_events()}
-    assert len(runner.submitted) == len(set(runner.submitted)) >= 8  # one remote run per job, none twice
+    assert len(double.submitted) == len(set(double.submitted)) >= 8  # one remote run per job, none twice
     assert checks(result) == checks(landing["local"]) and len(checks(result)) > 40
     for key in TABLES:
         assert table_rows(remote_root, key) == table_rows(landing["root"] / "local", key), key
@@ -86,4 +88,7 @@ def test_the_whole_graph_on_a_remote_engine_matches_the_local_engine(landing, en
                                                         "silver/tasks", "gold/route_latency_daily"))
     (event,) = [e for e in result.get_asset_materialization_events()
                 if e.asset_key == dg.AssetKey(["gold", "route_latency_daily"])]
-    assert event.materialization.metadata["dagster/row_count"].value > 0
+    metadata = event.materialization.metadata
+    assert metadata["dagster/row_count"].value > 0
+    billed = "rows_per_dpu_second" if engine == "glue" else "rows_per_vcpu_second"
+    assert metadata[billed].value > 0

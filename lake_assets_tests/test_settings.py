@@ -51,3 +51,39 @@ def test_bad_values_are_explained(env, message):
 
 def test_secret_is_not_in_repr():
     assert "hunter2" not in repr(LakeSettings(pii_hash_key="hunter2"))
+
+
+def test_settings_travel_whole_to_the_job_script():
+    """Every field — today's and any added later — survives the trip to a remote job script,
+    except the PII key, which never travels (the script reads it from Secrets Manager)."""
+    import dataclasses
+
+    from lake_assets.core.settings import RemoteSettings
+    from lake_assets.remote.entrypoint import job_settings
+
+    def changed(value):
+        if isinstance(value, bool):
+            return not value
+        if isinstance(value, (int, float)):
+            return value + 7
+        if isinstance(value, dict):
+            return {**value, "silver/api_requests": 0.125}
+        if isinstance(value, date):
+            return date(2025, 1, 2)
+        return f"{value}-changed"
+
+    remote = RemoteSettings(**{f.name: changed(getattr(RemoteSettings(), f.name) or "x")
+                               for f in dataclasses.fields(RemoteSettings)})
+    fields = {f.name: changed(getattr(LakeSettings(), f.name) or "x") for f in dataclasses.fields(LakeSettings)}
+    settings = LakeSettings(**{**fields, "engine": "glue", "remote": remote, "shuffle_partitions": 9,
+                               "pii_hash_key": "s3cr3t-pii-key"})
+    received = job_settings(settings.to_param(), {"LAKE_SPARK_MASTER": "local[2]"})
+    assert received == dataclasses.replace(settings, pii_hash_key=None, spark_master="local[2]")
+    assert received.max_quarantine_rate["silver/api_requests"] == 0.125
+    assert "s3cr3t-pii-key" not in base64_text(settings.to_param())  # the PII key stays home
+
+
+def base64_text(param):
+    import base64
+
+    return base64.urlsafe_b64decode(param.encode()).decode()

@@ -7,15 +7,19 @@ deployment changes behaviour with environment variables only.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ENGINES = ("local", "glue", "emr-serverless", "emr")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_LAKE_DIR = REPO_ROOT / ".lake"
+DEFAULT_MAX_QUARANTINE_RATE = 0.05  # the one default of `LAKE_MAX_QUARANTINE_RATE` ("*")
 
 
 class SettingsError(ValueError):
@@ -63,7 +67,7 @@ class LakeSettings:
     spark_master: str = "local[*]"
     shuffle_partitions: int = 4
     spark_driver_memory: str = "4g"
-    max_quarantine_rate: dict[str, float] = field(default_factory=lambda: {"*": 0.05})
+    max_quarantine_rate: dict[str, float] = field(default_factory=lambda: {"*": DEFAULT_MAX_QUARANTINE_RATE})
     s3_endpoint_url: str | None = None
     landing_lookback_days: int = 3
     export_lookback_days: int = 7
@@ -104,7 +108,7 @@ class LakeSettings:
             spark_master=env.get("LAKE_SPARK_MASTER", defaults.spark_master),
             shuffle_partitions=int(shuffle_text),
             spark_driver_memory=env.get("LAKE_SPARK_DRIVER_MEMORY", defaults.spark_driver_memory),
-            max_quarantine_rate=parse_rates(env.get("LAKE_MAX_QUARANTINE_RATE", "0.05")),
+            max_quarantine_rate=parse_rates(env.get("LAKE_MAX_QUARANTINE_RATE", "")),
             s3_endpoint_url=env.get("LAKE_S3_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
             landing_lookback_days=_positive_int(env, "LAKE_LANDING_LOOKBACK_DAYS", defaults.landing_lookback_days),
             export_lookback_days=_positive_int(env, "LAKE_EXPORT_LOOKBACK_DAYS", defaults.export_lookback_days),
@@ -112,6 +116,24 @@ class LakeSettings:
             webserver_url=env.get("DAGSTER_WEBSERVER_URL", defaults.webserver_url).rstrip("/"),
             remote=RemoteSettings.from_env(env),
         ).validated()
+
+    def to_param(self) -> str:
+        """The whole settings object as one job-script parameter (URL-safe base64 of compact JSON).
+
+        Remote job scripts get *every* field this way, so nothing that changes what a job writes
+        or checks can be lost on the way; the secret key is the one field that never travels (the
+        job script reads it from Secrets Manager by `remote.pii_key_secret_id`).
+        """
+        fields = asdict(replace(self, pii_hash_key=None))
+        text = json.dumps(fields, default=str, separators=(",", ":"), sort_keys=True)
+        return base64.urlsafe_b64encode(text.encode()).decode()
+
+    @classmethod
+    def from_param(cls, param: str) -> LakeSettings:
+        """The settings `to_param` encoded, exactly (the inverse of `to_param`)."""
+        fields: dict[str, Any] = json.loads(base64.urlsafe_b64decode(param.encode()))
+        return cls(**{**fields, "partition_start": date.fromisoformat(fields["partition_start"]),
+                      "remote": RemoteSettings(**fields["remote"])})
 
     def validated(self) -> LakeSettings:
         """Fail at load time, naming the variable, when the engine cannot work with these settings."""
@@ -194,7 +216,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def parse_rates(text: str) -> dict[str, float]:
     """`0.05` (every table) or `0.05,silver/api_requests=0.02` (a default plus per-table limits)."""
-    rates: dict[str, float] = {"*": 0.05}
+    rates: dict[str, float] = {"*": DEFAULT_MAX_QUARANTINE_RATE}
     for part in filter(None, (p.strip() for p in text.split(","))):
         table, _, value = part.rpartition("=")
         try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from lake_assets.core.settings import DEFAULT_MAX_QUARANTINE_RATE, LakeSettings
 from lake_assets.quality.catalog import CheckDecl, checks_for
 from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.tables import Table
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from lake_assets.core.versioned_lake import VersionedLake
 
 VOLUME_HISTORY = 7
-DEFAULT_MAX_QUARANTINE_RATE = 0.05
 
 
 class JobInputError(RuntimeError):
@@ -71,7 +71,7 @@ class JobContext:
     landing: LocalLanding
     day: date
     pii_key: bytes = field(repr=False, default=b"")
-    max_quarantine_rate: dict[str, float] = field(default_factory=dict)
+    settings: LakeSettings = field(default_factory=LakeSettings)
 
     @property
     def dt(self) -> str:
@@ -81,7 +81,8 @@ class JobContext:
         return (self.day + timedelta(days=days)).isoformat()
 
     def quarantine_limit(self, table_key: str) -> float:
-        limits = self.max_quarantine_rate
+        """`LAKE_MAX_QUARANTINE_RATE` for this table (its own entry, else the "*" default)."""
+        limits = self.settings.max_quarantine_rate
         return limits.get(table_key, limits.get("*", DEFAULT_MAX_QUARANTINE_RATE))
 
     def read(self, table: Table, dts: list[str] | None = None) -> DataFrame:

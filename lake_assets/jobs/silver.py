@@ -8,6 +8,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lake_assets.jobs.base import JobContext, JobInputError, JobResult
+from lake_assets.quality.catalog import UNKNOWN_USERS
 from lake_assets.quality.outcome import CheckOutcome, jsonable
 from lake_assets.tables import TABLES
 from lake_assets.transforms.cdc import merge_changes, merge_counts
@@ -113,9 +114,10 @@ def silver_entities(ctx: JobContext) -> JobResult:
 def check_unknown_users(ctx: JobContext) -> JobResult:
     """API requests by users missing from the day's silver/users (WARN: reported, not blocking)."""
     key = "silver/api_requests"
+    declared = {(UNKNOWN_USERS.table, UNKNOWN_USERS.name): UNKNOWN_USERS}
     if not ctx.lake.has_partition("silver", "users", ctx.dt):
         outcome = CheckOutcome(key, "unknown_users", False, {"error": f"silver/users has no partition {ctx.dt}"})
-        return JobResult([], [outcome])
+        return JobResult([], [outcome], declared)
     requests = ctx.read(TABLES[key]).where(F.col("user_id").isNotNull())
     unknown = requests.join(ctx.read(TABLES["silver/users"]).select("user_id"), "user_id", "left_anti")
     per_user = unknown.groupBy("user_id").count().orderBy(F.col("count").desc(), "user_id")
@@ -123,4 +125,4 @@ def check_unknown_users(ctx: JobContext) -> JobResult:
     total = unknown.count() if top else 0
     return JobResult([], [CheckOutcome(key, "unknown_users", not top, {
         "requests_from_unknown_users": total, "unknown_users": per_user.count() if top else 0,
-        "top_unknown_users": top, "requests_with_user": requests.count()})])
+        "top_unknown_users": top, "requests_with_user": requests.count()})], declared)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from lake_assets.remote.pipes_engine import ErrorPolicy, PipesRemoteEngine, RunEnd, submit_with_retry, wait_until
@@ -46,13 +47,18 @@ def find_steps(emr: Any, cluster_id: str, key: str, pages: int = 5) -> list[dict
     return steps
 
 
+def find_reusable_step(emr: Any, cluster_id: str, key: str) -> tuple[str, str] | None:
+    """(step id, state) of a step with this key that is pending, running or completed."""
+    return next(((s["Id"], s["Status"]["State"]) for s in find_steps(emr, cluster_id, key)
+                 if s["Status"]["State"] in ACTIVE_STATES | {COMPLETED}), None)
+
+
 def submit_or_reattach(emr: Any, cluster_id: str, key: str, step: dict[str, Any], log: Callable[[str], None],
                        sleep: Callable[[float], None] = time.sleep, base_delay: float = 2.0,
                        execution_role_arn: str | None = None) -> tuple[str, bool]:
     """(step id, reattached); `step` is one AddJobFlowSteps step whose `Name` must end with `key`."""
     def find() -> tuple[str, str] | None:
-        return next(((s["Id"], s["Status"]["State"]) for s in find_steps(emr, cluster_id, key)
-                     if s["Status"]["State"] in ACTIVE_STATES | {COMPLETED}), None)
+        return find_reusable_step(emr, cluster_id, key)
 
     def start() -> str:
         role = {"ExecutionRoleArn": execution_role_arn} if execution_role_arn else {}
@@ -91,43 +97,52 @@ def console_url(region: str | None, cluster_id: str) -> str:
     return f"https://{region}.console.aws.amazon.com/emr/home?region={region}#/clusterDetails/{cluster_id}"
 
 
+def step_cost(step: dict) -> tuple[dict[str, Any], tuple[str, float] | None]:
+    """How long the step ran (EMR on EC2 bills the cluster, not the step: its share is its time)."""
+    timeline = (step.get("Status") or {}).get("Timeline") or {}
+    began, ended = timeline.get("StartDateTime"), timeline.get("EndDateTime")
+    if not began or not ended:
+        return {}, None
+    seconds = round((ended - began).total_seconds(), 3)
+    return {"emr_step_seconds": seconds}, ("step_second", seconds)
+
+
+@dataclass(frozen=True)
 class EMREngine(PipesRemoteEngine):
     """Runs jobs as steps on a running EMR cluster (`LAKE_ENGINE=emr`)."""
 
-    cluster_id: str
-    entry_point: str  # S3 URI of lake_assets/remote/entrypoint.py
-    py_files: str | None = None  # S3 URI(s), comma-separated, of the lake_assets package (zip/wheel)
     deploy_mode: str = "cluster"
-    spark_submit_args: str = ""  # anything else for spark-submit, e.g. "--conf spark.executor.memory=4g"
-    execution_role_arn: str | None = None  # an EMR runtime role for the step, if the cluster uses them
 
     service: ClassVar[str] = "EMR"
     boto_service: ClassVar[str] = "emr"
     metadata_keys: ClassVar[tuple[str, str, str]] = ("emr_step_id", "emr_cluster_url", "emr_reattached")
 
     def _target(self) -> str:
-        return f"cluster {self.cluster_id}"
+        return f"cluster {self.remote.emr_cluster_id}"
+
+    def _find(self, client: Any, key: str) -> tuple[str, str] | None:
+        return find_reusable_step(client, self.remote.emr_cluster_id, key)
 
     def _submit(self, client: Any, key: str, params: dict[str, str], session: Any,
                 log: Callable[[str], None]) -> tuple[str, bool]:
-        args = step_arguments(self.entry_point, params, dict(session.get_bootstrap_cli_arguments()), self.py_files,
-                              self.deploy_mode, self.spark_submit_args)
+        args = step_arguments(self.remote.entrypoint_uri, params, dict(session.get_bootstrap_cli_arguments()),
+                              self.remote.package_uri or None, self.deploy_mode)
         step = {"Name": f"lake {params['lake-job']} {params['partition-key']} {key}", "ActionOnFailure": "CONTINUE",
                 "HadoopJarStep": {"Jar": "command-runner.jar", "Args": args}}
-        return submit_or_reattach(client, self.cluster_id, key, step, log=log,
-                                  execution_role_arn=self.execution_role_arn)
+        return submit_or_reattach(client, self.remote.emr_cluster_id, key, step, log=log)
 
     def _wait(self, client: Any, run_id: str) -> RunEnd:
-        step = wait_for_step(client, self.cluster_id, run_id, self.poll_seconds)
+        step = wait_for_step(client, self.remote.emr_cluster_id, run_id, self.remote.poll_seconds)
         state = step["Status"]["State"]
-        return RunEnd(state, state == COMPLETED, failure_message(step))
+        cost, billed = step_cost(step)
+        return RunEnd(state, state == COMPLETED, failure_message(step), cost, billed)
 
     def _cancel(self, client: Any, run_id: str) -> None:
-        answer = client.cancel_steps(ClusterId=self.cluster_id, StepIds=[run_id],
+        answer = client.cancel_steps(ClusterId=self.remote.emr_cluster_id, StepIds=[run_id],
                                      StepCancellationOption="SEND_INTERRUPT")
         refused = [i for i in answer.get("CancelStepsInfoList", []) if i.get("Status") == "FAILED"]
         if refused:  # EMR answers 200 and says per step whether it could cancel
             raise RuntimeError(refused[0].get("Reason") or "EMR refused to cancel the step")
 
     def _console_url(self, run_id: str) -> str:
-        return console_url(self.region_name, self.cluster_id)
+        return console_url(self.remote.region_name, self.remote.emr_cluster_id)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from lake_assets.core.aws_errors import error_code
 from lake_assets.remote.pipes_engine import (
     ErrorPolicy,
     PipesRemoteEngine,
@@ -45,20 +45,11 @@ DRIVER_ENV = "spark.emr-serverless.driverEnv"
 
 
 def find_runs(client: Any, application_id: str, key: str, pages: int = 5) -> list[dict]:
-    """Job runs of the application whose name ends with the key, newest first.
-
-    Not found means nothing to reattach to; StartJobRun then says what is wrong (moto also answers
-    ResourceNotFound for an application that has no runs yet).
-    """
+    """Job runs of the application whose name ends with the key, newest first."""
     runs, token = [], None
     for _ in range(pages):
-        try:
-            page = client.list_job_runs(applicationId=application_id, maxResults=50,
-                                        **({"nextToken": token} if token else {}))
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return runs
-            raise
+        page = client.list_job_runs(applicationId=application_id, maxResults=50,
+                                    **({"nextToken": token} if token else {}))
         runs += [r for r in page.get("jobRuns", []) if (r.get("name") or "").endswith(key)]
         token = page.get("nextToken")
         if not token:
@@ -115,17 +106,29 @@ def console_url(region: str | None, application_id: str, run_id: str) -> str:
             f"#/serverless-applications/{application_id}/job-runs/{run_id}")
 
 
-class EMRServerlessEngine(PipesRemoteEngine):
-    """Runs jobs on an EMR Serverless Spark application (`LAKE_ENGINE=emr-serverless`)."""
+def run_cost(run: dict) -> tuple[dict[str, Any], tuple[str, float] | None]:
+    """What a finished job run cost: (metadata, ("vcpu_second", billed vCPU-seconds)).
 
-    application_id: str
-    execution_role_arn: str
-    entry_point: str  # S3 URI of lake_assets/remote/entrypoint.py
-    py_files: str | None = None  # S3 URI(s), comma-separated, of the lake_assets package (zip/wheel)
-    archives: str | None = None  # e.g. s3://…/lake_venv.tar.gz#environment (a venv-pack with the package)
-    python: str | None = None  # the interpreter in that archive, e.g. ./environment/bin/python
-    spark_submit_parameters: str = ""  # anything else, e.g. "--conf spark.executor.memory=4g"
-    execution_timeout_minutes: int | None = None
+    EMR Serverless bills vCPU-, memory- and storage-hours (`billedResourceUtilization`, which
+    includes the minimum charge); throughput is given per billed vCPU-second.
+    """
+    billed = run.get("billedResourceUtilization") or {}
+    cost = {k: v for k, v in (("emr_serverless_execution_seconds", run.get("totalExecutionDurationSeconds")),
+                              ("emr_serverless_billed_vcpu_hours", billed.get("vCPUHour")),
+                              ("emr_serverless_billed_memory_gb_hours", billed.get("memoryGBHour")),
+                              ("emr_serverless_billed_storage_gb_hours", billed.get("storageGBHour"))) if v is not None}
+    vcpu_hours = billed.get("vCPUHour")
+    return cost, (("vcpu_second", float(vcpu_hours) * 3600) if vcpu_hours else None)
+
+
+@dataclass(frozen=True)
+class EMRServerlessEngine(PipesRemoteEngine):
+    """Runs jobs on an EMR Serverless Spark application (`LAKE_ENGINE=emr-serverless`).
+
+    The package comes from `LAKE_JOB_PACKAGE_URI` (`spark.submit.pyFiles`) or, with
+    `LAKE_JOB_PYTHON_ENV_URI`, from a packed virtualenv (`spark.archives`, its Python as driver
+    and executor interpreter).
+    """
 
     service: ClassVar[str] = "EMR Serverless"
     boto_service: ClassVar[str] = "emr-serverless"
@@ -133,32 +136,39 @@ class EMRServerlessEngine(PipesRemoteEngine):
         "emr_serverless_job_run_id", "emr_serverless_job_run_url", "emr_serverless_reattached")
 
     def _target(self) -> str:
-        return f"application {self.application_id}"
+        return f"application {self.remote.emr_serverless_application_id}"
+
+    def _find(self, client: Any, key: str) -> tuple[str, str] | None:
+        runs = find_runs(client, self.remote.emr_serverless_application_id, key)
+        return next(((r["id"], r["state"]) for r in runs if r["state"] in ACTIVE_STATES | {SUCCESS}), None)
 
     def _submit(self, client: Any, key: str, params: dict[str, str], session: Any,
                 log: Callable[[str], None]) -> tuple[str, bool]:
+        remote = self.remote
         env = {name.upper().replace("-", "_"): value for name, value in params.items()}
+        packed = remote.python_env_uri
         try:
-            parameters = spark_submit_parameters({**env, **session.get_bootstrap_env_vars()}, self.py_files,
-                                                 self.archives, self.python, self.spark_submit_parameters)
+            parameters = spark_submit_parameters(
+                {**env, **session.get_bootstrap_env_vars()}, remote.package_uri or None,
+                f"{packed}#environment" if packed else None, "./environment/bin/python" if packed else None)
         except ValueError as exc:
             raise POLICY.error(str(exc)) from None
         request = {
             "name": f"{params['lake-job']}-{params['partition-key']}-{key}",
-            "executionRoleArn": self.execution_role_arn,
-            "jobDriver": {"sparkSubmit": {"entryPoint": self.entry_point, "sparkSubmitParameters": parameters}},
+            "executionRoleArn": remote.emr_execution_role_arn,
+            "jobDriver": {"sparkSubmit": {"entryPoint": remote.entrypoint_uri, "sparkSubmitParameters": parameters}},
             "tags": {"lake-job": params["lake-job"], "partition": params["partition-key"],
                      "lake-idempotency-key": key, **session.context.run.dagster_execution_info},
-            **({"executionTimeoutMinutes": self.execution_timeout_minutes} if self.execution_timeout_minutes else {}),
         }
-        return submit_or_reattach(client, self.application_id, key, request, log=log)
+        return submit_or_reattach(client, remote.emr_serverless_application_id, key, request, log=log)
 
     def _wait(self, client: Any, run_id: str) -> RunEnd:
-        run = wait_for_job_run(client, self.application_id, run_id, self.poll_seconds)
-        return RunEnd(run["state"], run["state"] == SUCCESS, run.get("stateDetails"))
+        run = wait_for_job_run(client, self.remote.emr_serverless_application_id, run_id, self.remote.poll_seconds)
+        cost, billed = run_cost(run)
+        return RunEnd(run["state"], run["state"] == SUCCESS, run.get("stateDetails"), cost, billed)
 
     def _cancel(self, client: Any, run_id: str) -> None:
-        client.cancel_job_run(applicationId=self.application_id, jobRunId=run_id)
+        client.cancel_job_run(applicationId=self.remote.emr_serverless_application_id, jobRunId=run_id)
 
     def _console_url(self, run_id: str) -> str:
-        return console_url(self.region_name, self.application_id, run_id)
+        return console_url(self.remote.region_name, self.remote.emr_serverless_application_id, run_id)

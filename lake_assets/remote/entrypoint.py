@@ -1,9 +1,15 @@
 """The Pipes-speaking job script: runs one lake job for one partition where Spark is (Glue, EMR).
 
-Parameters come as CLI arguments (Glue passes `--key value` job arguments) or, when absent, from
-the environment (EMR Serverless passes `spark.emr-serverless.driverEnv.*`). The job is the same
-function the local engine calls; its outputs and checks are reported to Dagster through Pipes.
-A blocking check failure reports the checks and then exits non-zero, so the remote run fails.
+It imports no Dagster (only `dagster-pipes`): it runs on the cluster's own runtime, which has
+exactly what `lake-deploy` declares (see `remote/runtime.py`). Parameters come as CLI arguments
+(Glue and EMR steps pass `--key value`) or, when absent, from the environment (EMR Serverless
+passes `spark.emr-serverless.driverEnv.*`): the job, the partition and the whole `LakeSettings`
+(`--lake-settings`, encoded by `LakeSettings.to_param`).
+
+The job's outcome — outputs, checks, skip, input error — travels home as one `JobReport` (a Pipes
+custom message), and the script then exits 0: it did its work, and Dagster decides what the
+outcome means exactly as for a local run. A non-zero exit (an exception, a lost executor) means
+the run itself failed, which Dagster treats as an infrastructure failure and retries.
 """
 
 from __future__ import annotations
@@ -11,71 +17,69 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-PARAMS = ("lake-job", "partition-key", "lake-root-uri", "landing-uri")
-# Optional: the catalog database to re-point at each published Gold partition (Athena), and the
-# Secrets Manager id of the PII hash key (the key itself never travels in arguments).
-OPTIONAL = ("lake-glue-database", "lake-pii-key-secret-id")
+from lake_assets.core.aws_errors import error_code
+from lake_assets.core.settings import LakeSettings
+from lake_assets.jobs.base import JobInputError
+from lake_assets.jobs.report import JobReport
+
+PARAMS = ("lake-job", "partition-key", "lake-settings")
+# Secrets Manager answers that retrying cannot change: the deployment must be fixed.
+CONFIG_ERRORS = {"ResourceNotFoundException", "AccessDeniedException", "AccessDenied", "DecryptionFailure"}
 
 
 def parse_params(argv: list[str], env: dict[str, str]) -> dict[str, str]:
-    """`--lake-job` etc. from argv, falling back to LAKE_JOB / PARTITION_KEY / … in `env`."""
+    """`--lake-job` etc. from argv, falling back to LAKE_JOB / PARTITION_KEY / LAKE_SETTINGS in `env`."""
     parser = argparse.ArgumentParser(add_help=False)
-    for name in PARAMS + OPTIONAL:
+    for name in PARAMS:
         parser.add_argument(f"--{name}")
     known, _ = parser.parse_known_args(argv)
     values = {}
-    for name in PARAMS + OPTIONAL:
+    for name in PARAMS:
         value = getattr(known, name.replace("-", "_")) or env.get(name.upper().replace("-", "_"))
-        if not value and name in PARAMS:
+        if not value:
             raise SystemExit(f"lake job: missing --{name} (or {name.upper().replace('-', '_')} in the environment)")
-        if value:
-            values[name] = value
+        values[name] = value
     return values
 
 
-def job_settings(params: dict[str, str], env: dict[str, str], pii_key: str | None) -> Any:
-    """Settings of the job script: the cluster's Spark unless LAKE_SPARK_MASTER says otherwise."""
-    from lake_assets.core.settings import LakeSettings
-
-    return LakeSettings(lake_root_uri=params["lake-root-uri"], landing_uri=params["landing-uri"],
-                        spark_master=env.get("LAKE_SPARK_MASTER", ""), pii_hash_key=pii_key,
-                        s3_endpoint_url=env.get("LAKE_S3_ENDPOINT_URL") or None)
+def job_settings(param: str, env: dict[str, str]) -> LakeSettings:
+    """The Dagster side's settings, on the cluster's Spark unless LAKE_SPARK_MASTER says otherwise."""
+    return replace(LakeSettings.from_param(param), spark_master=env.get("LAKE_SPARK_MASTER", ""))
 
 
-def pii_key(params: dict[str, str], env: dict[str, str], client: Any) -> str | None:
-    """The PII hash key from Secrets Manager (`--lake-pii-key-secret-id`), else LAKE_PII_HASH_KEY."""
-    secret_id = params.get("lake-pii-key-secret-id")
+def pii_key(settings: LakeSettings, client: Any) -> str | None:
+    """The PII hash key from Secrets Manager (`remote.pii_key_secret_id`); never from arguments."""
+    secret_id = settings.remote.pii_key_secret_id
     if not secret_id:
-        return env.get("LAKE_PII_HASH_KEY") or None
+        return None
     try:
         return client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
     except Exception as exc:
-        from lake_assets.core.aws_errors import error_code
-
-        code = error_code(exc) or type(exc).__name__
-        raise SystemExit(f"lake job: cannot read the PII hash key secret {secret_id!r} ({code}): "
-                         "check the secret exists and the job role may call secretsmanager:GetSecretValue") from None
-
-
-def pipes_metadata(values: dict[str, Any]) -> dict[str, Any]:
-    """Pipes accepts raw scalars; dicts and lists travel as explicit JSON metadata."""
-    return {k: {"raw_value": v, "type": "json"} if isinstance(v, (dict, list)) else v for k, v in values.items()}
+        code = error_code(exc)
+        if code not in CONFIG_ERRORS:
+            raise  # throttling, a network error: the run fails and Dagster retries it
+        raise JobInputError(f"cannot read the PII hash key secret {secret_id!r} ({code}): check the secret exists "
+                            "and the job role may call secretsmanager:GetSecretValue") from None
 
 
-def report(pipes: Any, result: Any) -> None:
-    """Materializations of published outputs, then every check, through Pipes."""
-    for out in result.outputs:
-        if out.published:
-            pipes.report_asset_materialization(asset_key=out.table.key, metadata=pipes_metadata({
-                "dagster/row_count": out.rows, "location": out.path, "size_bytes": out.bytes,
-                "parquet_files": out.files, **out.extra}))
-    for check in result.checks:
-        decl = result.declared.get((check.table, check.name))
-        pipes.report_asset_check(asset_key=check.table, check_name=check.name, passed=check.passed,
-                                 severity=decl.severity if decl else "WARN", metadata=pipes_metadata(check.metadata))
+def run(job: str, partition: str, settings: LakeSettings, client: Any) -> JobReport:
+    """The job's report; a deployment or input problem becomes the report's `input_error`."""
+    from lake_assets.jobs.context import build_job_context
+    from lake_assets.jobs.run import run_job
+    from lake_assets.remote.catalog import catalog_publisher
+
+    try:
+        settings = replace(settings, pii_hash_key=pii_key(settings, client))
+        database = settings.remote.glue_database
+        hook = catalog_publisher(client("glue"), database, settings.lake_root_uri) if database else None
+        ctx = build_job_context(settings, date.fromisoformat(partition), hook)
+    except JobInputError as exc:
+        return JobReport(job, partition, input_error=str(exc))
+    return run_job(job, ctx)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,35 +92,29 @@ def main(argv: list[str] | None = None) -> int:
         open_dagster_pipes,
     )
 
-    from lake_assets.core.engine import build_job_context
-    from lake_assets.jobs.registry import JOBS
-    from lake_assets.remote.catalog import catalog_publisher
-
     argv = sys.argv[1:] if argv is None else argv
     env = dict(os.environ)
     params = parse_params(argv, env)
+    settings = job_settings(params["lake-settings"], env)
 
     def client(service: str) -> Any:
-        return boto3.client(service, endpoint_url=env.get("LAKE_S3_ENDPOINT_URL") or None)
+        return boto3.client(service, region_name=settings.remote.region_name, endpoint_url=settings.s3_endpoint_url)
 
     s3 = client("s3")
     loader = PipesCliArgsParamsLoader() if "--dagster-pipes-context" in argv else PipesEnvVarParamsLoader()
     with open_dagster_pipes(params_loader=loader, context_loader=PipesS3ContextLoader(client=s3),
                             message_writer=PipesS3MessageWriter(client=s3, interval=1)) as pipes:
-        settings = job_settings(params, env, pii_key(params, env, client))
-        database = params.get("lake-glue-database")
-        hook = catalog_publisher(client("glue"), database, settings.lake_root_uri) if database else None
-        pipes.log.info(f"running {params['lake-job']} for {params['partition-key']}")
-        day = date.fromisoformat(params["partition-key"])
-        result = JOBS[params["lake-job"]](build_job_context(settings, day, hook))
-        if result.skipped:
-            pipes.log.info(f"nothing to write: {result.skipped}")
-            return 0
-        report(pipes, result)
-        failures = result.blocking_failures
-        if failures:
-            pipes.log.error("blocking checks failed: " + ", ".join(f"{c.table}:{c.name}" for c in failures))
-            return 1
+        job, partition = params["lake-job"], params["partition-key"]
+        pipes.log.info(f"running {job} for {partition}")
+        report = run(job, partition, settings, client)
+        pipes.report_custom_message(report.to_message())
+        if report.input_error:
+            pipes.log.error(f"cannot run: {report.input_error}")
+        elif report.skipped:
+            pipes.log.info(f"nothing to write: {report.skipped}")
+        elif report.blocking_failures:
+            pipes.log.error("blocking checks failed (nothing published): "
+                            + ", ".join(f"{c.table}:{c.name}" for c in report.blocking_failures))
     return 0
 
 

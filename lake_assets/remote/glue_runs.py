@@ -77,6 +77,29 @@ def wait_for_run(glue: Any, job_name: str, run_id: str, poll_seconds: float = 5.
                       poll_seconds, sleep)
 
 
+# DPUs per worker of each Glue worker type (Glue's pricing page); used when a run reports no DPUSeconds.
+WORKER_DPUS = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0, "G.4X": 4.0, "G.8X": 8.0, "Z.2X": 2.0}
+
+
+def run_cost(run: dict) -> tuple[dict[str, Any], tuple[str, float] | None]:
+    """What a finished Glue run cost: (metadata, ("dpu_second", DPU-seconds)).
+
+    Glue bills DPU-seconds. `DPUSeconds` is only reported for auto-scaling and Flex runs; for the
+    others it is execution time × capacity (MaxCapacity, else workers × DPUs per worker type).
+    """
+    seconds = run.get("ExecutionTime")
+    dpu_seconds = run.get("DPUSeconds")
+    if dpu_seconds is None and seconds is not None:
+        capacity = run.get("MaxCapacity")
+        if capacity is None and run.get("NumberOfWorkers") and run.get("WorkerType") in WORKER_DPUS:
+            capacity = run["NumberOfWorkers"] * WORKER_DPUS[run["WorkerType"]]
+        dpu_seconds = seconds * capacity if capacity is not None else None
+    cost = {k: v for k, v in (("glue_execution_seconds", seconds), ("glue_dpu_seconds", dpu_seconds),
+                              ("glue_worker_type", run.get("WorkerType")),
+                              ("glue_workers", run.get("NumberOfWorkers"))) if v is not None}
+    return cost, (("dpu_second", float(dpu_seconds)) if dpu_seconds else None)
+
+
 def console_url(region: str | None, job_name: str, run_id: str) -> str:
     region = region or "us-east-1"
     return (f"https://{region}.console.aws.amazon.com/gluestudio/home?region={region}"

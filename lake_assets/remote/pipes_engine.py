@@ -1,16 +1,22 @@
 """What every remote engine (Glue, EMR Serverless, EMR on EC2) shares, so they all behave alike.
 
 - The Pipes context goes up through S3; messages come back under a prefix derived from the
-  idempotency key, so the messages of a run we reattach to are still read.
+  idempotency key, so the messages of a run we reattach to are still read. Before a *new* run is
+  submitted under that key, what an earlier (failed) attempt left there is removed, so every
+  attempt reads only its own messages.
+- The job script sends one structured `JobReport` (a Pipes custom message); the engine returns it
+  unchanged, and `assets/outcome.step_events` records it exactly as for a local run.
 - One idempotency key per (root run, job, partition): a retried step first looks for a remote run
   with that key that is still going or already succeeded and reattaches instead of paying twice.
 - Submission errors are classified per service: transient ones are retried with exponential
   backoff and jitter (looking again for a landed run after each), permanent ones fail at once with
   what to fix.
-- A cancelled Dagster run stops the remote run; a run that ends in anything but success is a
-  failure naming its state and message; one that never reported through Pipes is a failure too,
-  never a silent success.
-An engine only says how to submit, wait for, stop and link to a run of its service.
+- A cancelled Dagster run stops the remote run. A run that ends in anything but success is an
+  infrastructure failure naming its state and message, retried by the step's retry policy (the
+  job script exits 0 whenever it reached an outcome, data failures included). A run that
+  succeeded but sent no report is a failure too, never a silent success.
+- Each step's metadata says what the run cost, in the service's own units.
+An engine only says how to find, submit, wait for, stop, link to and price a run of its service.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import hashlib
 import random
 import time
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -28,6 +35,9 @@ import dagster as dg
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 
 from lake_assets.core.aws_errors import error_code
+from lake_assets.core.settings import LakeSettings, RemoteSettings
+from lake_assets.engines.base import StepContext, StepResult
+from lake_assets.jobs.report import JobReport
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
@@ -42,7 +52,11 @@ class RemoteSubmitError(RuntimeError):
 
 
 class RemoteJobSilentError(dg.Failure):
-    """The remote job finished but never reported through Pipes."""
+    """The remote job finished but never reported its outcome through Pipes."""
+
+
+class RemoteRunFailed(dg.Failure):
+    """The service ended the run in a failed state: infrastructure, so the step may be retried."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +111,17 @@ def wait_until(fetch: Callable[[], T], is_final: Callable[[T], bool], poll_secon
 
 @dataclass(frozen=True)
 class RunEnd:
-    """How a remote run ended, in the service's own words."""
+    """How a remote run ended, in the service's own words, and what it cost.
+
+    `cost` is metadata in the service's units; `billed` is (unit, amount) of the one figure rows
+    are divided by to give throughput per unit of money (e.g. ("dpu_second", 480.0)).
+    """
 
     state: str
     succeeded: bool
     message: str | None = None
+    cost: dict[str, Any] = field(default_factory=dict)
+    billed: tuple[str, float] | None = None
 
 
 class StablePrefixS3MessageReader(PipesS3MessageReader):
@@ -118,83 +138,108 @@ class StablePrefixS3MessageReader(PipesS3MessageReader):
 
 
 @contextmanager
-def open_session(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, injector: Any,
-                 reader: Any) -> Iterator[Any]:
-    """`dg.open_pipes_session`, minus two warnings Dagster 1.13 raises from its own internals while
-    opening (its use of the deprecated `context.run_id`, the preview `expected_writer_count`)."""
-    with ExitStack() as stack:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*AssetExecutionContext\.run_id is deprecated",
-                                    category=DeprecationWarning)
-            warnings.filterwarnings("ignore", message=r".*expected_writer_count", category=dg.PreviewWarning)
-            if isinstance(context, dg.AssetCheckExecutionContext):  # a standalone check: Pipes wants its op
-                context = context.op_execution_context
-            session = stack.enter_context(dg.open_pipes_session(context=context, context_injector=injector,
-                                                                message_reader=reader))
-        yield session
+def open_session(context: StepContext, injector: Any, reader: Any) -> Iterator[dg.PipesSession]:
+    """A Pipes session for a lake step: `dg.open_pipes_session` without its typed-event-stream guard.
+
+    That guard makes every output of the step mandatory once Pipes is opened, because it assumes
+    the step yields what the external process reported. A lake step yields what its `JobReport`
+    says instead (`assets/outcome.step_events`), and a skipped day must yield nothing — exactly as
+    on the local engine. The session is otherwise built as Dagster builds it. Two warnings
+    Dagster 1.13 raises from its own internals while building it (its use of the deprecated
+    `context.run_id`, the preview `expected_writer_count`) are silenced.
+    """
+    from dagster._core.pipes.context import build_external_execution_context_data  # not re-exported by dg
+
+    if isinstance(context, dg.AssetCheckExecutionContext):  # a standalone check: Pipes wants its op
+        context = context.op_execution_context
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*AssetExecutionContext\.run_id is deprecated",
+                                category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r".*expected_writer_count", category=dg.PreviewWarning)
+        data = build_external_execution_context_data(context, None)
+        handler = dg.PipesMessageHandler(context, reader)
+    with injector.inject_context(data) as injector_params, handler.handle_messages() as reader_params:
+        yield dg.PipesSession(context_data=data, message_handler=handler, context_injector_params=injector_params,
+                              message_reader_params=reader_params, context=context)
 
 
-def with_run_metadata(results: list[Any], extra: dict[str, Any]) -> list[Any]:
-    """Each materialization also says which remote run produced it and where to look at it."""
-    return [dg.MaterializeResult(asset_key=r.asset_key, metadata={**(r.metadata or {}), **extra},
-                                 check_results=r.check_results, data_version=r.data_version)
-            if isinstance(r, dg.MaterializeResult) else r for r in results]
+def clear_messages(s3: Any, bucket: str, prefix: str) -> int:
+    """Delete what an earlier attempt left under `prefix` (its Pipes message chunks)."""
+    removed = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            removed += len(keys)
+    return removed
 
 
-class PipesRemoteEngine(dg.ConfigurableResource):
+def throughput(report: JobReport, billed: tuple[str, float] | None) -> dict[str, Any]:
+    """Rows published per billed unit (e.g. `rows_per_dpu_second`), when the service says what it billed."""
+    if not billed or billed[1] <= 0:
+        return {}
+    rows = sum(o.rows for o in report.outputs if o.published)
+    return {f"rows_per_{billed[0]}": round(rows / billed[1], 3)}
+
+
+@dataclass(frozen=True)
+class PipesRemoteEngine(ABC):
     """Runs one lake job for one partition on a remote Spark service through Dagster Pipes.
 
-    Subclasses set the class variables and implement the `_submit`, `_wait`, `_cancel`,
-    `_console_url` and `_target` hooks; `run_job` is the one flow they all share.
+    Holds the whole `LakeSettings`; the job script receives them whole too (`--lake-settings`).
+    Subclasses set the class variables and implement the hooks; `run_job` is the one flow they
+    all share.
     """
 
-    pipes_bucket: str
-    lake_root_uri: str
-    landing_uri: str
-    region_name: str | None = None
-    endpoint_url: str | None = None  # an AWS-compatible endpoint (tests: a moto server)
-    poll_seconds: float = 5.0
-    glue_database: str | None = None  # the job re-points this catalog database at what it publishes
-    pii_key_secret_id: str | None = None  # Secrets Manager id of the PII hash key (never the key itself)
+    settings: LakeSettings
 
     service: ClassVar[str] = "remote"  # in messages: "Glue run …"
     boto_service: ClassVar[str] = ""
     metadata_keys: ClassVar[tuple[str, str, str]] = ("remote_run_id", "remote_run_url", "remote_reattached")
 
-    def _client(self, service: str) -> Any:
+    @property
+    def remote(self) -> RemoteSettings:
+        return self.settings.remote
+
+    def client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(service, region_name=self.region_name, endpoint_url=self.endpoint_url)
+        return boto3.client(service, region_name=self.remote.region_name, endpoint_url=self.settings.s3_endpoint_url)
 
+    @abstractmethod
     def _target(self) -> str:
         """What the runs belong to (job name, application, cluster), for messages."""
-        raise NotImplementedError
 
+    @abstractmethod
+    def _find(self, client: Any, key: str) -> tuple[str, str] | None:
+        """(run id, state) of a run with this key that is still active or succeeded."""
+
+    @abstractmethod
     def _submit(self, client: Any, key: str, params: dict[str, str], session: Any,
                 log: Callable[[str], None]) -> tuple[str, bool]:
-        """(run id, reattached); `params` are the job script's (`lake-job`, `partition-key`, …)."""
-        raise NotImplementedError
+        """(run id, reattached); `params` are the job script's (`lake-job`, `partition-key`, `lake-settings`)."""
 
-    def _wait(self, client: Any, run_id: str) -> RunEnd:
-        raise NotImplementedError
+    @abstractmethod
+    def _wait(self, client: Any, run_id: str) -> RunEnd: ...
 
-    def _cancel(self, client: Any, run_id: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _cancel(self, client: Any, run_id: str) -> None: ...
 
-    def _console_url(self, run_id: str) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def _console_url(self, run_id: str) -> str: ...
 
-    def run_job(self, context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
-                job_name: str) -> list[Any]:
-        client, s3 = self._client(self.boto_service), self._client("s3")
-        key = idempotency_key(context.run.root_run_id or context.run.run_id, job_name, context.partition_key)
-        reader = StablePrefixS3MessageReader(prefix=f"pipes/messages/{key}", bucket=self.pipes_bucket,
-                                             client=s3, interval=1)
-        injector = PipesS3ContextInjector(bucket=self.pipes_bucket, client=s3, key_prefix="pipes/context")
-        params = {"lake-job": job_name, "partition-key": context.partition_key,
-                  "lake-root-uri": self.lake_root_uri, "landing-uri": self.landing_uri,
-                  **{name: value for name, value in (("lake-glue-database", self.glue_database),
-                                                     ("lake-pii-key-secret-id", self.pii_key_secret_id)) if value}}
+    def run_job(self, context: StepContext, job: str) -> StepResult:
+        client, s3 = self.client(self.boto_service), self.client("s3")
+        partition = context.partition_key
+        key = idempotency_key(context.run.root_run_id or context.run.run_id, job, partition)
+        prefix, bucket = f"pipes/messages/{key}", self.remote.pipes_bucket
+        if self._find(client, key) is None:
+            removed = clear_messages(s3, bucket, prefix)
+            if removed:
+                context.log.info(f"removed {removed} Pipes message chunks of an earlier attempt of {job} {partition}")
+        reader = StablePrefixS3MessageReader(prefix=prefix, bucket=bucket, client=s3, interval=1)
+        injector = PipesS3ContextInjector(bucket=bucket, client=s3, key_prefix="pipes/context")
+        params = {"lake-job": job, "partition-key": partition, "lake-settings": self.settings.to_param()}
         with open_session(context, injector, reader) as session:
             try:
                 run_id, reattached = self._submit(client, key, params, session, context.log.info)
@@ -205,22 +250,28 @@ class PipesRemoteEngine(dg.ConfigurableResource):
             try:
                 end = self._wait(client, run_id)
             except dg.DagsterExecutionInterruptedError:
-                try:
-                    self._cancel(client, run_id)
-                    context.log.warning(f"Dagster run cancelled: stopped {self.service} run {run_id}")
-                except Exception as exc:
-                    context.log.error(f"Dagster run cancelled but stopping {self.service} run {run_id} "
-                                      f"failed ({exc}): stop it by hand at {link}")
+                self._stop(context, client, run_id, link)
                 raise
-            if not end.succeeded:
-                raise dg.Failure(description=f"{self.service} run {run_id} of {self._target()} ended {end.state}: "
-                                             f"{end.message or 'no error message'} ({link})")
-        results = list(session.get_results())
-        if not session.message_handler.received_opened_message or not results:
-            raise RemoteJobSilentError(
-                description=f"{self.service} run {run_id} of {self._target()} succeeded for {job_name} "
-                            f"{context.partition_key} but reported nothing through Pipes: check that the job "
-                            "script opens Dagster Pipes and can reach the Pipes bucket.", allow_retries=False)
         id_key, url_key, reattached_key = self.metadata_keys
-        return with_run_metadata(results, {id_key: run_id, url_key: dg.MetadataValue.url(link),
-                                           reattached_key: reattached})
+        metadata = {id_key: run_id, url_key: dg.MetadataValue.url(link), reattached_key: reattached,
+                    f"{self.boto_service.replace('-', '_')}_final_state": end.state, **end.cost}
+        if not end.succeeded:
+            raise RemoteRunFailed(description=f"{self.service} run {run_id} of {self._target()} ended {end.state}: "
+                                              f"{end.message or 'no error message'} ({link})", metadata=metadata)
+        reports = [r for r in map(JobReport.from_message, session.get_custom_messages()) if r is not None]
+        if not reports:
+            raise RemoteJobSilentError(
+                description=f"{self.service} run {run_id} of {self._target()} succeeded for {job} {partition} but "
+                            "reported no outcome through Pipes: check that the job script is lake_assets' "
+                            "entrypoint and can reach the Pipes bucket.", metadata=metadata, allow_retries=False)
+        report = reports[-1]
+        return StepResult(report, {**metadata, **throughput(report, end.billed)})
+
+    def _stop(self, context: StepContext, client: Any, run_id: str, link: str) -> None:
+        """Forward a Dagster termination to the service; a cancel that fails is logged, not raised."""
+        try:
+            self._cancel(client, run_id)
+            context.log.warning(f"Dagster run cancelled: stopped {self.service} run {run_id}")
+        except Exception as exc:
+            context.log.error(f"Dagster run cancelled but stopping {self.service} run {run_id} failed ({exc}): "
+                              f"stop it by hand at {link}")
