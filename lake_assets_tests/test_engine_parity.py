@@ -68,7 +68,8 @@ def world(endpoint, tmp_path_factory, spark):
                       [change("u1", micros(9), new={"PK": {"S": "USER#u1"}, "SK": {"S": "PROFILE"}})])
     seed_aws(endpoint, landing, PII_KEY)
     remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes",
-                            emr_execution_role_arn="arn:aws:iam::123456789012:role/x", entrypoint_uri="s3://code/entrypoint.py", package_uri="s3://code/lake_assets.whl",
+                            emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
+                            entrypoint_uri="s3://code/entrypoint.py", package_uri="s3://code/lake_assets.whl",
                             pii_key_secret_id="lake/pii", poll_seconds=0.3, **create_services(endpoint, "lake-job"))
     seeded = root / "seeded"
     base = LakeSettings(lake_root_uri=str(seeded), landing_uri="s3://landing", partition_start=date(2026, 11, 1),
