@@ -1,7 +1,7 @@
 """Baseline: the lake's seven jobs for one day as a plain PySpark script, with no Dagster run.
 
 This is what the Dagster run is measured against. It calls exactly the code the assets call
-(`build_job_context` and the `JOBS` registry) in the same order on one Spark session,
+(`build_job_context` and the declared steps' jobs) in the same order on one Spark session,
 so any difference between the two runs is orchestration overhead, not different work.
 
     python benchmarks/plain_pyspark.py --landing DIR --lake DIR --day YYYY-MM-DD [--json FILE]
@@ -33,11 +33,9 @@ BENCH_PII_KEY = "benchmark-only-not-a-secret"
 
 def table_jobs() -> set[str]:
     """Jobs that write tables (one per Dagster multi-asset); the step key is the job name."""
-    from lake_assets.assets.bronze import BRONZE
-    from lake_assets.assets.gold import GOLD
-    from lake_assets.assets.silver import SILVER
+    from lake_assets.steps import CATALOG
 
-    return {decl.job for decl in (*BRONZE, *SILVER, *GOLD)}
+    return {step.name for step in CATALOG.steps}
 
 
 def layer_of(job: str) -> str:
@@ -48,9 +46,9 @@ def layer_of(job: str) -> str:
 def job_order() -> list[str]:
     """The seven table jobs in order, plus any other registry job (a newer table job, a standalone
     check the Dagster job also runs) after the last job of its layer, so both runs do the same work."""
-    from lake_assets.jobs.registry import JOBS
+    from lake_assets.steps import CATALOG
 
-    jobs = [*JOB_ORDER, *(job for job in JOBS if job not in JOB_ORDER)]
+    jobs = [*JOB_ORDER, *(job for job in CATALOG.jobs if job not in JOB_ORDER)]
     return sorted(jobs, key=lambda job: LAYERS.index(layer_of(job)))  # stable: keeps JOB_ORDER
 
 
@@ -87,8 +85,8 @@ class PlainRun:
 
 def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
     """Start Spark (timed on its own), then run every job in order, timing each."""
-    from lake_assets.jobs.context import build_job_context
-    from lake_assets.jobs.registry import JOBS
+    from lake_assets.execute import build_job_context
+    from lake_assets.steps import CATALOG
 
     run = PlainRun()
     began = time.perf_counter()
@@ -96,7 +94,7 @@ def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
     run.startup_seconds = time.perf_counter() - began
     for job in job_order():
         started = time.perf_counter()
-        result = JOBS[job](ctx)
+        result = CATALOG.jobs[job](ctx)
         run.job_seconds[job] = time.perf_counter() - started
         for out in _outputs(result):
             run.table_rows[out.table.key] = out.rows

@@ -178,7 +178,7 @@ def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wa
 def lake_rows(lake: Path, day: date) -> dict[str, int | None]:
     """Rows per table partition on disk (Parquet footers), None where a partition is missing."""
     from lake_assets.core.lake import LocalLake
-    from lake_assets.tables import TABLES
+    from lake_assets.steps import TABLES
 
     store = LocalLake(str(lake))
     return {key: store.describe(t.layer, t.name, day.isoformat()).rows
@@ -187,16 +187,14 @@ def lake_rows(lake: Path, day: date) -> dict[str, int | None]:
 
 def layer_rows(rows: dict[str, int | None]) -> dict[str, dict[str, int]]:
     """Rows in and out per layer (Bronze in = landed records = its rows out)."""
-    from lake_assets.assets.bronze import BRONZE
-    from lake_assets.assets.gold import GOLD
-    from lake_assets.assets.silver import SILVER
+    from lake_assets.steps import CATALOG
 
     result = {layer: {"rows_in": 0, "rows_out": 0} for layer in LAYERS if layer != "checks"}
-    for decl in (*BRONZE, *SILVER, *GOLD):
-        layer = layer_of(decl.job)
-        written = sum(rows.get(t) or 0 for t in decl.outputs)
+    for step in CATALOG.steps:
+        layer = layer_of(step.name)
+        written = sum(rows.get(out.key) or 0 for out in step.outputs)
         result[layer]["rows_out"] += written
-        read = JOB_INPUTS.get(decl.job)
+        read = JOB_INPUTS.get(step.name)
         result[layer]["rows_in"] += written if read is None else sum(rows.get(t) or 0 for t in read)
     return result
 

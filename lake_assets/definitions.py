@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from lake_assets.core.settings import LakeSettings
+
+if TYPE_CHECKING:
+    from lake_assets.declare import Catalog
 
 ALL_LAKE_ASSETS = dg.AssetSelection.groups("bronze", "silver", "gold")
 
@@ -69,23 +73,20 @@ def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
     ]
 
 
-def build_definitions(settings: LakeSettings) -> dg.Definitions:
-    """Everything Dagster needs, for these settings."""
-    from lake_assets.assets.bronze import BRONZE
+def build_definitions(settings: LakeSettings, catalog: Catalog | None = None) -> dg.Definitions:
+    """Everything Dagster needs, for these settings and step declarations (default: `steps.CATALOG`)."""
+    if catalog is None:
+        from lake_assets.steps import CATALOG as catalog
     from lake_assets.assets.factory import build_lake_asset, build_standalone_check
-    from lake_assets.assets.gold import GOLD
     from lake_assets.assets.landing import LANDING_SPECS
-    from lake_assets.assets.silver import SILVER
     from lake_assets.automation.policy import RETRY_POLICY
     from lake_assets.engines.select import engine_for
     from lake_assets.partitions import daily_partitions
-    from lake_assets.quality.catalog import UNKNOWN_USERS
 
     partitions = daily_partitions(settings.partition_start)
-    lake_assets = [build_lake_asset(decl, partitions, layer_policy, RETRY_POLICY, settings.pool)
-                   for decl in (*BRONZE, *SILVER, *GOLD)]
-    checks = [build_standalone_check(UNKNOWN_USERS, "check_unknown_users", ["silver/users"], partitions,
-                                     settings.pool)]
+    lake_assets = [build_lake_asset(step, catalog, partitions, layer_policy, RETRY_POLICY, settings.pool)
+                   for step in catalog.steps]
+    checks = [build_standalone_check(item, catalog, partitions, settings.pool) for item in catalog.standalone]
     daily_job = dg.define_asset_job(
         "lake_daily", selection=ALL_LAKE_ASSETS,
         description="Every Bronze, Silver and Gold table for one day, in dependency order.")
@@ -95,7 +96,7 @@ def build_definitions(settings: LakeSettings) -> dg.Definitions:
         jobs=[daily_job],
         schedules=[build_daily_schedule(daily_job)],
         sensors=build_sensors(settings),
-        resources={"engine": engine_for(settings)},
+        resources={"engine": engine_for(settings, catalog)},
         executor=executor_for(settings),
     )
 

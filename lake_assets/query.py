@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lake_assets.tables import TABLES
+from lake_assets.steps import TABLES
 
 if TYPE_CHECKING:
     import duckdb

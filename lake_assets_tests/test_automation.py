@@ -13,7 +13,7 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def requested(result) -> set[tuple[str, str]]:
-    from lake_assets.tables import TABLES
+    from lake_assets.steps import TABLES
 
     return {(key, p) for key in TABLES for p in result.get_requested_partitions(dg.AssetKey(key.split("/")))}
 

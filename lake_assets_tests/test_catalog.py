@@ -3,7 +3,7 @@
 import boto3
 
 from lake_assets.remote.catalog import register_partition
-from lake_assets.tables import TABLES
+from lake_assets.steps import TABLES
 from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 

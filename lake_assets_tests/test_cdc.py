@@ -12,7 +12,7 @@ import dagster as dg
 from lake_assets.core.settings import LakeSettings
 from lake_assets.definitions import build_definitions
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
-from lake_assets.tables import TABLES
+from lake_assets.steps import TABLES
 from lake_assets.transforms.cdc import merge_changes, merge_counts
 from lake_assets_tests.test_exports import write_export
 

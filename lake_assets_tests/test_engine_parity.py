@@ -21,19 +21,15 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from lake_assets.assets.bronze import BRONZE
 from lake_assets.assets.factory import build_lake_asset
-from lake_assets.assets.silver import SILVER
 from lake_assets.automation.policy import RETRY_POLICY
 from lake_assets.core.lake import LocalLake
 from lake_assets.core.settings import LakeSettings, RemoteSettings
 from lake_assets.engines.select import engine_for
-from lake_assets.jobs import run as job_runner
-from lake_assets.jobs.context import build_job_context
-from lake_assets.jobs.registry import JOBS
+from lake_assets.execute import build_job_context
 from lake_assets.partitions import daily_partitions
 from lake_assets.sample.generator import generate_sample
-from lake_assets.tables import TABLES
+from lake_assets.steps import BRONZE, CATALOG, SILVER, TABLES
 from lake_assets_tests.remote_runners import job_python, seed_aws
 from lake_assets_tests.service_doubles import create_services, new_double
 from lake_assets_tests.test_cdc import change, micros, write_incremental
@@ -42,8 +38,8 @@ from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 DAY, SKIP_DAY, NOTHING_DAY = date(2026, 11, 20), date(2026, 11, 23), date(2026, 11, 25)
 PII_KEY = "parity-key"
 ENGINES = ["local", "glue", "emr-serverless", "emr"]
-SILVER_JOB = next(d for d in SILVER if d.job == "silver_api_requests")
-EXPORT_JOB = next(d for d in BRONZE if d.job == "bronze_tasks_export")
+SILVER_JOB = next(s for s in SILVER if s.name == "silver_api_requests")
+EXPORT_JOB = next(s for s in BRONZE if s.name == "bronze_tasks_export")
 # scenario → (job declaration, day, remote plan, settings change)
 SCENARIOS: dict[str, tuple[Any, date, list[str], dict[str, Any]]] = {
     "pass": (SILVER_JOB, DAY, ["run"], {}),
@@ -74,19 +70,15 @@ def world(endpoint, tmp_path_factory, spark):
     seeded = root / "seeded"
     base = LakeSettings(lake_root_uri=str(seeded), landing_uri="s3://landing", partition_start=date(2026, 11, 1),
                         s3_endpoint_url=endpoint, spark_master="local[2]", shuffle_partitions=2, remote=remote)
-    JOBS["bronze_api_requests"](build_job_context(replace(base, pii_hash_key=PII_KEY), DAY))
+    CATALOG.jobs["bronze_api_requests"](build_job_context(replace(base, pii_hash_key=PII_KEY), DAY))
     return {"root": root, "seeded": seeded, "base": base, "endpoint": endpoint, "python": job_python()}
-
-
-def step_key(decl: Any) -> dg.AssetKey:
-    return dg.AssetKey(decl.outputs[0].split("/"))
 
 
 def published(lake_root: Path, decl: Any, day: date) -> dict[str, int | None]:
     """What readers see: the published rows of each output for the day (None: nothing published)."""
     lake = LocalLake(str(lake_root))
     out = {}
-    for key in decl.outputs:
+    for key in (out.key for out in decl.outputs):
         table = TABLES[key]
         has = lake.has_partition(table.layer, table.name, day.isoformat())
         out[key] = lake.describe(table.layer, table.name, day.isoformat()).rows if has else None
@@ -109,7 +101,7 @@ def record(result: dg.ExecuteInProcessResult, lake_root: Path, decl: Any, day: d
 
 def local_faults(scenario: str, job: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """On the local engine, an infrastructure failure is an exception inside the step."""
-    real, calls = JOBS[job], []
+    real, calls = CATALOG.jobs[job], []
 
     def flaky(ctx):
         calls.append(ctx.dt)
@@ -120,7 +112,7 @@ def local_faults(scenario: str, job: str, monkeypatch: pytest.MonkeyPatch) -> No
         return real(ctx)
 
     if scenario in ("fails_once_then_passes", "infrastructure_failed_then_success", "cancelled"):
-        monkeypatch.setitem(job_runner.JOBS, job, flaky)
+        monkeypatch.setitem(CATALOG.jobs, job, flaky)
 
 
 def cancelling(engine: Any, double: Any, cancels: list[str]) -> Any:
@@ -150,11 +142,11 @@ def run_case(world: dict, engine_name: str, scenario: str, monkeypatch: pytest.M
     settings = replace(world["base"], engine=engine_name, lake_root_uri=str(lake_root), **change_settings,
                        pii_hash_key=PII_KEY if engine_name == "local" else None)
     engine = engine_for(settings)
-    asset = build_lake_asset(decl, daily_partitions(settings.partition_start), retry_policy=RETRY_POLICY,
+    asset = build_lake_asset(decl, CATALOG, daily_partitions(settings.partition_start), retry_policy=RETRY_POLICY,
                              pool=settings.pool)
     run = dict(resources={"engine": engine}, partition_key=day.isoformat(), raise_on_error=False)
     if engine_name == "local":
-        local_faults(scenario, decl.job, monkeypatch)
+        local_faults(scenario, decl.name, monkeypatch)
         return record(dg.materialize([asset], **run), lake_root, decl, day, 0)
     cancels: list[str] = []
     with new_double(engine_name, world["endpoint"], settings.remote, plan, world["python"]) as double:
@@ -210,7 +202,7 @@ def test_engine_parity(world, local_records, engine_name, scenario, monkeypatch)
     assert (got["step"], got["attempts"], got["remote_runs"]) == (want["step"], want["attempts"], runs), got["errors"]
     assert any(v is not None for v in got["readers_see"].values()) == want["published"], got
     if want["published"]:
-        assert got["materialized"] == sorted(SCENARIOS[scenario][0].outputs)
+        assert got["materialized"] == sorted(out.key for out in SCENARIOS[scenario][0].outputs)
         assert got["checks"] and all(c[2] or c[3] == "WARN" for c in got["checks"]), got["checks"]
     else:
         assert got["materialized"] == []

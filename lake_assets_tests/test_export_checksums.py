@@ -24,6 +24,7 @@ from lake_assets.jobs.base import JobContext, JobInputError
 from lake_assets.jobs.bronze import bronze_tasks_changes, bronze_tasks_export
 from lake_assets.parsing import exports as ex
 from lake_assets.sample.generator import generate_sample
+from lake_assets.steps import CATALOG
 from lake_assets_tests.test_cdc import change, user, write_incremental
 
 DAY = dt.date(2026, 11, 20)  # the sample's daily export (exportTime 2026-11-21T00:00Z) closes this day
@@ -112,7 +113,7 @@ def sample(tmp_path):
 
 
 def run_refused(ctx, job, spark):
-    ctx = JobContext(spark=spark, lake=ctx.lake, landing=ctx.landing, day=ctx.day)
+    ctx = JobContext(spark=spark, lake=ctx.lake, landing=ctx.landing, day=ctx.day, catalog=CATALOG)
     with pytest.raises(JobInputError) as caught:
         job(ctx)
     message = str(caught.value)
@@ -164,7 +165,8 @@ def test_a_corrupt_incremental_data_file_refuses_the_changes(tmp_path, spark):
     original = (landing / key).read_bytes()
     forged = gzip.compress(gzip.decompress(original).replace(b"a@b.c", b"x@y.z"), mtime=0)
     (landing / key).write_bytes(forged)
-    ctx = JobContext(spark=None, lake=LocalLake(str(tmp_path / "lake")), landing=LocalLanding(str(landing)), day=DAY)
+    ctx = JobContext(spark=None, lake=LocalLake(str(tmp_path / "lake")), landing=LocalLanding(str(landing)), day=DAY,
+                     catalog=CATALOG)
     message, rows = run_refused(ctx, bronze_tasks_changes, spark)
     assert message.startswith(f"export inc-20 cannot be trusted: 1 data file(s) differ from manifest-files.json: "
                               f"data_file_checksum_mismatch: {key} has MD5 {b64md5(forged)} but manifest-files.json "

@@ -64,7 +64,8 @@ while todo:
 print(json.dumps({"imported": sorted(seen), "failed": failed,
                   "package": importlib.import_module("lake_assets").__file__}))
 """
-JOB_MODULES = ("lake_assets.jobs.registry", "lake_assets.remote.catalog", "lake_assets.remote.entrypoint")
+JOB_MODULES = ("lake_assets.steps", "lake_assets.execute", "lake_assets.remote.catalog",
+               "lake_assets.remote.entrypoint")
 
 
 def _run_glue(tmp_path, *args: str) -> subprocess.CompletedProcess:

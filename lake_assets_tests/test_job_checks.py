@@ -4,11 +4,11 @@ import json
 from datetime import UTC, date, datetime
 
 from lake_assets.core.settings import LakeSettings
+from lake_assets.execute import build_job_context
 from lake_assets.jobs.bronze import bronze_tasks_export
-from lake_assets.jobs.context import build_job_context
 from lake_assets.jobs.silver import silver_entities
 from lake_assets.parsing.dynamodb_json import parse_full_export_line
-from lake_assets.tables import TABLES
+from lake_assets.steps import TABLES
 from lake_assets_tests.test_exports import write_export
 
 DAY = date(2026, 11, 21)

@@ -6,7 +6,7 @@ from lake_assets.quality.contract import evaluate_contract
 from lake_assets.quality.drift import api_log_drift, export_drift
 from lake_assets.quality.rules import generated_check_names, rules_for
 from lake_assets.quality.volume import volume_band, volume_verdict
-from lake_assets.tables import TABLES
+from lake_assets.steps import TABLES
 
 ROUTES = TABLES["gold/route_latency_daily"]
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import types as T
 
-from lake_assets.tables import TABLES
+from lake_assets.steps import TABLES
 from lake_assets.transforms.arrow_rows import arrow_schema, arrow_type, batches
 
 SCHEMA = T.StructType([

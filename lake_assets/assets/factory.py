@@ -1,48 +1,44 @@
-"""The one shape every lake asset has: run a named job for a daily partition, report its outputs.
+"""The one shape every lake asset has, derived from the step declarations in `lake_assets/steps.py`.
 
-A table is added by declaring its outputs and upstreams in a short `LakeAsset`; the factory
-turns that into a partitioned `multi_asset` with the table's checks, readable metadata and the
-cross-cutting policy (freshness) handed in by `definitions.py`.
+A `Step` becomes a partitioned `multi_asset` (one asset per output table) with the tables' checks,
+readable metadata, the real partition mapping of what it reads, and the cross-cutting policy
+(freshness, automation) handed in by `definitions.py`; a `StandaloneCheck` becomes an asset check.
 """
 
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 
 from lake_assets.assets.outcome import asset_key, step_events
+from lake_assets.declare import Catalog, Reads, StandaloneCheck, Step
 from lake_assets.engines.base import LakeEngine
-from lake_assets.quality.catalog import CheckDecl, checks_for
-from lake_assets.tables import TABLES
+from lake_assets.quality.catalog import CheckDecl
+from lake_assets.tables import Table
 
 OWNERS = ["team:data-platform"]
+Policy = Callable[[str, Sequence[str]], dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class Upstream:
-    """An upstream asset and how this asset's partition D maps onto its partitions."""
+def partition_mapping(reads: Reads) -> dg.PartitionMapping | None:
+    """Day D of this asset reads D - days_before … D + days_after of the upstream (None: D itself).
 
-    key: str
-    mapping: dg.PartitionMapping | None = None
-
-
-@dataclass(frozen=True)
-class LakeAsset:
-    """Declaration of one job and the tables it writes."""
-
-    job: str
-    outputs: Sequence[str]
-    upstreams: Sequence[Upstream]
-    description: str
-    output_descriptions: dict[str, str] = field(default_factory=dict)
-    skippable: bool = False  # the job may legitimately write nothing for a day
+    Days before the first partition or after the last do not exist (yet), and the job copes with
+    that; without `allow_nonexistent_upstream_partitions` (a Dagster beta parameter, used on
+    purpose) a backfill of the first month would refuse to plan silver/tasks' 31-day look-back.
+    """
+    if reads.days_before == reads.days_after == 0:
+        return None
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=dg.BetaWarning)
+        return dg.TimeWindowPartitionMapping(start_offset=-reads.days_before, end_offset=reads.days_after,
+                                             allow_nonexistent_upstream_partitions=True)
 
 
-def column_schema(table_key: str) -> dg.TableSchema:
+def column_schema(table: Table) -> dg.TableSchema:
     """Dagster's column schema from the table's pandera contract (shown in the UI catalog)."""
-    columns = TABLES[table_key].model.to_schema().columns
+    columns = table.model.to_schema().columns
     return dg.TableSchema(columns=[
         dg.TableColumn(name, column.dtype.type.simpleString(),
                        constraints=dg.TableColumnConstraints(nullable=column.nullable,
@@ -59,48 +55,48 @@ def check_spec(decl: CheckDecl, partitions_def: dg.PartitionsDefinition, **kwarg
                                  blocking=decl.blocking, partitions_def=partitions_def, **kwargs)
 
 
-def build_lake_asset(decl: LakeAsset, partitions_def: dg.PartitionsDefinition,
-                     policy: Callable[[str, Sequence[str]], dict[str, Any]] = lambda layer, deps: {},
-                     retry_policy: dg.RetryPolicy | None = None, pool: str = "spark_local") -> dg.AssetsDefinition:
-    """A partitioned multi-asset that runs `decl.job` on the `engine` resource.
+def build_lake_asset(step: Step, catalog: Catalog, partitions_def: dg.PartitionsDefinition,
+                     policy: Policy = lambda layer, deps: {}, retry_policy: dg.RetryPolicy | None = None,
+                     pool: str = "spark_local") -> dg.AssetsDefinition:
+    """A partitioned multi-asset that runs `step` on the `engine` resource.
 
     `policy(layer, upstream keys)` gives extra `AssetSpec` arguments (freshness, automation);
     `pool` is the engine's concurrency pool (one slot per running Spark job).
     """
-    deps = [dg.AssetDep(asset_key(u.key), partition_mapping=u.mapping) for u in decl.upstreams]
+    deps = [dg.AssetDep(asset_key(r.key), partition_mapping=partition_mapping(r)) for r in step.reads]
     specs, checks = [], []
-    for table_key in decl.outputs:
-        layer = table_key.split("/", 1)[0]
+    for out in step.outputs:
+        table = catalog.table(out.key)
         specs.append(dg.AssetSpec(
-            asset_key(table_key), deps=deps, group_name=layer, owners=OWNERS,
-            kinds={"spark", "parquet"}, tags={"layer": layer},
-            description=decl.output_descriptions.get(table_key, decl.description),
-            metadata={"dagster/column_schema": column_schema(table_key),
-                      "dagster/table_name": table_key.replace("/", ".")},
-            skippable=decl.skippable,
-            **policy(layer, [u.key for u in decl.upstreams]),
+            asset_key(out.key), deps=deps, group_name=table.layer, owners=OWNERS,
+            kinds={"spark", "parquet"}, tags={"layer": table.layer},
+            description=out.description or step.description,
+            metadata={"dagster/column_schema": column_schema(table), "dagster/table_name": out.key.replace("/", ".")},
+            skippable=step.skippable,
+            **policy(table.layer, [r.key for r in step.reads]),
         ))
-        checks += [check_spec(c, partitions_def) for c in checks_for(table_key)]
+        checks += [check_spec(c, partitions_def) for c in catalog.checks_for(out.key)]
+    job = step.name
 
     # A skippable job may yield nothing; `can_subset` makes its outputs (and check outputs) optional.
-    @dg.multi_asset(name=decl.job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool=pool,
-                    retry_policy=retry_policy, can_subset=decl.skippable)
+    @dg.multi_asset(name=job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool=pool,
+                    retry_policy=retry_policy, can_subset=step.skippable)
     def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[LakeEngine]
                ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        yield from step_events(context, engine.run_job(context, decl.job))
+        yield from step_events(context, engine.run_job(context, job))
 
     return _asset
 
 
-def build_standalone_check(decl: CheckDecl, job: str, extra_deps: Sequence[str],
-                           partitions_def: dg.PartitionsDefinition, pool: str = "spark_local"
-                           ) -> dg.AssetChecksDefinition:
+def build_standalone_check(item: StandaloneCheck, catalog: Catalog, partitions_def: dg.PartitionsDefinition,
+                           pool: str = "spark_local") -> dg.AssetChecksDefinition:
     """A check that needs more than its own asset (e.g. another table of the same day)."""
+    decl, job = catalog.standalone_check(item.job), item.name
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
         @dg.asset_check(asset=asset_key(decl.table), name=decl.name, description=decl.description,
-                        blocking=decl.blocking, additional_deps=[asset_key(k) for k in extra_deps],
+                        blocking=decl.blocking, additional_deps=[asset_key(k) for k in item.reads],
                         partitions_def=partitions_def, pool=pool)
         def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[LakeEngine]
                    ) -> dg.AssetCheckResult:

@@ -2,13 +2,17 @@
 
 import dagster as dg
 
+from lake_assets.assets.outcome import asset_key
+from lake_assets.steps import API_LOGS as API_LOGS_KEY
+from lake_assets.steps import TASKS_EXPORTS as TASKS_EXPORTS_KEY
+
 API_LOGS = dg.AssetSpec(
-    dg.AssetKey(["landing", "api_logs"]), group_name="landing", kinds={"s3"},
+    asset_key(API_LOGS_KEY), group_name="landing", kinds={"s3"},
     owners=["team:data-platform"],
     description="API Gateway access logs delivered by CloudWatch Logs → Firehose as gzip objects under "
                 "`api_logs/YYYY/MM/DD/HH/` (UTC arrival hour).")
 TASKS_EXPORTS = dg.AssetSpec(
-    dg.AssetKey(["landing", "dynamodb_tasks_exports"]), group_name="landing", kinds={"s3", "dynamodb"},
+    asset_key(TASKS_EXPORTS_KEY), group_name="landing", kinds={"s3", "dynamodb"},
     owners=["team:data-platform"],
     description="DynamoDB Export-to-S3 of the `tasks` table under `dynamodb/tasks/AWSDynamoDB/<ExportId>/`; "
                 "complete once `manifest-summary.json` exists.")

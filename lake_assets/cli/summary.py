@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lake_assets.core.lake import lake_for
-from lake_assets.tables import TABLES
+from lake_assets.steps import TABLES
 
 
 def table_rows(lake_root: str, days: list[str]) -> dict[str, dict[str, int | None]]:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from lake_assets.core.settings import LakeSettings
+from lake_assets.declare import Catalog
 from lake_assets.engines.base import StepContext, StepResult
+from lake_assets.execute import build_job_context, run_job
 from lake_assets.jobs.base import JobInputError
-from lake_assets.jobs.context import build_job_context
 from lake_assets.jobs.report import JobReport
-from lake_assets.jobs.run import run_job
+from lake_assets.steps import CATALOG
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,14 @@ class LocalSparkEngine:
     """Runs jobs on a local Spark (`local[*]`), reading and writing a local lake."""
 
     settings: LakeSettings
+    catalog: Catalog = CATALOG
 
     def run_job(self, context: StepContext, job: str) -> StepResult:
         partition = context.partition_key
         context.log.info(f"running {job} for {partition} on local Spark")
         started = time.perf_counter()
         try:
-            ctx = build_job_context(self.settings, date.fromisoformat(partition))
+            ctx = build_job_context(self.settings, date.fromisoformat(partition), catalog=self.catalog)
         except JobInputError as exc:
             return StepResult(JobReport(job, partition, input_error=str(exc)))
         report = run_job(job, ctx)

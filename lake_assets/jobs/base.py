@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lake_assets.core.settings import DEFAULT_MAX_QUARANTINE_RATE, LakeSettings
-from lake_assets.quality.catalog import CheckDecl, checks_for
+from lake_assets.quality.catalog import CheckDecl
 from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.tables import Table
 
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from lake_assets.core.lake import LocalLake
     from lake_assets.core.landing import LocalLanding
     from lake_assets.core.versioned_lake import VersionedLake
+    from lake_assets.declare import Catalog
 
 VOLUME_HISTORY = 7
 
@@ -72,6 +72,7 @@ class JobContext:
     day: date
     pii_key: bytes = field(repr=False, default=b"")
     settings: LakeSettings = field(default_factory=LakeSettings)
+    catalog: Catalog | None = None  # the declarations: tables and their checks (`lake_assets/steps.py`)
 
     @property
     def dt(self) -> str:
@@ -79,6 +80,12 @@ class JobContext:
 
     def next_dt(self, days: int = 1) -> str:
         return (self.day + timedelta(days=days)).isoformat()
+
+    def table(self, key: str) -> Table:
+        """A declared table (contract, layer, name) by key."""
+        if self.catalog is None:
+            raise RuntimeError("this job context has no catalog: build it with lake_assets.execute.build_job_context")
+        return self.catalog.table(key)
 
     def quarantine_limit(self, table_key: str) -> float:
         """`LAKE_MAX_QUARANTINE_RATE` for this table (its own entry, else the "*" default)."""
@@ -110,7 +117,8 @@ class JobContext:
         """Audit every staged partition, then publish all of them, or none if a blocking check failed."""
         from lake_assets.quality.contract import evaluate_contract
 
-        declared = {(d.table, d.name): d for s in staged for d in checks_for(s.table.key)}
+        assert self.catalog is not None, "build the context with lake_assets.execute.build_job_context"
+        declared = {(d.table, d.name): d for s in staged for d in self.catalog.checks_for(s.table.key)}
         checks = list(outcomes)
         for item in staged:
             checks += evaluate_contract(self.read_staged(item), item.table)
@@ -133,5 +141,3 @@ class JobContext:
                                        published=not blocked))
         return JobResult(outputs, checks, declared)
 
-
-Job = Callable[[JobContext], JobResult]

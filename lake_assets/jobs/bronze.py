@@ -8,7 +8,6 @@ from lake_assets.jobs.base import JobContext, JobInputError, JobResult, Staged
 from lake_assets.parsing import exports as ex
 from lake_assets.quality.drift import api_log_drift, export_drift
 from lake_assets.quality.outcome import CheckOutcome
-from lake_assets.tables import TABLES
 from lake_assets.transforms.bronze import (
     OBJECTS_SCHEMA,
     parse_api_log_objects,
@@ -53,7 +52,7 @@ def bronze_api_requests(ctx: JobContext) -> JobResult:
     """Partition D = every object that *arrived* on D (Firehose's UTC arrival-hour folders)."""
     from pyspark.sql import functions as F
 
-    table = TABLES["bronze/api_requests"]
+    table = ctx.table("bronze/api_requests")
     prefix = f"{API_LOGS_PREFIX}/{ctx.day:%Y/%m/%d}"
     objects = ctx.landing.list(prefix)
     rows = [(o.key, o.last_modified) for o in objects]
@@ -78,7 +77,7 @@ def bronze_api_requests(ctx: JobContext) -> JobResult:
 
 def bronze_tasks_export(ctx: JobContext) -> JobResult:
     """Partition D = the table at the end of D: the latest completed full export in (D, D+1]."""
-    table = TABLES["bronze/tasks_export"]
+    table = ctx.table("bronze/tasks_export")
     summaries, notes = ex.list_completed_exports(ctx.landing, TASKS_EXPORT_PREFIX)
     chosen = ex.choose_full_export(summaries, ctx.day)
     if chosen is None and ex.choose_incremental_exports(summaries, ctx.day):
@@ -119,7 +118,7 @@ def bronze_tasks_changes(ctx: JobContext) -> JobResult:
     """Partition D = every item change of the incremental exports whose window ends in (D, D+1]."""
     from pyspark.sql import types as T
 
-    table = TABLES["bronze/tasks_changes"]
+    table = ctx.table("bronze/tasks_changes")
     summaries, notes = ex.list_completed_exports(ctx.landing, TASKS_EXPORT_PREFIX)
     try:
         exports = [ex.load_files(ctx.landing, e) for e in ex.choose_incremental_exports(summaries, ctx.day)]

@@ -7,7 +7,6 @@ from pyspark.sql import functions as F
 
 from lake_assets.jobs.base import JobContext, JobResult
 from lake_assets.quality.outcome import CheckOutcome
-from lake_assets.tables import TABLES
 from lake_assets.transforms import gold
 from lake_assets.transforms.gold import OPEN_STATUSES
 
@@ -36,8 +35,8 @@ def _silver_task_totals(tasks: DataFrame, ctx: JobContext) -> dict[str, int]:
 
 def gold_tasks_per_user_daily(ctx: JobContext) -> JobResult:
     key = "gold/tasks_per_user_daily"
-    tasks = ctx.read(TABLES["silver/tasks"])
-    staged = ctx.stage(TABLES[key], gold.tasks_per_user_daily(tasks, ctx.day), max_files=1)
+    tasks = ctx.read(ctx.table("silver/tasks"))
+    staged = ctx.stage(ctx.table(key), gold.tasks_per_user_daily(tasks, ctx.day), max_files=1)
     out = ctx.read_staged(staged)
     totals = {**_sums(out, "tasks_created", "tasks_completed", "open_tasks"), "users": staged.rows}
     return ctx.finish([staged], [_reconcile(key, totals, _silver_task_totals(tasks, ctx))])
@@ -45,8 +44,8 @@ def gold_tasks_per_user_daily(ctx: JobContext) -> JobResult:
 
 def gold_route_latency_daily(ctx: JobContext) -> JobResult:
     key = "gold/route_latency_daily"
-    requests = ctx.read(TABLES["silver/api_requests"])
-    staged = ctx.stage(TABLES[key], gold.route_latency_daily(requests), max_files=1)
+    requests = ctx.read(ctx.table("silver/api_requests"))
+    staged = ctx.stage(ctx.table(key), gold.route_latency_daily(requests), max_files=1)
     silver = requests.agg(
         F.count(F.lit(1)).alias("requests"),
         F.sum(F.when(F.col("status").between(400, 499), 1).otherwise(0)).alias("errors_4xx"),
@@ -58,8 +57,8 @@ def gold_route_latency_daily(ctx: JobContext) -> JobResult:
 
 def gold_user_activity_daily(ctx: JobContext) -> JobResult:
     key = "gold/user_activity_daily"
-    requests, tasks = ctx.read(TABLES["silver/api_requests"]), ctx.read(TABLES["silver/tasks"])
-    staged = ctx.stage(TABLES[key], gold.user_activity_daily(requests, tasks, ctx.day), max_files=1)
+    requests, tasks = ctx.read(ctx.table("silver/api_requests")), ctx.read(ctx.table("silver/tasks"))
+    staged = ctx.stage(ctx.table(key), gold.user_activity_daily(requests, tasks, ctx.day), max_files=1)
     gold_totals = _sums(ctx.read_staged(staged), "api_requests", "tasks_created", "tasks_completed")
     task_totals = _silver_task_totals(tasks, ctx)
     silver_totals = {"api_requests": requests.where(F.col("user_id").isNotNull()).count(),

@@ -8,9 +8,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lake_assets.jobs.base import JobContext, JobInputError, JobResult
-from lake_assets.quality.catalog import UNKNOWN_USERS
 from lake_assets.quality.outcome import CheckOutcome, jsonable
-from lake_assets.tables import TABLES
 from lake_assets.transforms.cdc import merge_changes, merge_counts
 from lake_assets.transforms.silver_entities import entity_counts, type_entities
 from lake_assets.transforms.silver_requests import accounting, owned_by, route_requests
@@ -26,14 +24,14 @@ def silver_api_requests(ctx: JobContext) -> JobResult:
     """Reads Bronze D and D+1 (late arrivals); a missing D+1 is fine and picked up on re-run."""
     arrival_days = [ctx.dt, ctx.next_dt()]
     present = [d for d in arrival_days if ctx.lake.has_partition("bronze", "api_requests", d)]
-    bronze = ctx.read(TABLES["bronze/api_requests"], arrival_days)
+    bronze = ctx.read(ctx.table("bronze/api_requests"), arrival_days)
     routed = route_requests(bronze, ctx.day)
     routed.routed.persist()
     try:
         counts = accounting(routed.routed)
-        requests = ctx.stage(TABLES["silver/api_requests"], routed.requests, **counts,
+        requests = ctx.stage(ctx.table("silver/api_requests"), routed.requests, **counts,
                              bronze_partitions_read=present)
-        quarantine = ctx.stage(TABLES["silver/api_requests_quarantine"], routed.quarantine,
+        quarantine = ctx.stage(ctx.table("silver/api_requests_quarantine"), routed.quarantine,
                                quarantine_reasons=counts["quarantine_reasons"])
     finally:
         routed.routed.unpersist()
@@ -61,7 +59,7 @@ def current_items(ctx: JobContext) -> tuple[DataFrame, DataFrame | None, dict[st
         raise JobInputError(f"no bronze/tasks_export snapshot between {earliest} and {ctx.dt}: materialize a day "
                             "with a completed full export first")
     base_dt = snapshots[-1]
-    snapshot = ctx.read(TABLES["bronze/tasks_export"], [base_dt])
+    snapshot = ctx.read(ctx.table("bronze/tasks_export"), [base_dt])
     micros = snapshot.agg(F.unix_micros(F.max("export_time"))).first()[0]
     snapshot_time = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
     change_days = [d for d in ctx.lake.partitions("bronze", "tasks_changes") if base_dt <= d <= ctx.dt]
@@ -70,7 +68,7 @@ def current_items(ctx: JobContext) -> tuple[DataFrame, DataFrame | None, dict[st
     if not change_days:
         return snapshot, None, info
     until = datetime.combine(ctx.day + timedelta(days=1), time(0), tzinfo=UTC)
-    merged = merge_changes(snapshot, ctx.read(TABLES["bronze/tasks_changes"], change_days), snapshot_time, until)
+    merged = merge_changes(snapshot, ctx.read(ctx.table("bronze/tasks_changes"), change_days), snapshot_time, until)
     return merged.items, merged.ranked, info
 
 
@@ -84,9 +82,9 @@ def silver_entities(ctx: JobContext) -> JobResult:
     entities.items.persist()
     try:
         counts = entity_counts(entities.items)
-        tasks = ctx.stage(TABLES["silver/tasks"], entities.tasks, **counts, **info)
-        users = ctx.stage(TABLES["silver/users"], entities.users, users=counts["users"])
-        quarantine = ctx.stage(TABLES["silver/tasks_quarantine"], entities.quarantine,
+        tasks = ctx.stage(ctx.table("silver/tasks"), entities.tasks, **counts, **info)
+        users = ctx.stage(ctx.table("silver/users"), entities.users, users=counts["users"])
+        quarantine = ctx.stage(ctx.table("silver/tasks_quarantine"), entities.quarantine,
                                quarantine_reasons=counts["quarantine_reasons"])
         item_count = entities.items.count()
     finally:
@@ -114,12 +112,13 @@ def silver_entities(ctx: JobContext) -> JobResult:
 def check_unknown_users(ctx: JobContext) -> JobResult:
     """API requests by users missing from the day's silver/users (WARN: reported, not blocking)."""
     key = "silver/api_requests"
-    declared = {(UNKNOWN_USERS.table, UNKNOWN_USERS.name): UNKNOWN_USERS}
+    decl = ctx.catalog.standalone_check(check_unknown_users)
+    declared = {(decl.table, decl.name): decl}
     if not ctx.lake.has_partition("silver", "users", ctx.dt):
         outcome = CheckOutcome(key, "unknown_users", False, {"error": f"silver/users has no partition {ctx.dt}"})
         return JobResult([], [outcome], declared)
-    requests = ctx.read(TABLES[key]).where(F.col("user_id").isNotNull())
-    unknown = requests.join(ctx.read(TABLES["silver/users"]).select("user_id"), "user_id", "left_anti")
+    requests = ctx.read(ctx.table(key)).where(F.col("user_id").isNotNull())
+    unknown = requests.join(ctx.read(ctx.table("silver/users")).select("user_id"), "user_id", "left_anti")
     per_user = unknown.groupBy("user_id").count().orderBy(F.col("count").desc(), "user_id")
     top = {r["user_id"]: r["count"] for r in per_user.limit(10).collect()}
     total = unknown.count() if top else 0

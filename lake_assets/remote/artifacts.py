@@ -17,6 +17,7 @@ import argparse
 import base64
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,9 +63,17 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
 
 
 def build_wheel(out_dir: Path) -> Path:
-    """The package as a wheel whose requirements are the job's (`runtime.JOB_MODULES`)."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(out_dir), str(PACKAGE_ROOT.parent)], check=True)
+    """The package as a wheel whose requirements are the job's (`runtime.JOB_MODULES`).
+
+    Built from a clean copy of the sources: setuptools reuses an in-tree `build/` folder and
+    would ship modules deleted since the last build.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp, "src")
+        shutil.copytree(PACKAGE_ROOT, source / PACKAGE_ROOT.name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy2(PACKAGE_ROOT.parent / "setup.py", source / "setup.py")
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(source)],
+                       check=True)
     (wheel,) = out_dir.glob("lake_assets-*.whl")
     declare_requirements(wheel, runtime.JOB_MODULES)
     return wheel

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lake_assets.core.aws_errors import error_code
+from lake_assets.steps import TABLES
 from lake_assets.tables import Table
 
 PARQUET = {
@@ -73,8 +74,6 @@ def catalog_publisher(glue: Any, database: str, lake_root_uri: str,
 
     The pointer object is what Spark readers follow; this makes Athena follow the same version.
     """
-    from lake_assets.tables import TABLES
-
     def on_publish(layer: str, table: str, dt: str, location: str) -> None:
         if layer in layers:
             register_partition(glue, database, TABLES[f"{layer}/{table}"],

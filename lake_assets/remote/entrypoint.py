@@ -68,8 +68,7 @@ def pii_key(settings: LakeSettings, client: Any) -> str | None:
 
 def run(job: str, partition: str, settings: LakeSettings, client: Any) -> JobReport:
     """The job's report; a deployment or input problem becomes the report's `input_error`."""
-    from lake_assets.jobs.context import build_job_context
-    from lake_assets.jobs.run import run_job
+    from lake_assets.execute import build_job_context, run_job
     from lake_assets.remote.catalog import catalog_publisher
 
     try:

@@ -1,0 +1,53 @@
+"""Run one declared step for one day — the same two calls on every engine.
+
+The local engine and the remote job script (Glue, EMR) both build the job context from the
+whole `LakeSettings` with `build_job_context` and run the step with `run_job`, which returns its
+`JobReport`. This module imports no Dagster: it runs inside the job script on the cluster.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from lake_assets.core.lake import LocalLake, lake_for
+from lake_assets.core.landing import landing_for
+from lake_assets.core.secrets import local_pii_key
+from lake_assets.core.settings import LakeSettings
+from lake_assets.declare import Catalog
+from lake_assets.jobs.base import JobContext, JobInputError
+from lake_assets.jobs.report import JobReport, report_of
+from lake_assets.steps import CATALOG
+
+if TYPE_CHECKING:
+    from lake_assets.core.versioned_lake import PublishHook
+
+
+def build_job_context(settings: LakeSettings, day: date, on_publish: PublishHook | None = None,
+                      catalog: Catalog = CATALOG) -> JobContext:
+    """The job context for `day`: Spark, the lake, the landing zone, the PII key, settings, catalog."""
+    from lake_assets.core.spark import get_spark  # pyspark's JVM starts only when a job really runs
+
+    lake = lake_for(settings.lake_root_uri, settings.s3_endpoint_url, on_publish)
+    if settings.pii_hash_key:
+        key = settings.pii_hash_key.encode()
+    elif isinstance(lake, LocalLake):
+        key = local_pii_key(lake.root)
+    else:
+        raise JobInputError("a lake on S3 needs the PII hash key: store it in Secrets Manager and set "
+                            "LAKE_PII_KEY_SECRET_ID (the job script reads it there)")
+    return JobContext(spark=get_spark(settings), lake=lake, landing=landing_for(settings.landing_uri,
+                                                                                  settings.s3_endpoint_url),
+                      day=day, pii_key=key, settings=settings, catalog=catalog)
+
+
+def run_job(job: str, ctx: JobContext) -> JobReport:
+    """The step's report; an input the job cannot work with becomes `input_error`, not an exception,
+    so every engine fails it the same way (clearly, and never retried)."""
+    if ctx.catalog is None or job not in ctx.catalog.jobs:
+        raise KeyError(f"no declared step named {job!r}")
+    try:
+        result = ctx.catalog.jobs[job](ctx)
+    except JobInputError as exc:
+        return JobReport(job, ctx.dt, input_error=str(exc))
+    return report_of(job, ctx.dt, result)
