@@ -55,7 +55,7 @@ def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
     from lake_assets.alerts.sensors import build_alert_sensors
     from lake_assets.automation.export_sensor import build_export_sensor
     from lake_assets.automation.landing_sensor import build_landing_sensor
-    from lake_assets.core.landing import landing_for
+    from lake_assets.core.stores import landing_for
 
     def landing():
         return landing_for(settings.landing_uri, settings.s3_endpoint_url)

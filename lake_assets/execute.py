@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from lake_assets.core.lake import LocalLake, lake_for
-from lake_assets.core.landing import landing_for
+from lake_assets.core.lake import LocalLake
 from lake_assets.core.secrets import local_pii_key
 from lake_assets.core.settings import LakeSettings
+from lake_assets.core.stores import lake_for, landing_for
 from lake_assets.declare import Catalog
 from lake_assets.jobs.base import JobContext, JobInputError
 from lake_assets.jobs.report import JobReport, report_of

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from lake_assets.core import s3_landing
-from lake_assets.core.landing import LocalLanding, landing_for
+from lake_assets.core.landing import LocalLanding
 from lake_assets.core.s3_landing import LandingError, S3Landing
+from lake_assets.core.stores import landing_for
 from lake_assets_tests.aws_env import AWS_ENV, SECRET
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lake_assets.core.lake import lake_for
+from lake_assets.core.stores import lake_for
 from lake_assets.steps import TABLES
 
 

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
-    from lake_assets.core.versioned_lake import PublishHook, VersionedLake
-
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -152,19 +150,3 @@ class LocalLake:
         if not base.is_dir():
             return []
         return sorted(p.name[3:] for p in base.iterdir() if p.is_dir() and p.name.startswith("dt="))
-
-
-def lake_for(uri: str, endpoint_url: str | None = None,
-             on_publish: PublishHook | None = None) -> LocalLake | VersionedLake:
-    """The storage for a lake root: `s3://bucket/prefix` (versioned objects) or a local folder.
-
-    `on_publish` is told about every published S3 partition (e.g. to re-point the Glue Data
-    Catalog); a local lake is queried with DuckDB straight from its folders and needs no hook.
-    """
-    if uri.startswith("s3://"):
-        from lake_assets.core.object_store import S3ObjectStore
-        from lake_assets.core.versioned_lake import VersionedLake
-
-        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-        return VersionedLake(S3ObjectStore(bucket, prefix.strip("/"), endpoint_url), on_publish)
-    return LocalLake(uri.removeprefix("file://"))

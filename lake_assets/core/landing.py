@@ -10,10 +10,6 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from lake_assets.core.s3_landing import S3Landing
 
 
 @dataclass(frozen=True)
@@ -70,14 +66,3 @@ class LocalLanding:
 
     def read_bytes(self, key: str) -> bytes:
         return Path(self.root, key).read_bytes()
-
-
-def landing_for(uri: str, endpoint_url: str | None = None) -> LocalLanding | S3Landing:
-    """The landing implementation for a URI: `s3://bucket/prefix` (optionally at `endpoint_url`,
-    e.g. an S3-compatible store) or a local path / `file://` URI."""
-    if uri.startswith("s3://"):
-        from lake_assets.core.s3_landing import S3Landing
-
-        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-        return S3Landing(bucket, prefix.strip("/"), endpoint_url)
-    return LocalLanding(uri.removeprefix("file://"))
