@@ -1,7 +1,7 @@
 """Baseline: the lake's seven jobs for one day as a plain PySpark script, with no Dagster run.
 
 This is what the Dagster run is measured against. It calls exactly the code the assets call
-(`build_job_context` and the declared steps' jobs) in the same order on one Spark session,
+(`build_context` and the declared steps' jobs) in the same order on one Spark session,
 so any difference between the two runs is orchestration overhead, not different work.
 
     python benchmarks/plain_pyspark.py --landing DIR --lake DIR --day YYYY-MM-DD [--json FILE]
@@ -48,7 +48,7 @@ def job_order() -> list[str]:
     check the Dagster job also runs) after the last job of its layer, so both runs do the same work."""
     from lake_assets.steps import CATALOG
 
-    jobs = [*JOB_ORDER, *(job for job in CATALOG.jobs if job not in JOB_ORDER)]
+    jobs = [*JOB_ORDER, *(job for job in CATALOG.builds if job not in JOB_ORDER)]
     return sorted(jobs, key=lambda job: LAYERS.index(layer_of(job)))  # stable: keeps JOB_ORDER
 
 
@@ -85,16 +85,16 @@ class PlainRun:
 
 def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
     """Start Spark (timed on its own), then run every job in order, timing each."""
-    from lake_assets.execute import build_job_context
+    from lake_assets.execute import build_context
     from lake_assets.steps import CATALOG
 
     run = PlainRun()
     began = time.perf_counter()
-    ctx = build_job_context(settings, day)  # creates the Spark session (JVM start)
+    ctx = build_context(settings, day)  # creates the Spark session (JVM start)
     run.startup_seconds = time.perf_counter() - began
     for job in job_order():
         started = time.perf_counter()
-        result = CATALOG.jobs[job](ctx)
+        result = CATALOG.builds[job](ctx)
         run.job_seconds[job] = time.perf_counter() - started
         for out in _outputs(result):
             run.table_rows[out.table.key] = out.rows

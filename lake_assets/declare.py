@@ -1,11 +1,16 @@
 """The vocabulary of the one declaration per step (`lake_assets/steps.py`), and the catalog derived
-from it: tables, jobs, checks. Imports neither Dagster nor Spark, so the remote job script and the
+from it: tables, builds, checks. Imports neither Dagster nor Spark, so the remote job script and the
 code location read the same declarations.
 
-A *step* is one unit of Spark work for one day (a "job" function in `lake_assets/jobs/`): it reads
-upstream tables over a window of days and writes one or more tables, each with its contract and
-its checks. Dagster jobs (`lake_daily`) and Glue jobs (the deployed job definition) are different
-things and are always named so.
+Three things are called "job" elsewhere; here each has its own name:
+- a **build** is the Spark unit of work of one step for one day — a plain function in
+  `lake_assets/builds/` that reads upstream tables and writes the step's tables (run by every
+  engine with `execute.run_build`);
+- a **Dagster job** is a selection of assets run together (`lake_daily`);
+- a **Glue job** is the job definition `lake-deploy` creates on AWS Glue, whose runs execute builds
+  (as do EMR Serverless job runs and EMR steps).
+A *step* is the declaration tying a build to the tables it writes, what it reads and its checks;
+it becomes one Dagster multi-asset (one Dagster step per run).
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from lake_assets.quality.catalog import CheckDecl, generated_checks
 from lake_assets.tables import Table
 
 if TYPE_CHECKING:
-    from lake_assets.jobs.base import JobContext, JobResult
+    from lake_assets.builds.base import BuildContext, BuildResult
 
-Job = Callable[["JobContext"], "JobResult"]
+Build = Callable[["BuildContext"], "BuildResult"]
 
 
 class DeclarationError(ValueError):
@@ -59,7 +64,7 @@ class Reads:
 
 @dataclass(frozen=True)
 class Step:
-    job: Job
+    build: Build
     outputs: tuple[Output, ...]
     reads: tuple[Reads, ...]
     description: str
@@ -67,21 +72,21 @@ class Step:
 
     @property
     def name(self) -> str:
-        return self.job.__name__
+        return self.build.__name__
 
 
 @dataclass(frozen=True)
 class StandaloneCheck:
     """A check that needs more than its own table (other tables of the same day), in a step of its own."""
 
-    job: Job
+    build: Build
     table: str
     check: Check
     reads: tuple[str, ...]
 
     @property
     def name(self) -> str:
-        return self.job.__name__
+        return self.build.__name__
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class Catalog:
     external: tuple[str, ...] = ()  # assets outside the lake (the landing zone)
     tables: dict[str, Table] = field(init=False, repr=False)
     checks: dict[str, list[CheckDecl]] = field(init=False, repr=False)
-    jobs: dict[str, Job] = field(init=False, repr=False)
+    builds: dict[str, Build] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         tables: dict[str, Table] = {}
@@ -116,13 +121,13 @@ class Catalog:
             if unknown:
                 raise DeclarationError(f"{name} reads {', '.join(unknown)}, which is neither a lake table nor "
                                        f"external ({', '.join(sorted(self.external))})")
-        jobs = [s.job for s in self.steps] + [c.job for c in self.standalone]
-        names = [j.__name__ for j in jobs]
+        builds = [s.build for s in self.steps] + [c.build for c in self.standalone]
+        names = [b.__name__ for b in builds]
         if len(set(names)) != len(names):
-            raise DeclarationError(f"two steps share a job name: {sorted(n for n in names if names.count(n) > 1)}")
+            raise DeclarationError(f"two steps share a build name: {sorted(n for n in names if names.count(n) > 1)}")
         object.__setattr__(self, "tables", tables)
         object.__setattr__(self, "checks", checks)
-        object.__setattr__(self, "jobs", dict(zip(names, jobs, strict=True)))
+        object.__setattr__(self, "builds", dict(zip(names, builds, strict=True)))
 
     def table(self, key: str) -> Table:
         return self.tables[key]
@@ -131,9 +136,9 @@ class Catalog:
         """Checks evaluated inside the step that writes `table_key`."""
         return self.checks[table_key]
 
-    def standalone_check(self, job: Job) -> CheckDecl:
-        """The declaration of the standalone check `job` evaluates."""
-        (item,) = [c for c in self.standalone if c.job.__name__ == job.__name__]
+    def standalone_check(self, build: Build) -> CheckDecl:
+        """The declaration of the standalone check `build` evaluates."""
+        (item,) = [c for c in self.standalone if c.build.__name__ == build.__name__]
         c = item.check
         return CheckDecl(item.table, c.name, c.description, c.severity, c.blocking)
 

@@ -1,8 +1,8 @@
 """Run one declared step for one day — the same two calls on every engine.
 
 The local engine and the remote job script (Glue, EMR) both build the job context from the
-whole `LakeSettings` with `build_job_context` and run the step with `run_job`, which returns its
-`JobReport`. This module imports no Dagster: it runs inside the job script on the cluster.
+whole `LakeSettings` with `build_context` and run the step with `run_build`, which returns its
+`BuildReport`. This module imports no Dagster: it runs inside the job script on the cluster.
 """
 
 from __future__ import annotations
@@ -10,21 +10,21 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from lake_assets.builds.base import BuildContext, BuildInputError
+from lake_assets.builds.report import BuildReport, report_of
 from lake_assets.core.lake import LocalLake
 from lake_assets.core.secrets import local_pii_key
 from lake_assets.core.settings import LakeSettings
 from lake_assets.core.stores import lake_for, landing_for
 from lake_assets.declare import Catalog
-from lake_assets.jobs.base import JobContext, JobInputError
-from lake_assets.jobs.report import JobReport, report_of
 from lake_assets.steps import CATALOG
 
 if TYPE_CHECKING:
     from lake_assets.core.versioned_lake import PublishHook
 
 
-def build_job_context(settings: LakeSettings, day: date, on_publish: PublishHook | None = None,
-                      catalog: Catalog = CATALOG) -> JobContext:
+def build_context(settings: LakeSettings, day: date, on_publish: PublishHook | None = None,
+                      catalog: Catalog = CATALOG) -> BuildContext:
     """The job context for `day`: Spark, the lake, the landing zone, the PII key, settings, catalog."""
     from lake_assets.core.spark import get_spark  # pyspark's JVM starts only when a job really runs
 
@@ -34,20 +34,20 @@ def build_job_context(settings: LakeSettings, day: date, on_publish: PublishHook
     elif isinstance(lake, LocalLake):
         key = local_pii_key(lake.root)
     else:
-        raise JobInputError("a lake on S3 needs the PII hash key: store it in Secrets Manager and set "
+        raise BuildInputError("a lake on S3 needs the PII hash key: store it in Secrets Manager and set "
                             "LAKE_PII_KEY_SECRET_ID (the job script reads it there)")
-    return JobContext(spark=get_spark(settings), lake=lake, landing=landing_for(settings.landing_uri,
+    return BuildContext(spark=get_spark(settings), lake=lake, landing=landing_for(settings.landing_uri,
                                                                                   settings.s3_endpoint_url),
                       day=day, pii_key=key, settings=settings, catalog=catalog)
 
 
-def run_job(job: str, ctx: JobContext) -> JobReport:
+def run_build(build: str, ctx: BuildContext) -> BuildReport:
     """The step's report; an input the job cannot work with becomes `input_error`, not an exception,
     so every engine fails it the same way (clearly, and never retried)."""
-    if ctx.catalog is None or job not in ctx.catalog.jobs:
-        raise KeyError(f"no declared step named {job!r}")
+    if ctx.catalog is None or build not in ctx.catalog.builds:
+        raise KeyError(f"no declared build named {build!r}")
     try:
-        result = ctx.catalog.jobs[job](ctx)
-    except JobInputError as exc:
-        return JobReport(job, ctx.dt, input_error=str(exc))
-    return report_of(job, ctx.dt, result)
+        result = ctx.catalog.builds[build](ctx)
+    except BuildInputError as exc:
+        return BuildReport(build, ctx.dt, input_error=str(exc))
+    return report_of(build, ctx.dt, result)

@@ -1,17 +1,17 @@
-"""Every lake table, declared once: the step (job function) that writes it, its contract, what it
-reads (with the days it reads) and its extra checks. `CATALOG` derives tables, the job registry and
+"""Every lake table, declared once: the step (build function) that writes it, its contract, what it
+reads (with the days it reads) and its extra checks. `CATALOG` derives tables, the build registry and
 the check catalog from these declarations; the asset factory derives assets and checks from them.
 
-Adding a table = a transform with its pandera contract (`transforms/`), a job function (`jobs/`),
+Adding a table = a transform with its pandera contract (`transforms/`), a build function (`builds/`),
 and one `Step(...)` here.
 """
 
 from __future__ import annotations
 
+from lake_assets.builds.bronze import bronze_api_requests, bronze_tasks_changes, bronze_tasks_export
+from lake_assets.builds.gold import gold_route_latency_daily, gold_tasks_per_user_daily, gold_user_activity_daily
+from lake_assets.builds.silver import SNAPSHOT_LOOKBACK_DAYS, check_unknown_users, silver_api_requests, silver_entities
 from lake_assets.declare import Catalog, Check, Output, Reads, StandaloneCheck, Step
-from lake_assets.jobs.bronze import bronze_api_requests, bronze_tasks_changes, bronze_tasks_export
-from lake_assets.jobs.gold import gold_route_latency_daily, gold_tasks_per_user_daily, gold_user_activity_daily
-from lake_assets.jobs.silver import SNAPSHOT_LOOKBACK_DAYS, check_unknown_users, silver_api_requests, silver_entities
 from lake_assets.transforms import bronze, gold
 from lake_assets.transforms import silver_entities as entities
 from lake_assets.transforms import silver_requests as requests

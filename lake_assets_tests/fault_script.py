@@ -16,8 +16,8 @@ from dagster_pipes import (
     open_dagster_pipes,
 )
 
+from lake_assets.builds.report import BuildReport, CheckReport
 from lake_assets.core.settings import LakeSettings
-from lake_assets.jobs.report import CheckReport, JobReport
 from lake_assets.remote.entrypoint import parse_params
 
 
@@ -31,7 +31,7 @@ def main() -> int:
     loader = PipesCliArgsParamsLoader() if "--dagster-pipes-context" in argv else PipesEnvVarParamsLoader()
     with open_dagster_pipes(params_loader=loader, context_loader=PipesS3ContextLoader(client=s3),
                             message_writer=PipesS3MessageWriter(client=s3, interval=1)) as pipes:
-        bogus = JobReport(params["lake-job"], params["partition-key"],
+        bogus = BuildReport(params["lake-build"], params["partition-key"],
                           checks=[CheckReport("silver/api_requests", "quarantine_rate", False, "ERROR", True,
                                               {"stale": "from a run that died"})])
         pipes.report_custom_message(bogus.to_message())

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import types as T
 
+from lake_assets.builds.base import BuildContext, BuildResult
 from lake_assets.core.settings import LakeSettings
 from lake_assets.declare import Check, DeclarationError, Output, Reads, Step
 from lake_assets.definitions import build_definitions
-from lake_assets.jobs.base import JobContext, JobResult
 from lake_assets.quality.fields import required
 from lake_assets.steps import CATALOG
 
@@ -32,7 +32,7 @@ class RouteCatalogDaily(pandera.DataFrameModel):
         unique = ["route_key"]
 
 
-def gold_route_catalog_daily(ctx: JobContext) -> JobResult:
+def gold_route_catalog_daily(ctx: BuildContext) -> BuildResult:
     """The recipe's job: build rows, stage them against the contract, audit and publish."""
     rows = [("GET /tasks", 1), ("POST /tasks", 2)]
     table = ctx.table("gold/route_catalog_daily")
@@ -46,7 +46,7 @@ TOY = Step(gold_route_catalog_daily, reads=(Reads("silver/api_requests"),), outp
 
 
 def test_catalog_is_derived_from_the_declarations():
-    assert set(CATALOG.jobs) == {s.name for s in CATALOG.steps} | {"check_unknown_users"}
+    assert set(CATALOG.builds) == {s.name for s in CATALOG.steps} | {"check_unknown_users"}
     assert set(CATALOG.tables) == {o.key for s in CATALOG.steps for o in s.outputs}
     names = {c.name for c in CATALOG.checks_for("silver/api_requests")}
     assert {"schema", "not_null", "unique_key", "volume_anomaly", "quarantine_rate", "bronze_reconciliation"} <= names

@@ -26,7 +26,7 @@ from lake_assets.automation.policy import RETRY_POLICY
 from lake_assets.core.lake import LocalLake
 from lake_assets.core.settings import LakeSettings, RemoteSettings
 from lake_assets.engines.select import engine_for
-from lake_assets.execute import build_job_context
+from lake_assets.execute import build_context
 from lake_assets.partitions import daily_partitions
 from lake_assets.sample.generator import generate_sample
 from lake_assets.steps import BRONZE, CATALOG, SILVER, TABLES
@@ -70,7 +70,7 @@ def world(endpoint, tmp_path_factory, spark):
     seeded = root / "seeded"
     base = LakeSettings(lake_root_uri=str(seeded), landing_uri="s3://landing", partition_start=date(2026, 11, 1),
                         s3_endpoint_url=endpoint, spark_master="local[2]", shuffle_partitions=2, remote=remote)
-    CATALOG.jobs["bronze_api_requests"](build_job_context(replace(base, pii_hash_key=PII_KEY), DAY))
+    CATALOG.builds["bronze_api_requests"](build_context(replace(base, pii_hash_key=PII_KEY), DAY))
     return {"root": root, "seeded": seeded, "base": base, "endpoint": endpoint, "python": job_python()}
 
 
@@ -101,7 +101,7 @@ def record(result: dg.ExecuteInProcessResult, lake_root: Path, decl: Any, day: d
 
 def local_faults(scenario: str, job: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """On the local engine, an infrastructure failure is an exception inside the step."""
-    real, calls = CATALOG.jobs[job], []
+    real, calls = CATALOG.builds[job], []
 
     def flaky(ctx):
         calls.append(ctx.dt)
@@ -112,7 +112,7 @@ def local_faults(scenario: str, job: str, monkeypatch: pytest.MonkeyPatch) -> No
         return real(ctx)
 
     if scenario in ("fails_once_then_passes", "infrastructure_failed_then_success", "cancelled"):
-        monkeypatch.setitem(CATALOG.jobs, job, flaky)
+        monkeypatch.setitem(CATALOG.builds, job, flaky)
 
 
 def cancelling(engine: Any, double: Any, cancels: list[str]) -> Any:

@@ -18,10 +18,10 @@ import zlib
 import pyarrow.parquet as pq
 import pytest
 
+from lake_assets.builds.base import BuildContext, BuildInputError
+from lake_assets.builds.bronze import bronze_tasks_changes, bronze_tasks_export
 from lake_assets.core.lake import LocalLake
 from lake_assets.core.landing import LocalLanding
-from lake_assets.jobs.base import JobContext, JobInputError
-from lake_assets.jobs.bronze import bronze_tasks_changes, bronze_tasks_export
 from lake_assets.parsing import exports as ex
 from lake_assets.sample.generator import generate_sample
 from lake_assets.steps import CATALOG
@@ -107,14 +107,14 @@ def sample(tmp_path):
     folder = tmp_path / "landing/dynamodb/tasks/AWSDynamoDB" / daily["export_id"]
     manifest = [json.loads(line) for line in (folder / "manifest-files.json").read_text().splitlines()]
     biggest = max(manifest, key=lambda e: e["itemCount"])
-    ctx = JobContext(spark=None, lake=LocalLake(str(tmp_path / "lake")),
+    ctx = BuildContext(spark=None, lake=LocalLake(str(tmp_path / "lake")),
                      landing=LocalLanding(str(tmp_path / "landing")), day=DAY)
     return ctx, daily, biggest, tmp_path / "landing" / biggest["dataFileS3Key"]
 
 
 def run_refused(ctx, job, spark):
-    ctx = JobContext(spark=spark, lake=ctx.lake, landing=ctx.landing, day=ctx.day, catalog=CATALOG)
-    with pytest.raises(JobInputError) as caught:
+    ctx = BuildContext(spark=spark, lake=ctx.lake, landing=ctx.landing, day=ctx.day, catalog=CATALOG)
+    with pytest.raises(BuildInputError) as caught:
         job(ctx)
     message = str(caught.value)
     kept = re.search(r"the rows read are kept at (\S+)\. Re-export the table", message).group(1)
@@ -165,7 +165,7 @@ def test_a_corrupt_incremental_data_file_refuses_the_changes(tmp_path, spark):
     original = (landing / key).read_bytes()
     forged = gzip.compress(gzip.decompress(original).replace(b"a@b.c", b"x@y.z"), mtime=0)
     (landing / key).write_bytes(forged)
-    ctx = JobContext(spark=None, lake=LocalLake(str(tmp_path / "lake")), landing=LocalLanding(str(landing)), day=DAY,
+    ctx = BuildContext(spark=None, lake=LocalLake(str(tmp_path / "lake")), landing=LocalLanding(str(landing)), day=DAY,
                      catalog=CATALOG)
     message, rows = run_refused(ctx, bronze_tasks_changes, spark)
     assert message.startswith(f"export inc-20 cannot be trusted: 1 data file(s) differ from manifest-files.json: "

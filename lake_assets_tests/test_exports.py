@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from lake_assets.builds.base import BuildContext, BuildInputError
+from lake_assets.builds.bronze import bronze_tasks_export
 from lake_assets.core.landing import LocalLanding
-from lake_assets.jobs.base import JobContext, JobInputError
-from lake_assets.jobs.bronze import bronze_tasks_export
 from lake_assets.parsing.exports import ExportError, choose_full_export, list_completed_exports, load_files
 from lake_assets.steps import CATALOG
 
@@ -81,8 +81,8 @@ def test_manifest_problems_are_explained(tmp_path):
 
 def test_bronze_job_says_why_there_is_no_export(tmp_path):
     write_export(tmp_path, "e-running", "2026-11-21T23:00:00.000Z", complete=False)
-    ctx = JobContext(spark=None, lake=None, landing=LocalLanding(str(tmp_path)), day=date(2026, 11, 21),
+    ctx = BuildContext(spark=None, lake=None, landing=LocalLanding(str(tmp_path)), day=date(2026, 11, 21),
                      catalog=CATALOG)
-    with pytest.raises(JobInputError, match=r"no completed FULL_EXPORT .* \(2026-11-21 00:00, 2026-11-22 00:00\]"
+    with pytest.raises(BuildInputError, match=r"no completed FULL_EXPORT .* \(2026-11-21 00:00, 2026-11-22 00:00\]"
                                             r".*e-running: in progress"):
         bronze_tasks_export(ctx)

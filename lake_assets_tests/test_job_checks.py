@@ -3,10 +3,10 @@
 import json
 from datetime import UTC, date, datetime
 
+from lake_assets.builds.bronze import bronze_tasks_export
+from lake_assets.builds.silver import silver_entities
 from lake_assets.core.settings import LakeSettings
-from lake_assets.execute import build_job_context
-from lake_assets.jobs.bronze import bronze_tasks_export
-from lake_assets.jobs.silver import silver_entities
+from lake_assets.execute import build_context
 from lake_assets.parsing.dynamodb_json import parse_full_export_line
 from lake_assets.steps import TABLES
 from lake_assets_tests.test_exports import write_export
@@ -17,7 +17,7 @@ DAY = date(2026, 11, 21)
 def context(tmp_path, spark):
     settings = LakeSettings(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"),
                             pii_hash_key="k")
-    return build_job_context(settings, DAY)
+    return build_context(settings, DAY)
 
 
 def failed(result):

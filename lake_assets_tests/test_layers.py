@@ -1,4 +1,4 @@
-"""Layers match imports: parsing → transforms → jobs → steps → execute → engines → assets →
+"""Layers match imports: parsing → transforms → builds → steps → execute → engines → assets →
 definitions, with no import cycle — function-level imports included, since hiding a cycle inside
 a function still makes it one. Imports under `TYPE_CHECKING` are annotations only and excluded."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "lake_assets"
 # A module may import only from its own rank or below.
 RANKS = {
-    "core": 0, "tables": 1, "parsing": 1, "quality": 2, "transforms": 3, "declare": 3, "jobs": 4, "steps": 5,
+    "core": 0, "tables": 1, "parsing": 1, "quality": 2, "transforms": 3, "declare": 3, "builds": 4, "steps": 5,
     "execute": 6, "engines": 7, "remote": 7, "partitions": 8, "assets": 8, "automation": 8, "freshness": 8,
     "alerts": 8, "query": 8, "sample": 8, "definitions": 9, "cli": 10,
 }
@@ -81,4 +81,4 @@ def test_there_is_no_import_cycle():
 def test_the_rules_see_function_level_imports():
     edges = graph()
     assert "lake_assets.remote.glue" in edges["lake_assets.engines.select"]  # imported inside engine_for
-    assert "lake_assets.core.spark" in edges["lake_assets.execute"]  # imported inside build_job_context
+    assert "lake_assets.core.spark" in edges["lake_assets.execute"]  # imported inside build_context

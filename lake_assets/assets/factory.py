@@ -76,14 +76,14 @@ def build_lake_asset(step: Step, catalog: Catalog, partitions_def: dg.Partitions
             **policy(table.layer, [r.key for r in step.reads]),
         ))
         checks += [check_spec(c, partitions_def) for c in catalog.checks_for(out.key)]
-    job = step.name
+    build = step.name
 
     # A skippable job may yield nothing; `can_subset` makes its outputs (and check outputs) optional.
-    @dg.multi_asset(name=job, specs=specs, check_specs=checks, partitions_def=partitions_def, pool=pool,
+    @dg.multi_asset(name=build, specs=specs, check_specs=checks, partitions_def=partitions_def, pool=pool,
                     retry_policy=retry_policy, can_subset=step.skippable)
     def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[LakeEngine]
                ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        yield from step_events(context, engine.run_job(context, job))
+        yield from step_events(context, engine.run_build(context, build))
 
     return _asset
 
@@ -91,7 +91,7 @@ def build_lake_asset(step: Step, catalog: Catalog, partitions_def: dg.Partitions
 def build_standalone_check(item: StandaloneCheck, catalog: Catalog, partitions_def: dg.PartitionsDefinition,
                            pool: str = "spark_local") -> dg.AssetChecksDefinition:
     """A check that needs more than its own asset (e.g. another table of the same day)."""
-    decl, job = catalog.standalone_check(item.job), item.name
+    decl, build = catalog.standalone_check(item.build), item.name
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
@@ -100,12 +100,12 @@ def build_standalone_check(item: StandaloneCheck, catalog: Catalog, partitions_d
                         partitions_def=partitions_def, pool=pool)
         def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[LakeEngine]
                    ) -> dg.AssetCheckResult:
-            events = step_events(context, engine.run_job(context, job))
+            events = step_events(context, engine.run_build(context, build))
             reported = [e for e in events if isinstance(e, dg.AssetCheckResult) and e.check_name == decl.name]
             if reported:
                 return reported[0]
             return dg.AssetCheckResult(asset_key=asset_key(decl.table), check_name=decl.name, passed=False,
                                        severity=dg.AssetCheckSeverity(decl.severity),
-                                       metadata={"error": f"{job} did not report this check"})
+                                       metadata={"error": f"{build} did not report this check"})
 
     return _check

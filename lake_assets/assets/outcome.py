@@ -17,8 +17,8 @@ from typing import Any
 
 import dagster as dg
 
+from lake_assets.builds.report import CheckReport, OutputReport
 from lake_assets.engines.base import StepContext, StepResult
-from lake_assets.jobs.report import CheckReport, OutputReport
 
 
 def asset_key(table_key: str) -> dg.AssetKey:
@@ -53,10 +53,10 @@ def step_events(context: StepContext, step: StepResult) -> Iterator[dg.Materiali
     """Dagster events for one step's `StepResult`; raises `dg.Failure` for data failures."""
     report, run_metadata = step.report, {k: metadata_value(v) for k, v in step.run_metadata.items()}
     if report.input_error:
-        raise dg.Failure(description=f"{report.job} cannot run for {report.partition}: {report.input_error}",
+        raise dg.Failure(description=f"{report.build} cannot run for {report.partition}: {report.input_error}",
                          metadata=run_metadata, allow_retries=False)
     if report.skipped:
-        context.log.info(f"{report.job}: nothing to write for {report.partition}: {report.skipped}")
+        context.log.info(f"{report.build}: nothing to write for {report.partition}: {report.skipped}")
         return
     for out in report.outputs:
         context.log.info(f"{out.table} dt={report.partition}: {out.rows} rows "

@@ -1,7 +1,7 @@
 """The one contract every engine keeps: run a job for one partition, return a `StepResult`.
 
 The local engine runs the job in this process; remote engines submit the same job code to an AWS
-service through Dagster Pipes and get the job's `JobReport` back as a Pipes message. Either way
+service through Dagster Pipes and get the job's `BuildReport` back as a Pipes message. Either way
 the asset gets a report of the job's outcome plus metadata about where it ran, and one function
 (`assets/outcome.step_events`) turns that into Dagster events — so skip, input error, blocking
 failure and success mean the same on every engine.
@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import dagster as dg
 
+from lake_assets.builds.report import BuildReport
 from lake_assets.core.settings import LakeSettings
-from lake_assets.jobs.report import JobReport
 
 StepContext = dg.AssetExecutionContext | dg.AssetCheckExecutionContext
 
@@ -24,7 +24,7 @@ StepContext = dg.AssetExecutionContext | dg.AssetCheckExecutionContext
 class StepResult:
     """A job's report and what the engine knows about the run itself (run id, link, cost)."""
 
-    report: JobReport
+    report: BuildReport
     run_metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -33,7 +33,7 @@ class LakeEngine(Protocol):
 
     settings: LakeSettings
 
-    def run_job(self, context: StepContext, job: str) -> StepResult:
-        """Run `job` for `context.partition_key`. Infrastructure failures raise (and are retried);
+    def run_build(self, context: StepContext, build: str) -> StepResult:
+        """Run `build` for `context.partition_key`. Infrastructure failures raise (and are retried);
         data outcomes — including input errors and failed blocking checks — come back in the report."""
         ...

@@ -6,12 +6,12 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
+from lake_assets.builds.base import BuildInputError
+from lake_assets.builds.report import BuildReport
 from lake_assets.core.settings import LakeSettings
 from lake_assets.declare import Catalog
 from lake_assets.engines.base import StepContext, StepResult
-from lake_assets.execute import build_job_context, run_job
-from lake_assets.jobs.base import JobInputError
-from lake_assets.jobs.report import JobReport
+from lake_assets.execute import build_context, run_build
 from lake_assets.steps import CATALOG
 
 
@@ -22,13 +22,13 @@ class LocalSparkEngine:
     settings: LakeSettings
     catalog: Catalog = CATALOG
 
-    def run_job(self, context: StepContext, job: str) -> StepResult:
+    def run_build(self, context: StepContext, build: str) -> StepResult:
         partition = context.partition_key
-        context.log.info(f"running {job} for {partition} on local Spark")
+        context.log.info(f"running {build} for {partition} on local Spark")
         started = time.perf_counter()
         try:
-            ctx = build_job_context(self.settings, date.fromisoformat(partition), catalog=self.catalog)
-        except JobInputError as exc:
-            return StepResult(JobReport(job, partition, input_error=str(exc)))
-        report = run_job(job, ctx)
-        return StepResult(report, {"engine": "local", "job_seconds": round(time.perf_counter() - started, 3)})
+            ctx = build_context(self.settings, date.fromisoformat(partition), catalog=self.catalog)
+        except BuildInputError as exc:
+            return StepResult(BuildReport(build, partition, input_error=str(exc)))
+        report = run_build(build, ctx)
+        return StepResult(report, {"engine": "local", "build_seconds": round(time.perf_counter() - started, 3)})

@@ -1,6 +1,6 @@
 """The EMR engine: run a lake job as a step on a running EMR (on EC2) cluster through Dagster Pipes.
 
-Each job is one `command-runner.jar` step, `spark-submit --py-files <package> <entrypoint> --lake-job …
+Each job is one `command-runner.jar` step, `spark-submit --py-files <package> <entrypoint> --lake-build …
 --dagster-pipes-context … --dagster-pipes-messages …`: parameters and the Pipes bootstrap are CLI
 arguments, as for Glue. The step's ActionOnFailure is CONTINUE: a failed lake job must never take
 the shared cluster down with it.
@@ -127,7 +127,7 @@ class EMREngine(PipesRemoteEngine):
                 log: Callable[[str], None]) -> tuple[str, bool]:
         args = step_arguments(self.remote.entrypoint_uri, params, dict(session.get_bootstrap_cli_arguments()),
                               self.remote.package_uri or None, self.deploy_mode)
-        step = {"Name": f"lake {params['lake-job']} {params['partition-key']} {key}", "ActionOnFailure": "CONTINUE",
+        step = {"Name": f"lake {params['lake-build']} {params['partition-key']} {key}", "ActionOnFailure": "CONTINUE",
                 "HadoopJarStep": {"Jar": "command-runner.jar", "Args": args}}
         return submit_or_reattach(client, self.remote.emr_cluster_id, key, step, log=log)
 

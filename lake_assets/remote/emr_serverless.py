@@ -3,7 +3,7 @@
 The job run's entry point is `lake_assets/remote/entrypoint.py` (`entry_point`, an S3 URI) with the
 package on `spark.submit.pyFiles` (`py_files`) or in a packed virtualenv (`archives` + `python`).
 Parameters and the Pipes bootstrap reach the driver as environment variables
-(`--conf spark.emr-serverless.driverEnv.LAKE_JOB=…`), which the job script reads when it has no
+(`--conf spark.emr-serverless.driverEnv.LAKE_BUILD=…`), which the job script reads when it has no
 CLI arguments.
 
 Idempotency is twofold. The run name ends with the idempotency key, so a retried step finds a run
@@ -154,10 +154,10 @@ class EMRServerlessEngine(PipesRemoteEngine):
         except ValueError as exc:
             raise POLICY.error(str(exc)) from None
         request = {
-            "name": f"{params['lake-job']}-{params['partition-key']}-{key}",
+            "name": f"{params['lake-build']}-{params['partition-key']}-{key}",
             "executionRoleArn": remote.emr_execution_role_arn,
             "jobDriver": {"sparkSubmit": {"entryPoint": remote.entrypoint_uri, "sparkSubmitParameters": parameters}},
-            "tags": {"lake-job": params["lake-job"], "partition": params["partition-key"],
+            "tags": {"lake-build": params["lake-build"], "partition": params["partition-key"],
                      "lake-idempotency-key": key, **session.context.run.dagster_execution_info},
         }
         return submit_or_reattach(client, remote.emr_serverless_application_id, key, request, log=log)

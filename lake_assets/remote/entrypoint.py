@@ -1,12 +1,12 @@
-"""The Pipes-speaking job script: runs one lake job for one partition where Spark is (Glue, EMR).
+"""The Pipes-speaking job script: runs one build (a step's Spark work) for one partition where Spark is (Glue, EMR).
 
 It imports no Dagster (only `dagster-pipes`): it runs on the cluster's own runtime, which has
 exactly what `lake-deploy` declares (see `remote/runtime.py`). Parameters come as CLI arguments
 (Glue and EMR steps pass `--key value`) or, when absent, from the environment (EMR Serverless
-passes `spark.emr-serverless.driverEnv.*`): the job, the partition and the whole `LakeSettings`
+passes `spark.emr-serverless.driverEnv.*`): the build, the partition and the whole `LakeSettings`
 (`--lake-settings`, encoded by `LakeSettings.to_param`).
 
-The job's outcome — outputs, checks, skip, input error — travels home as one `JobReport` (a Pipes
+The job's outcome — outputs, checks, skip, input error — travels home as one `BuildReport` (a Pipes
 custom message), and the script then exits 0: it did its work, and Dagster decides what the
 outcome means exactly as for a local run. A non-zero exit (an exception, a lost executor) means
 the run itself failed, which Dagster treats as an infrastructure failure and retries.
@@ -21,18 +21,18 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from lake_assets.builds.base import BuildInputError
+from lake_assets.builds.report import BuildReport
 from lake_assets.core.aws_errors import error_code
 from lake_assets.core.settings import LakeSettings
-from lake_assets.jobs.base import JobInputError
-from lake_assets.jobs.report import JobReport
 
-PARAMS = ("lake-job", "partition-key", "lake-settings")
+PARAMS = ("lake-build", "partition-key", "lake-settings")
 # Secrets Manager answers that retrying cannot change: the deployment must be fixed.
 CONFIG_ERRORS = {"ResourceNotFoundException", "AccessDeniedException", "AccessDenied", "DecryptionFailure"}
 
 
 def parse_params(argv: list[str], env: dict[str, str]) -> dict[str, str]:
-    """`--lake-job` etc. from argv, falling back to LAKE_JOB / PARTITION_KEY / LAKE_SETTINGS in `env`."""
+    """`--lake-build` etc. from argv, falling back to LAKE_BUILD / PARTITION_KEY / LAKE_SETTINGS in `env`."""
     parser = argparse.ArgumentParser(add_help=False)
     for name in PARAMS:
         parser.add_argument(f"--{name}")
@@ -62,23 +62,23 @@ def pii_key(settings: LakeSettings, client: Any) -> str | None:
         code = error_code(exc)
         if code not in CONFIG_ERRORS:
             raise  # throttling, a network error: the run fails and Dagster retries it
-        raise JobInputError(f"cannot read the PII hash key secret {secret_id!r} ({code}): check the secret exists "
+        raise BuildInputError(f"cannot read the PII hash key secret {secret_id!r} ({code}): check the secret exists "
                             "and the job role may call secretsmanager:GetSecretValue") from None
 
 
-def run(job: str, partition: str, settings: LakeSettings, client: Any) -> JobReport:
+def run(build: str, partition: str, settings: LakeSettings, client: Any) -> BuildReport:
     """The job's report; a deployment or input problem becomes the report's `input_error`."""
-    from lake_assets.execute import build_job_context, run_job
+    from lake_assets.execute import build_context, run_build
     from lake_assets.remote.catalog import catalog_publisher
 
     try:
         settings = replace(settings, pii_hash_key=pii_key(settings, client))
         database = settings.remote.glue_database
         hook = catalog_publisher(client("glue"), database, settings.lake_root_uri) if database else None
-        ctx = build_job_context(settings, date.fromisoformat(partition), hook)
-    except JobInputError as exc:
-        return JobReport(job, partition, input_error=str(exc))
-    return run_job(job, ctx)
+        ctx = build_context(settings, date.fromisoformat(partition), hook)
+    except BuildInputError as exc:
+        return BuildReport(build, partition, input_error=str(exc))
+    return run_build(build, ctx)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     loader = PipesCliArgsParamsLoader() if "--dagster-pipes-context" in argv else PipesEnvVarParamsLoader()
     with open_dagster_pipes(params_loader=loader, context_loader=PipesS3ContextLoader(client=s3),
                             message_writer=PipesS3MessageWriter(client=s3, interval=1)) as pipes:
-        job, partition = params["lake-job"], params["partition-key"]
-        pipes.log.info(f"running {job} for {partition}")
-        report = run(job, partition, settings, client)
+        build, partition = params["lake-build"], params["partition-key"]
+        pipes.log.info(f"running {build} for {partition}")
+        report = run(build, partition, settings, client)
         pipes.report_custom_message(report.to_message())
         if report.input_error:
             pipes.log.error(f"cannot run: {report.input_error}")

@@ -2,7 +2,7 @@
 
 The Glue job (`LAKE_GLUE_JOB_NAME`, defined by `lake-deploy`) runs `lake_assets/remote/entrypoint.py`
 with the package installed from its wheel; the job's parameters and the Pipes bootstrap go in as
-Glue job arguments (`--lake-job …`, `--dagster-pipes-context …`). The shared flow is
+Glue job arguments (`--lake-build …`, `--dagster-pipes-context …`). The shared flow is
 `pipes_engine.PipesRemoteEngine`.
 """
 

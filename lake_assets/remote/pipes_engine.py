@@ -4,9 +4,9 @@
   idempotency key, so the messages of a run we reattach to are still read. Before a *new* run is
   submitted under that key, what an earlier (failed) attempt left there is removed, so every
   attempt reads only its own messages.
-- The job script sends one structured `JobReport` (a Pipes custom message); the engine returns it
+- The job script sends one structured `BuildReport` (a Pipes custom message); the engine returns it
   unchanged, and `assets/outcome.step_events` records it exactly as for a local run.
-- One idempotency key per (root run, job, partition): a retried step first looks for a remote run
+- One idempotency key per (root run, build, partition): a retried step first looks for a remote run
   with that key that is still going or already succeeded and reattaches instead of paying twice.
 - Submission errors are classified per service: transient ones are retried with exponential
   backoff and jitter (looking again for a landed run after each), permanent ones fail at once with
@@ -34,17 +34,17 @@ from typing import Any, ClassVar, TypeVar
 import dagster as dg
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 
+from lake_assets.builds.report import BuildReport
 from lake_assets.core.aws_errors import error_code
 from lake_assets.core.settings import LakeSettings, RemoteSettings
 from lake_assets.engines.base import StepContext, StepResult
-from lake_assets.jobs.report import JobReport
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
 
 
-def idempotency_key(root_run_id: str, job_name: str, partition: str) -> str:
-    return hashlib.sha256(f"{root_run_id}|{job_name}|{partition}".encode()).hexdigest()[:32]
+def idempotency_key(root_run_id: str, build: str, partition: str) -> str:
+    return hashlib.sha256(f"{root_run_id}|{build}|{partition}".encode()).hexdigest()[:32]
 
 
 class RemoteSubmitError(RuntimeError):
@@ -142,7 +142,7 @@ def open_session(context: StepContext, injector: Any, reader: Any) -> Iterator[d
     """A Pipes session for a lake step: `dg.open_pipes_session` without its typed-event-stream guard.
 
     That guard makes every output of the step mandatory once Pipes is opened, because it assumes
-    the step yields what the external process reported. A lake step yields what its `JobReport`
+    the step yields what the external process reported. A lake step yields what its `BuildReport`
     says instead (`assets/outcome.step_events`), and a skipped day must yield nothing — exactly as
     on the local engine. The session is otherwise built as Dagster builds it. Two warnings
     Dagster 1.13 raises from its own internals while building it (its use of the deprecated
@@ -174,7 +174,7 @@ def clear_messages(s3: Any, bucket: str, prefix: str) -> int:
     return removed
 
 
-def throughput(report: JobReport, billed: tuple[str, float] | None) -> dict[str, Any]:
+def throughput(report: BuildReport, billed: tuple[str, float] | None) -> dict[str, Any]:
     """Rows published per billed unit (e.g. `rows_per_dpu_second`), when the service says what it billed."""
     if not billed or billed[1] <= 0:
         return {}
@@ -184,10 +184,10 @@ def throughput(report: JobReport, billed: tuple[str, float] | None) -> dict[str,
 
 @dataclass(frozen=True)
 class PipesRemoteEngine(ABC):
-    """Runs one lake job for one partition on a remote Spark service through Dagster Pipes.
+    """Runs one build for one partition on a remote Spark service through Dagster Pipes.
 
     Holds the whole `LakeSettings`; the job script receives them whole too (`--lake-settings`).
-    Subclasses set the class variables and implement the hooks; `run_job` is the one flow they
+    Subclasses set the class variables and implement the hooks; `run_build` is the one flow they
     all share.
     """
 
@@ -217,7 +217,7 @@ class PipesRemoteEngine(ABC):
     @abstractmethod
     def _submit(self, client: Any, key: str, params: dict[str, str], session: Any,
                 log: Callable[[str], None]) -> tuple[str, bool]:
-        """(run id, reattached); `params` are the job script's (`lake-job`, `partition-key`, `lake-settings`)."""
+        """(run id, reattached); `params` are the job script's (`lake-build`, `partition-key`, `lake-settings`)."""
 
     @abstractmethod
     def _wait(self, client: Any, run_id: str) -> RunEnd: ...
@@ -228,18 +228,18 @@ class PipesRemoteEngine(ABC):
     @abstractmethod
     def _console_url(self, run_id: str) -> str: ...
 
-    def run_job(self, context: StepContext, job: str) -> StepResult:
+    def run_build(self, context: StepContext, build: str) -> StepResult:
         client, s3 = self.client(self.boto_service), self.client("s3")
         partition = context.partition_key
-        key = idempotency_key(context.run.root_run_id or context.run.run_id, job, partition)
+        key = idempotency_key(context.run.root_run_id or context.run.run_id, build, partition)
         prefix, bucket = f"pipes/messages/{key}", self.remote.pipes_bucket
         if self._find(client, key) is None:
             removed = clear_messages(s3, bucket, prefix)
             if removed:
-                context.log.info(f"removed {removed} Pipes message chunks of an earlier attempt of {job} {partition}")
+                context.log.info(f"removed {removed} Pipes message chunks of an earlier attempt of {build} {partition}")
         reader = StablePrefixS3MessageReader(prefix=prefix, bucket=bucket, client=s3, interval=1)
         injector = PipesS3ContextInjector(bucket=bucket, client=s3, key_prefix="pipes/context")
-        params = {"lake-job": job, "partition-key": partition, "lake-settings": self.settings.to_param()}
+        params = {"lake-build": build, "partition-key": partition, "lake-settings": self.settings.to_param()}
         with open_session(context, injector, reader) as session:
             try:
                 run_id, reattached = self._submit(client, key, params, session, context.log.info)
@@ -258,10 +258,10 @@ class PipesRemoteEngine(ABC):
         if not end.succeeded:
             raise RemoteRunFailed(description=f"{self.service} run {run_id} of {self._target()} ended {end.state}: "
                                               f"{end.message or 'no error message'} ({link})", metadata=metadata)
-        reports = [r for r in map(JobReport.from_message, session.get_custom_messages()) if r is not None]
+        reports = [r for r in map(BuildReport.from_message, session.get_custom_messages()) if r is not None]
         if not reports:
             raise RemoteJobSilentError(
-                description=f"{self.service} run {run_id} of {self._target()} succeeded for {job} {partition} but "
+                description=f"{self.service} run {run_id} of {self._target()} succeeded for {build} {partition} but "
                             "reported no outcome through Pipes: check that the job script is lake_assets' "
                             "entrypoint and can reach the Pipes bucket.", metadata=metadata, allow_retries=False)
         report = reports[-1]

@@ -1,4 +1,4 @@
-"""What every job receives and returns, and the write-audit-publish step every job ends with."""
+"""What every build receives and returns, and the write-audit-publish step every build ends with."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ if TYPE_CHECKING:
 VOLUME_HISTORY = 7
 
 
-class JobInputError(RuntimeError):
-    """The job cannot run on what exists (e.g. no export for the day); not worth retrying."""
+class BuildInputError(RuntimeError):
+    """The build cannot run on what exists (e.g. no export for the day); not worth retrying."""
 
 
 @dataclass(frozen=True)
 class TableOutput:
-    """One partition a job wrote, whether it was published, and the job's facts about it."""
+    """One partition a build wrote, whether it was published, and the build's facts about it."""
 
     table: Table
     path: str
@@ -40,7 +40,7 @@ class TableOutput:
 
 
 @dataclass(frozen=True)
-class JobResult:
+class BuildResult:
     outputs: list[TableOutput]
     checks: list[CheckOutcome]
     declared: dict[tuple[str, str], CheckDecl] = field(default_factory=dict)
@@ -48,7 +48,7 @@ class JobResult:
 
     @property
     def blocking_failures(self) -> list[CheckOutcome]:
-        """Failed checks that this job declared blocking (a check-only job declares none itself)."""
+        """Failed checks that this build declared blocking (a check-only build declares none itself)."""
         declared = self.declared
         return [c for c in self.checks if not c.passed and (c.table, c.name) in declared
                 and declared[(c.table, c.name)].blocking]
@@ -65,7 +65,7 @@ class Staged:
 
 
 @dataclass(frozen=True)
-class JobContext:
+class BuildContext:
     spark: SparkSession
     lake: LocalLake | VersionedLake
     landing: LocalLanding
@@ -84,7 +84,7 @@ class JobContext:
     def table(self, key: str) -> Table:
         """A declared table (contract, layer, name) by key."""
         if self.catalog is None:
-            raise RuntimeError("this job context has no catalog: build it with lake_assets.execute.build_job_context")
+            raise RuntimeError("this build context has no catalog: build it with lake_assets.execute.build_context")
         return self.catalog.table(key)
 
     def quarantine_limit(self, table_key: str) -> float:
@@ -113,11 +113,11 @@ class JobContext:
         passed, metadata = volume_verdict(staged.rows, history)
         return CheckOutcome(table.key, "volume_anomaly", passed, metadata)
 
-    def finish(self, staged: list[Staged], outcomes: list[CheckOutcome]) -> JobResult:
+    def finish(self, staged: list[Staged], outcomes: list[CheckOutcome]) -> BuildResult:
         """Audit every staged partition, then publish all of them, or none if a blocking check failed."""
         from lake_assets.quality.contract import evaluate_contract
 
-        assert self.catalog is not None, "build the context with lake_assets.execute.build_job_context"
+        assert self.catalog is not None, "build the context with lake_assets.execute.build_context"
         declared = {(d.table, d.name): d for s in staged for d in self.catalog.checks_for(s.table.key)}
         checks = list(outcomes)
         for item in staged:
@@ -125,9 +125,9 @@ class JobContext:
             if (item.table.key, "volume_anomaly") in declared:
                 checks.append(self._volume(item))
         seen = {(c.table, c.name) for c in checks}
-        checks += [CheckOutcome(t, n, False, {"error": "the job did not evaluate this check"})
+        checks += [CheckOutcome(t, n, False, {"error": "the build did not evaluate this check"})
                    for (t, n) in declared if (t, n) not in seen]
-        result = JobResult([], checks, declared)
+        result = BuildResult([], checks, declared)
         blocked = bool(result.blocking_failures)
         outputs = []
         for item in staged:
@@ -139,5 +139,5 @@ class JobContext:
                 info = self.lake.publish(item.path, table.layer, table.name, self.dt)
             outputs.append(TableOutput(table, info.path, info.rows, info.files, info.bytes, item.extra,
                                        published=not blocked))
-        return JobResult(outputs, checks, declared)
+        return BuildResult(outputs, checks, declared)
 

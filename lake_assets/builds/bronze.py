@@ -1,10 +1,10 @@
-"""Bronze jobs: landing objects of one day → Bronze partitions."""
+"""Bronze builds: landing objects of one day → Bronze partitions."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lake_assets.jobs.base import JobContext, JobInputError, JobResult, Staged
+from lake_assets.builds.base import BuildContext, BuildInputError, BuildResult, Staged
 from lake_assets.parsing import exports as ex
 from lake_assets.quality.drift import api_log_drift, export_drift
 from lake_assets.quality.outcome import CheckOutcome
@@ -23,8 +23,8 @@ TASKS_EXPORT_PREFIX = "dynamodb/tasks"
 UNTRUSTED_SHOWN = 5  # data files named in the error; the rejected rows hold all of them
 
 
-def refuse_untrusted_files(ctx: JobContext, staged: Staged, rows: DataFrame, exports: list[str]) -> None:
-    """Fail the job, without retries, when a Spark task flagged a data file it could not trust.
+def refuse_untrusted_files(ctx: BuildContext, staged: Staged, rows: DataFrame, exports: list[str]) -> None:
+    """Fail the build, without retries, when a Spark task flagged a data file it could not trust.
 
     A file whose bytes do not match the manifest's md5Checksum (or that is truncated) makes the
     whole export untrustworthy: nothing is published, the manifest reconciliation is never
@@ -42,13 +42,13 @@ def refuse_untrusted_files(ctx: JobContext, staged: Staged, rows: DataFrame, exp
     kept = ctx.lake.reject(staged.path, staged.table.layer, staged.table.name)
     more = f"; and {total - UNTRUSTED_SHOWN} more" if total > UNTRUSTED_SHOWN else ""
     which = f"export{'s' if len(exports) > 1 else ''} {', '.join(exports)}"
-    raise JobInputError(
+    raise BuildInputError(
         f"{which} cannot be trusted: {total} data file(s) differ from manifest-files.json: "
         f"{'; '.join(found[:UNTRUSTED_SHOWN])}{more}. Nothing was published for {ctx.dt}; the rows read are kept "
         f"at {kept}. Re-export the table (a file changed after AWS wrote it is not repaired by a re-run).")
 
 
-def bronze_api_requests(ctx: JobContext) -> JobResult:
+def bronze_api_requests(ctx: BuildContext) -> BuildResult:
     """Partition D = every object that *arrived* on D (Firehose's UTC arrival-hour folders)."""
     from pyspark.sql import functions as F
 
@@ -75,7 +75,7 @@ def bronze_api_requests(ctx: JobContext) -> JobResult:
     return ctx.finish([staged], [CheckOutcome(table.key, "schema_drift", passed, drift)])
 
 
-def bronze_tasks_export(ctx: JobContext) -> JobResult:
+def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
     """Partition D = the table at the end of D: the latest completed full export in (D, D+1]."""
     table = ctx.table("bronze/tasks_export")
     summaries, notes = ex.list_completed_exports(ctx.landing, TASKS_EXPORT_PREFIX)
@@ -83,18 +83,18 @@ def bronze_tasks_export(ctx: JobContext) -> JobResult:
     if chosen is None and ex.choose_incremental_exports(summaries, ctx.day):
         # Full exports are not daily here: Silver builds D from an earlier snapshot plus the
         # incremental exports, so this partition is skipped rather than failed.
-        return JobResult([], [], skipped=f"no full export for {ctx.dt}; incremental exports cover it")
+        return BuildResult([], [], skipped=f"no full export for {ctx.dt}; incremental exports cover it")
     if chosen is None:
         lo, hi = ex.day_window(ctx.day)
         seen = ", ".join(f"{s.export_id} ({s.export_type} at {s.export_time})" for s in summaries) or "none"
-        raise JobInputError(
+        raise BuildInputError(
             f"no completed FULL_EXPORT of the tasks table with exportTime in ({lo:%Y-%m-%d %H:%M}, "
             f"{hi:%Y-%m-%d %H:%M}] UTC under {TASKS_EXPORT_PREFIX}/. Completed exports seen: {seen}. "
             f"Ignored: {'; '.join(notes) or 'none'}.")
     try:
         export = ex.load_files(ctx.landing, chosen)
     except ex.ExportError as exc:
-        raise JobInputError(str(exc)) from None
+        raise BuildInputError(str(exc)) from None
     keys = [(f.key, f.md5_checksum) for f in export.files]
     files = ctx.spark.createDataFrame(keys, "key string, md5_checksum string")
     if keys:
@@ -114,7 +114,7 @@ def bronze_tasks_export(ctx: JobContext) -> JobResult:
     return ctx.finish([staged], [reconciled, CheckOutcome(table.key, "schema_drift", passed, drift)])
 
 
-def bronze_tasks_changes(ctx: JobContext) -> JobResult:
+def bronze_tasks_changes(ctx: BuildContext) -> BuildResult:
     """Partition D = every item change of the incremental exports whose window ends in (D, D+1]."""
     from pyspark.sql import types as T
 
@@ -123,7 +123,7 @@ def bronze_tasks_changes(ctx: JobContext) -> JobResult:
     try:
         exports = [ex.load_files(ctx.landing, e) for e in ex.choose_incremental_exports(summaries, ctx.day)]
     except ex.ExportError as exc:
-        raise JobInputError(str(exc)) from None
+        raise BuildInputError(str(exc)) from None
     rows = [(f.key, f.md5_checksum, e.export_id, e.export_to_time) for e in exports for f in e.files]
     schema = T.StructType([T.StructField("key", T.StringType()), T.StructField("md5_checksum", T.StringType()),
                            T.StructField("export_id", T.StringType()),

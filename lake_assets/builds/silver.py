@@ -1,4 +1,4 @@
-"""Silver jobs: validated, de-duplicated, typed tables (quarantine keeps what could not be used)."""
+"""Silver builds: validated, de-duplicated, typed tables (quarantine keeps what could not be used)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lake_assets.jobs.base import JobContext, JobInputError, JobResult
+from lake_assets.builds.base import BuildContext, BuildInputError, BuildResult
 from lake_assets.quality.outcome import CheckOutcome, jsonable
 from lake_assets.transforms.cdc import merge_changes, merge_counts
 from lake_assets.transforms.silver_entities import entity_counts, type_entities
@@ -20,7 +20,7 @@ def _rate_outcome(table_key: str, quarantined: int, considered: int, limit: floa
         "quarantined": quarantined, "considered": considered, "rate": round(rate, 6), "max_rate": limit})
 
 
-def silver_api_requests(ctx: JobContext) -> JobResult:
+def silver_api_requests(ctx: BuildContext) -> BuildResult:
     """Reads Bronze D and D+1 (late arrivals); a missing D+1 is fine and picked up on re-run."""
     arrival_days = [ctx.dt, ctx.next_dt()]
     present = [d for d in arrival_days if ctx.lake.has_partition("bronze", "api_requests", d)]
@@ -51,12 +51,12 @@ def silver_api_requests(ctx: JobContext) -> JobResult:
 SNAPSHOT_LOOKBACK_DAYS = 31
 
 
-def current_items(ctx: JobContext) -> tuple[DataFrame, DataFrame | None, dict[str, object]]:
+def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[str, object]]:
     """Items at the end of D: the latest full snapshot ≤ D plus incremental changes up to D+1 00:00."""
     earliest = ctx.day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS)
     snapshots = [d for d in ctx.lake.partitions("bronze", "tasks_export") if earliest.isoformat() <= d <= ctx.dt]
     if not snapshots:
-        raise JobInputError(f"no bronze/tasks_export snapshot between {earliest} and {ctx.dt}: materialize a day "
+        raise BuildInputError(f"no bronze/tasks_export snapshot between {earliest} and {ctx.dt}: materialize a day "
                             "with a completed full export first")
     base_dt = snapshots[-1]
     snapshot = ctx.read(ctx.table("bronze/tasks_export"), [base_dt])
@@ -72,7 +72,7 @@ def current_items(ctx: JobContext) -> tuple[DataFrame, DataFrame | None, dict[st
     return merged.items, merged.ranked, info
 
 
-def silver_entities(ctx: JobContext) -> JobResult:
+def silver_entities(ctx: BuildContext) -> BuildResult:
     """Latest state of users and tasks at the end of D; email replaced by a keyed hash."""
     items, ranked, info = current_items(ctx)
     if ranked is not None:
@@ -109,19 +109,19 @@ def silver_entities(ctx: JobContext) -> JobResult:
     return ctx.finish([tasks, users, quarantine], checks)
 
 
-def check_unknown_users(ctx: JobContext) -> JobResult:
+def check_unknown_users(ctx: BuildContext) -> BuildResult:
     """API requests by users missing from the day's silver/users (WARN: reported, not blocking)."""
     key = "silver/api_requests"
     decl = ctx.catalog.standalone_check(check_unknown_users)
     declared = {(decl.table, decl.name): decl}
     if not ctx.lake.has_partition("silver", "users", ctx.dt):
         outcome = CheckOutcome(key, "unknown_users", False, {"error": f"silver/users has no partition {ctx.dt}"})
-        return JobResult([], [outcome], declared)
+        return BuildResult([], [outcome], declared)
     requests = ctx.read(ctx.table(key)).where(F.col("user_id").isNotNull())
     unknown = requests.join(ctx.read(ctx.table("silver/users")).select("user_id"), "user_id", "left_anti")
     per_user = unknown.groupBy("user_id").count().orderBy(F.col("count").desc(), "user_id")
     top = {r["user_id"]: r["count"] for r in per_user.limit(10).collect()}
     total = unknown.count() if top else 0
-    return JobResult([], [CheckOutcome(key, "unknown_users", not top, {
+    return BuildResult([], [CheckOutcome(key, "unknown_users", not top, {
         "requests_from_unknown_users": total, "unknown_users": per_user.count() if top else 0,
         "top_unknown_users": top, "requests_with_user": requests.count()})], declared)

@@ -1,11 +1,11 @@
-"""Gold jobs: daily aggregates over Silver, each reconciled against Silver before it is published."""
+"""Gold builds: daily aggregates over Silver, each reconciled against Silver before it is published."""
 
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lake_assets.jobs.base import JobContext, JobResult
+from lake_assets.builds.base import BuildContext, BuildResult
 from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.transforms import gold
 from lake_assets.transforms.gold import OPEN_STATUSES
@@ -22,7 +22,7 @@ def _reconcile(table_key: str, gold_totals: dict[str, int], silver_totals: dict[
         "gold": gold_totals, "silver": silver_totals, "differences": differences})
 
 
-def _silver_task_totals(tasks: DataFrame, ctx: JobContext) -> dict[str, int]:
+def _silver_task_totals(tasks: DataFrame, ctx: BuildContext) -> dict[str, int]:
     day = F.lit(ctx.day)
     row = tasks.agg(
         F.sum(F.when(F.to_date("created_at") == day, 1).otherwise(0)).alias("tasks_created"),
@@ -33,7 +33,7 @@ def _silver_task_totals(tasks: DataFrame, ctx: JobContext) -> dict[str, int]:
     return {k: int(row[k] or 0) for k in ("tasks_created", "tasks_completed", "open_tasks", "users")}
 
 
-def gold_tasks_per_user_daily(ctx: JobContext) -> JobResult:
+def gold_tasks_per_user_daily(ctx: BuildContext) -> BuildResult:
     key = "gold/tasks_per_user_daily"
     tasks = ctx.read(ctx.table("silver/tasks"))
     staged = ctx.stage(ctx.table(key), gold.tasks_per_user_daily(tasks, ctx.day), max_files=1)
@@ -42,7 +42,7 @@ def gold_tasks_per_user_daily(ctx: JobContext) -> JobResult:
     return ctx.finish([staged], [_reconcile(key, totals, _silver_task_totals(tasks, ctx))])
 
 
-def gold_route_latency_daily(ctx: JobContext) -> JobResult:
+def gold_route_latency_daily(ctx: BuildContext) -> BuildResult:
     key = "gold/route_latency_daily"
     requests = ctx.read(ctx.table("silver/api_requests"))
     staged = ctx.stage(ctx.table(key), gold.route_latency_daily(requests), max_files=1)
@@ -55,7 +55,7 @@ def gold_route_latency_daily(ctx: JobContext) -> JobResult:
     return ctx.finish([staged], [_reconcile(key, gold_totals, silver_totals)])
 
 
-def gold_user_activity_daily(ctx: JobContext) -> JobResult:
+def gold_user_activity_daily(ctx: BuildContext) -> BuildResult:
     key = "gold/user_activity_daily"
     requests, tasks = ctx.read(ctx.table("silver/api_requests")), ctx.read(ctx.table("silver/tasks"))
     staged = ctx.stage(ctx.table(key), gold.user_activity_daily(requests, tasks, ctx.day), max_files=1)

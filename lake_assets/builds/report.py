@@ -1,8 +1,8 @@
-"""A job's outcome as plain data: what every engine returns and what a job script sends home.
+"""A build's outcome as plain data: what every engine returns and what a job script sends home.
 
-A `JobResult` lives in the process that ran the job (tables, declarations, Spark paths). A
-`JobReport` is its complete account in JSON-able form — outputs, every check with its declared
-severity and blocking flag, and whether the job skipped its day or could not run on its input —
+A `BuildResult` lives in the process that ran the build (tables, declarations, Spark paths). A
+`BuildReport` is its complete account in JSON-able form — outputs, every check with its declared
+severity and blocking flag, and whether the build skipped its day or could not run on its input —
 so the local engine and the remote job scripts hand Dagster the *same* thing, and one function
 (`assets/outcome.py`) turns it into Dagster events for every engine. Remote job scripts send it
 as one Pipes custom message, not as a reconstruction from materializations and check events.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lake_assets.quality.outcome import jsonable
 
 if TYPE_CHECKING:
-    from lake_assets.jobs.base import JobResult
+    from lake_assets.builds.base import BuildResult
 
 MESSAGE_KIND = "lake_assets.job_report"
 MESSAGE_VERSION = 1
@@ -24,7 +24,7 @@ MESSAGE_VERSION = 1
 
 @dataclass(frozen=True)
 class OutputReport:
-    """One partition the job wrote, and whether readers can see it (published) or not (rejected)."""
+    """One partition the build wrote, and whether readers can see it (published) or not (rejected)."""
 
     table: str
     path: str
@@ -49,15 +49,15 @@ class CheckReport:
 
 
 @dataclass(frozen=True)
-class JobReport:
-    """Everything Dagster needs to record one job run for one partition."""
+class BuildReport:
+    """Everything Dagster needs to record one build run for one partition."""
 
-    job: str
+    build: str
     partition: str
     outputs: list[OutputReport] = field(default_factory=list)
     checks: list[CheckReport] = field(default_factory=list)
     skipped: str | None = None  # why nothing was written (a legitimate no-op, not a failure)
-    input_error: str | None = None  # why the job could not run on what exists (retrying will not help)
+    input_error: str | None = None  # why the build could not run on what exists (retrying will not help)
 
     @property
     def blocking_failures(self) -> list[CheckReport]:
@@ -68,22 +68,22 @@ class JobReport:
         return {"kind": MESSAGE_KIND, "version": MESSAGE_VERSION, "report": jsonable(asdict(self))}
 
     @classmethod
-    def from_message(cls, payload: Any) -> JobReport | None:
+    def from_message(cls, payload: Any) -> BuildReport | None:
         """The report in a custom message, or None when the message is something else."""
         if not isinstance(payload, dict) or payload.get("kind") != MESSAGE_KIND:
             return None
         if payload.get("version") != MESSAGE_VERSION:
-            raise ValueError(f"job report version {payload.get('version')!r}: this Dagster side reads version "
+            raise ValueError(f"build report version {payload.get('version')!r}: this Dagster side reads version "
                              f"{MESSAGE_VERSION}; deploy the same lake_assets version to both sides (lake-deploy)")
         fields = dict(payload["report"])
         return cls(**{**fields, "outputs": [OutputReport(**o) for o in fields["outputs"]],
                       "checks": [CheckReport(**c) for c in fields["checks"]]})
 
 
-def report_of(job: str, partition: str, result: JobResult) -> JobReport:
-    """The report of a finished job: outputs as written, checks with their declared severity.
+def report_of(build: str, partition: str, result: BuildResult) -> BuildReport:
+    """The report of a finished build: outputs as written, checks with their declared severity.
 
-    A check the job evaluated but did not declare (none should exist) is reported as a
+    A check the build evaluated but did not declare (none should exist) is reported as a
     non-blocking warning rather than dropped.
     """
     outputs = [OutputReport(o.table.key, o.path, o.rows, o.files, o.bytes, o.published, dict(o.extra))
@@ -93,4 +93,4 @@ def report_of(job: str, partition: str, result: JobResult) -> JobReport:
         decl = result.declared.get((c.table, c.name))
         checks.append(CheckReport(c.table, c.name, c.passed, decl.severity if decl else "WARN",
                                   bool(decl and decl.blocking), dict(c.metadata), c.description))
-    return JobReport(job, partition, outputs, checks, skipped=result.skipped)
+    return BuildReport(build, partition, outputs, checks, skipped=result.skipped)

@@ -1,6 +1,0 @@
-"""Spark jobs: the unit of work an engine runs for one asset partition.
-
-A job reads its inputs from the lake (or landing zone), calls plain transforms, writes its outputs
-atomically and returns metadata. It knows nothing about Dagster, so the same job code runs in the
-Dagster process on local Spark, or as a remote Glue/EMR script that reports through Pipes.
-"""
