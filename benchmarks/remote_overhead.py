@@ -1,5 +1,6 @@
-"""What a remote engine adds per step: the whole `lake_daily` graph for one day on Glue and EMR
-Serverless (moto server + a local runner playing the service) against the local engine.
+"""What a remote engine adds per step: the whole `lake_daily` graph for one day on Glue, EMR
+Serverless and EMR (moto server + a service double running the job script in the Glue-shaped
+interpreter) against the local engine.
 
 Per step, "overhead" is the Dagster step's wall time minus the job script's own wall time: Pipes
 context upload, submission, polling, message download. The script's time includes a Spark start
@@ -43,7 +44,8 @@ def main() -> None:
     from lake_assets.core.settings import LakeSettings, RemoteSettings
     from lake_assets.definitions import build_definitions
     from lake_assets.sample.generator import generate_sample
-    from lake_assets_tests.remote_runners import runner_for, seed_aws
+    from lake_assets_tests.remote_runners import job_python, seed_aws
+    from lake_assets_tests.service_doubles import create_services, new_double
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -64,23 +66,25 @@ def main() -> None:
 
     wall, steps = run(replace(base, lake_root_uri=str(root / "local")))
     print(f"local engine: {wall:.1f} s for {len(steps)} steps (one Spark session for the run)")
-    remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes", glue_job_name="lake-job",
+    remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes",
                             emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
                             entrypoint_uri="s3://pipes/artifacts/entrypoint.py",
                             package_uri="s3://pipes/artifacts/lake_assets.whl", pii_key_secret_id="lake/pii",
-                            poll_seconds=1.0)
-    for engine in ("glue", "emr-serverless"):
-        with runner_for(engine, endpoint, remote) as (runner, engine_remote):
-            settings = replace(base, engine=engine, lake_root_uri=str(root / engine), remote=engine_remote,
+                            poll_seconds=1.0, **create_services(endpoint, "lake-job"))
+    python = job_python()
+    for engine in ("glue", "emr-serverless", "emr"):
+        with new_double(engine, endpoint, remote, [], python) as double:
+            settings = replace(base, engine=engine, lake_root_uri=str(root / engine), remote=remote,
                                pii_hash_key=None)
             wall, steps = run(settings)
-        scripts = list(runner.script_seconds.values())
+        scripts = [p.seconds for p in double.played]
+        failures = sum(bool(p.exit_code) for p in double.played)
         # Steps run one at a time and each submits one run, so the i-th step ran the i-th script.
         overhead = [s - t for s, t in zip(steps.values(), scripts, strict=True)]
         print(f"{engine}: {wall:.1f} s for {len(steps)} steps; job scripts {sum(scripts):.1f} s "
               f"(median {statistics.median(scripts):.1f} s each, Spark start included); "
               f"Dagster-side overhead per step median {statistics.median(overhead):.1f} s, "
-              f"max {max(overhead):.1f} s (poll interval 1 s); failures: {len(runner.failures)}")
+              f"max {max(overhead):.1f} s (poll interval 1 s); failures: {failures}")
     server.stop()
 
 

@@ -36,6 +36,15 @@ REGION = "us-east-1"
 FAULT_SCRIPT = Path(__file__).with_name("fault_script.py")
 
 
+def cluster_environment() -> dict[str, str]:
+    """What a job script's process sees on the service: none of this test process's Python or Spark
+    settings (e.g. the PYSPARK_PYTHON our own Spark set, which would run the cluster's Spark
+    workers on the dev venv's interpreter), the dummy AWS credentials, and a local "cluster"."""
+    inherited = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("PYSPARK", "PYTHON", "SPARK_", "VIRTUAL_ENV", "_JAVA_OPTIONS"))}
+    return {**inherited, "LAKE_SPARK_MASTER": "local[2]"}
+
+
 @dataclass
 class Played:
     """What the double did with one submitted run."""
@@ -99,11 +108,12 @@ class ServiceDouble(threading.Thread):
             self.set_state(run_id, self.succeeded, None, 1.0)
             return
         argv, env = self.invocation(run_id)
+        env = {**cluster_environment(), **env}
         script = [str(FAULT_SCRIPT)] if action == "crash_after_report" else ["-m", "lake_assets.remote.entrypoint"]
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as cwd:
             done = subprocess.run([self.python, *script, *argv], cwd=cwd, capture_output=True, text=True, timeout=900,
-                                  env={**os.environ, "LAKE_SPARK_MASTER": "local[2]", **env})
+                                  env=env)
         played.exit_code, played.stderr = done.returncode, done.stderr[-3000:]
         played.seconds = time.perf_counter() - started
         ok = done.returncode == 0
