@@ -71,6 +71,7 @@ class ServiceDouble(threading.Thread):
     def __post_init__(self) -> None:
         threading.Thread.__init__(self, daemon=True)
         self.stop = threading.Event()
+        self.earlier: set[str] = set()
 
     # --- what each service says differently ---------------------------------------------------
     def runs(self) -> list[tuple[str, str]]:
@@ -90,7 +91,7 @@ class ServiceDouble(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             for run_id, state in self.runs():
-                if run_id not in self.submitted and state in self.fresh:
+                if run_id not in self.submitted and run_id not in self.earlier and state in self.fresh:
                     self.play(run_id)
             time.sleep(0.2)
 
@@ -121,6 +122,7 @@ class ServiceDouble(threading.Thread):
                        None if ok else f"script exited {done.returncode}: {done.stderr[-300:]}", played.seconds)
 
     def __enter__(self) -> ServiceDouble:
+        self.earlier = {run_id for run_id, _ in self.runs()}  # runs of earlier tests are not ours to play
         self.start()
         return self
 
@@ -205,8 +207,10 @@ class EMRDouble(ServiceDouble):
 
     def runs(self) -> list[tuple[str, str]]:
         steps = self.client.list_steps(ClusterId=self.cluster_id)["Steps"]
-        seen = set(self.submitted)  # moto starts the first step RUNNING: any step not played yet is new
-        return [(s["Id"], s["Status"]["State"] if s["Id"] in seen else "PENDING") for s in reversed(steps)]
+        # moto starts a cluster's first step RUNNING and the others PENDING: a step not played yet is new
+        seen = set(self.submitted)
+        return [(s["Id"], "PENDING" if s["Id"] not in seen and s["Status"]["State"] == "RUNNING"
+                 else s["Status"]["State"]) for s in reversed(steps)]
 
     def invocation(self, run_id: str) -> tuple[list[str], dict[str, str]]:
         args = list(self._model(run_id).args)

@@ -9,6 +9,7 @@ import pickle
 import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC
@@ -41,6 +42,9 @@ def endpoint(tmp_path_factory):
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
+        # moto keeps its state per process, not per server: each module starts with an empty "AWS"
+        urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"),
+                               timeout=10).read()
         try:
             yield f"http://{host}:{port}"
         finally:
