@@ -156,6 +156,8 @@ class GlueDouble(ServiceDouble):
     def set_state(self, run_id: str, state: str, message: str | None, seconds: float) -> None:
         model = self._model(run_id)
         model.status, model.error_message = state, message  # moto keeps RUNNING on its own (manual progression)
+        # the capacity `lake-deploy` defines (2 × G.1X): Glue bills execution time × DPUs
+        model.worker_type, model.number_of_workers, model.max_capacity = "G.1X", 2, None
 
 
 @dataclass(eq=False)
