@@ -12,8 +12,9 @@ RUN apt-get update \
 
 RUN useradd --create-home --uid 1000 lake
 WORKDIR /opt/lake_assets
-COPY setup.py README.md ./
+COPY pyproject.toml README.md ./
 COPY lake_assets ./lake_assets
+COPY lake_sample ./lake_sample
 RUN pip install .
 
 USER lake

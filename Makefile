@@ -1,15 +1,16 @@
-# One command each: `make demo` (the main job on the embedded default), `make test`, `make dev`.
+# Two commands set everything up: `make demo` (the main job on the embedded default) and `make test`
+# (= CI). For the edit loop: `make test-fast` (a couple of minutes) and `make check` (format, lint, types).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test test-glue-runtime dev bench lint clean
+.PHONY: setup demo test test-fast check test-glue-runtime dev bench lint format clean
 
 setup: $(STAMP)
 
-$(STAMP): setup.py
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -25,25 +26,44 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: setup $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/lake-demo --days 3
 
-test: setup
+DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg
+
+# Formatting, lint, types and loadable definitions: each fails the build.
+check: setup
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(DG) check defs
+
+# Everything CI runs: the checks, every test (whole-graph, remote and deployment suites included),
+# then the Dagster-free tests again on Glue 5.0's runtime.
+test: check
 	$(BIN)/pytest -q
 	$(MAKE) test-glue-runtime
+
+# The edit loop: unit and component tests, without the whole-graph (e2e), remote-engine (remote)
+# and deployment (deploy) suites.
+test-fast: setup
+	$(BIN)/pytest -q -m "not e2e and not remote and not deploy"
 
 # The Dagster-free tests (parsers, transforms, contracts, jobs) on AWS Glue 5.0's runtime: Python
 # 3.11, Spark 3.5, Glue's pandas/pyarrow/numpy/boto3 (.venv-glue, built once, see glue_runtime.py).
 test-glue-runtime: setup
 	$(BIN)/python -m lake_assets_tests.glue_runtime
 
+# `dg dev` reads the code location from pyproject.toml ([tool.dg]); the UI binds to localhost only.
 dev: setup $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(DG) dev --host 127.0.0.1 --port 3000
 
 bench: setup
 	$(BIN)/python benchmarks/run_benchmark.py
 
-lint: setup
+# Rewrite in place what the checks would reject.
+format: setup
+	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format --check . || true
+
+lint: check
 
 clean:
 	rm -rf .lake .dagster_home benchmarks/out

@@ -103,8 +103,9 @@ def run_dagster(settings: LakeSettings, day: date) -> DagsterRun:
     job = build_definitions(settings).resolve_job_def("lake_daily")
     run.definitions_seconds = time.perf_counter() - began
     instance = dg.DagsterInstance.ephemeral()
-    result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
-                                    run_config=QUIET_LOGS, raise_on_error=False)
+    result = job.execute_in_process(
+        partition_key=day.isoformat(), instance=instance, run_config=QUIET_LOGS, raise_on_error=False
+    )
     run.total_seconds = time.perf_counter() - began
     run.success, run.run_id = result.success, result.run_id
     run.step_seconds = _step_seconds(instance, result.run_id)
@@ -114,10 +115,13 @@ def run_dagster(settings: LakeSettings, day: date) -> DagsterRun:
     # The session starts inside the first bronze step: report it apart, as the baseline does.
     run.layer_seconds["bronze"] -= run.startup_seconds
     run.table_rows = _table_rows(result)
-    run.failed_checks = [f"{'/'.join(e.asset_key.path)}:{e.check_name}"
-                         for e in result.get_asset_check_evaluations() if not e.passed]
-    run.failures = [f"{e.step_key}: {getattr(e.event_specific_data.error, 'message', '?').strip()[:300]}"
-                    for e in result.get_step_failure_events()]
+    run.failed_checks = [
+        f"{'/'.join(e.asset_key.path)}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed
+    ]
+    run.failures = [
+        f"{e.step_key}: {getattr(e.event_specific_data.error, 'message', '?').strip()[:300]}"
+        for e in result.get_step_failure_events()
+    ]
     return run
 
 

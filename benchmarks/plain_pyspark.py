@@ -22,8 +22,15 @@ import lake_assets
 from lake_assets.core.settings import LakeSettings
 
 # The order a day runs in (each job only reads tables written by the jobs before it).
-JOB_ORDER = ("bronze_api_requests", "bronze_tasks_export", "silver_api_requests", "silver_entities",
-             "gold_tasks_per_user_daily", "gold_route_latency_daily", "gold_user_activity_daily")
+JOB_ORDER = (
+    "bronze_api_requests",
+    "bronze_tasks_export",
+    "silver_api_requests",
+    "silver_entities",
+    "gold_tasks_per_user_daily",
+    "gold_route_latency_daily",
+    "gold_user_activity_daily",
+)
 LAYERS = ("bronze", "silver", "gold", "checks")  # "checks": registry jobs that write no table
 STARTUP = "spark_startup"
 # A fixed, non-secret key so both benchmark lakes hash e-mails identically (and no key file
@@ -63,8 +70,12 @@ def _failed_checks(result: Any) -> list[str]:
 
 def bench_settings(landing: Path, lake: Path, day: date) -> LakeSettings:
     """Settings both benchmark runs use: the project defaults apart from the paths and the key."""
-    return LakeSettings(lake_root_uri=str(lake.resolve()), landing_uri=str(landing.resolve()),
-                        partition_start=day, pii_hash_key=BENCH_PII_KEY)
+    return LakeSettings(
+        lake_root_uri=str(lake.resolve()),
+        landing_uri=str(landing.resolve()),
+        partition_start=day,
+        pii_hash_key=BENCH_PII_KEY,
+    )
 
 
 @dataclass
@@ -103,8 +114,7 @@ def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
         run.job_extra[job] = {out.table.key: _jsonable(out.extra) for out in _outputs(result)}
         run.failed_checks += _failed_checks(result)
     run.total_seconds = time.perf_counter() - began
-    run.layer_seconds = {layer: sum(s for j, s in run.job_seconds.items() if layer_of(j) == layer)
-                         for layer in LAYERS}
+    run.layer_seconds = {layer: sum(s for j, s in run.job_seconds.items() if layer_of(j) == layer) for layer in LAYERS}
     return run
 
 

@@ -48,7 +48,7 @@ def _cpu_seconds(pid: int) -> float:
         stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
         return 0.0
-    fields = stat[stat.rfind(")") + 2:].split()
+    fields = stat[stat.rfind(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
@@ -63,7 +63,7 @@ def _parents() -> dict[int, int]:
         except OSError:
             continue
         # The command name may contain spaces or parentheses: the ppid follows the last ')'.
-        result[int(entry.name)] = int(stat[stat.rfind(")") + 2:].split()[1])
+        result[int(entry.name)] = int(stat[stat.rfind(")") + 2 :].split()[1])
     return result
 
 
@@ -170,8 +170,9 @@ def wait_for_quiet(max_wait: float, busy_cores: float = 0.3, window: float = 5.0
             return cores
 
 
-def run_measured(cmd: Sequence[str], cwd: Path, interval: float = 0.2,
-                 env: dict[str, str] | None = None) -> tuple[int, float, TreePeak]:
+def run_measured(
+    cmd: Sequence[str], cwd: Path, interval: float = 0.2, env: dict[str, str] | None = None
+) -> tuple[int, float, TreePeak]:
     """Run `cmd` to completion while sampling its tree; returns (exit code, wall seconds, peak).
 
     Also records the tree's CPU time (as last sampled per process) against the whole machine's,

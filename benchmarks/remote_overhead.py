@@ -23,8 +23,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DAY = date(2026, 11, 20)
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_REGION": "us-east-1"}
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
 
 
 def step_seconds(instance, run_id: str) -> dict[str, float]:
@@ -43,7 +47,7 @@ def main() -> None:
 
     from lake_assets.core.settings import LakeSettings, RemoteSettings
     from lake_assets.definitions import build_definitions
-    from lake_assets.sample.generator import generate_sample
+    from lake_sample.generator import generate_sample
     from lake_assets_tests.remote_runners import job_python, seed_aws
     from lake_assets_tests.service_doubles import create_services, new_double
 
@@ -54,8 +58,14 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="remote-bench-"))
     generate_sample(root / "landing", DAY, 1, args.requests, seed=3, users=50, tasks_per_user=4)
     seed_aws(endpoint, root / "landing", "bench-key")
-    base = LakeSettings(landing_uri="s3://landing", partition_start=date(2026, 11, 1), s3_endpoint_url=endpoint,
-                        spark_master="local[2]", shuffle_partitions=2, pii_hash_key="bench-key")
+    base = LakeSettings(
+        landing_uri="s3://landing",
+        partition_start=date(2026, 11, 1),
+        s3_endpoint_url=endpoint,
+        spark_master="local[2]",
+        shuffle_partitions=2,
+        pii_hash_key="bench-key",
+    )
 
     def run(settings: LakeSettings) -> tuple[float, dict[str, float]]:
         job = build_definitions(settings).resolve_job_def("lake_daily")
@@ -66,25 +76,31 @@ def main() -> None:
 
     wall, steps = run(replace(base, lake_root_uri=str(root / "local")))
     print(f"local engine: {wall:.1f} s for {len(steps)} steps (one Spark session for the run)")
-    remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes",
-                            emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
-                            entrypoint_uri="s3://pipes/artifacts/entrypoint.py",
-                            package_uri="s3://pipes/artifacts/lake_assets.whl", pii_key_secret_id="lake/pii",
-                            poll_seconds=1.0, **create_services(endpoint, "lake-job"))
+    remote = RemoteSettings(
+        region_name="us-east-1",
+        pipes_bucket="pipes",
+        emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
+        entrypoint_uri="s3://pipes/artifacts/entrypoint.py",
+        package_uri="s3://pipes/artifacts/lake_assets.whl",
+        pii_key_secret_id="lake/pii",
+        poll_seconds=1.0,
+        **create_services(endpoint, "lake-job"),
+    )
     python = job_python()
     for engine in ("glue", "emr-serverless", "emr"):
         with new_double(engine, endpoint, remote, [], python) as double:
-            settings = replace(base, engine=engine, lake_root_uri=str(root / engine), remote=remote,
-                               pii_hash_key=None)
+            settings = replace(base, engine=engine, lake_root_uri=str(root / engine), remote=remote, pii_hash_key=None)
             wall, steps = run(settings)
         scripts = [p.seconds for p in double.played]
         failures = sum(bool(p.exit_code) for p in double.played)
         # Steps run one at a time and each submits one run, so the i-th step ran the i-th script.
         overhead = [s - t for s, t in zip(steps.values(), scripts, strict=True)]
-        print(f"{engine}: {wall:.1f} s for {len(steps)} steps; job scripts {sum(scripts):.1f} s "
-              f"(median {statistics.median(scripts):.1f} s each, Spark start included); "
-              f"Dagster-side overhead per step median {statistics.median(overhead):.1f} s, "
-              f"max {max(overhead):.1f} s (poll interval 1 s); failures: {failures}")
+        print(
+            f"{engine}: {wall:.1f} s for {len(steps)} steps; job scripts {sum(scripts):.1f} s "
+            f"(median {statistics.median(scripts):.1f} s each, Spark start included); "
+            f"Dagster-side overhead per step median {statistics.median(overhead):.1f} s, "
+            f"max {max(overhead):.1f} s (poll interval 1 s); failures: {failures}"
+        )
     server.stop()
 
 

@@ -32,12 +32,14 @@ def _sample_line(sample: dict[str, Any]) -> str:
     params = sample.get("params", {})
     gen = sample.get("generate_seconds")
     lines = sample.get("lines_by_arrival_date", {})
-    return (f"Sample: {params.get('requests_per_day', 0):,} requests/day "
-            f"(lines by arrival date: {', '.join(f'{d}={n:,}' for d, n in lines.items())}), "
-            f"{(sample.get('export_items') or 0):,} export items "
-            f"({params.get('users', 0):,} users × {params.get('tasks_per_user')} tasks), "
-            f"{sample.get('landing_files', 0):,} landing files, {sample.get('landing_mb')} MB; "
-            + (f"generated in {gen:.1f} s" if gen is not None else "reused (not generated this time)"))
+    return (
+        f"Sample: {params.get('requests_per_day', 0):,} requests/day "
+        f"(lines by arrival date: {', '.join(f'{d}={n:,}' for d, n in lines.items())}), "
+        f"{(sample.get('export_items') or 0):,} export items "
+        f"({params.get('users', 0):,} users × {params.get('tasks_per_user')} tasks), "
+        f"{sample.get('landing_files', 0):,} landing files, {sample.get('landing_mb')} MB; "
+        + (f"generated in {gen:.1f} s" if gen is not None else "reused (not generated this time)")
+    )
 
 
 def print_report(results: dict[str, Any]) -> None:
@@ -66,14 +68,21 @@ def print_report(results: dict[str, Any]) -> None:
     print(_row("Dagster outside steps", _num(dag.get("outside_steps_seconds")), "-"))
     print(_row("  of which definitions", _num(dag.get("definitions_seconds")), "-"))
     print(_row("total (in-process, w/ startup)", _num(dag.get("total_seconds")), _num(plain.get("total_seconds"))))
-    print(_row("process wall (imports, JVM exit)", _num(dag.get("process_seconds")),
-               _num(plain.get("process_seconds"))))
+    print(
+        _row("process wall (imports, JVM exit)", _num(dag.get("process_seconds")), _num(plain.get("process_seconds")))
+    )
     print(_row("peak RSS, process tree MB", _num(dag.get("peak_rss_mb"), 0), _num(plain.get("peak_rss_mb"), 0)))
-    print(_row("sum of per-process peaks MB", _num(dag.get("sum_process_hwm_mb"), 0),
-               _num(plain.get("sum_process_hwm_mb"), 0)))
+    print(
+        _row(
+            "sum of per-process peaks MB",
+            _num(dag.get("sum_process_hwm_mb"), 0),
+            _num(plain.get("sum_process_hwm_mb"), 0),
+        )
+    )
     print(_row("CPU s used by the run", _num(dag.get("cpu_seconds")), _num(plain.get("cpu_seconds"))))
-    print(_row("CPU s used by others meanwhile", _num(dag.get("other_cpu_seconds")),
-               _num(plain.get("other_cpu_seconds"))))
+    print(
+        _row("CPU s used by others meanwhile", _num(dag.get("other_cpu_seconds")), _num(plain.get("other_cpu_seconds")))
+    )
     for name, run in (("Dagster", dag), ("plain", plain)):
         print(f"  {name} per-process peaks MB: {run.get('hwm_by_process_mb')}")
         for gone in run.get("discarded_attempts", []):
@@ -83,8 +92,10 @@ def print_report(results: dict[str, Any]) -> None:
         verdict = "OK" if ratio <= goal else "OVER GOAL"
         tainted = [name for name, run in (("Dagster", dag), ("plain", plain)) if run.get("interfered")]
         if tainted:
-            verdict += (f"  -- UNRELIABLE: other processes used {max(r.get('other_cores', 0) for r in (dag, plain))}"
-                        f" cores during the {' and '.join(tainted)} run")
+            verdict += (
+                f"  -- UNRELIABLE: other processes used {max(r.get('other_cores', 0) for r in (dag, plain))}"
+                f" cores during the {' and '.join(tainted)} run"
+            )
         print(f"\nDagster / plain total (incl. Spark startup): {ratio:.3f}  (goal ≤ {goal})  {verdict}")
         print(f"Dagster / plain process wall:                {results['ratio_process']:.3f}")
     else:
@@ -111,8 +122,9 @@ def _print_tables(results: dict[str, Any]) -> None:
     print(_row("", "Dagster lake", "plain lake", "match"))
     for key in lakes["plain"]:
         d, p = lakes["dagster"].get(key), lakes["plain"].get(key)
-        print(_row(f"  {key}", "-" if d is None else f"{d:,}", "-" if p is None else f"{p:,}",
-                   "yes" if d == p else "NO"))
+        print(
+            _row(f"  {key}", "-" if d is None else f"{d:,}", "-" if p is None else f"{p:,}", "yes" if d == p else "NO")
+        )
     problems = results["row_mismatches"]
     if problems:
         bar = "!" * 78

@@ -40,8 +40,10 @@ RATIO_GOAL = 1.15
 RUNS = {"dagster": HERE / "dagster_run.py", "plain": HERE / "plain_pyspark.py"}
 # Tables each job reads (to count rows in); Bronze reads the landing zone, counted as its own rows.
 JOB_INPUTS = {
-    "silver_api_requests": ["bronze/api_requests"], "silver_entities": ["bronze/tasks_export"],
-    "gold_tasks_per_user_daily": ["silver/tasks"], "gold_route_latency_daily": ["silver/api_requests"],
+    "silver_api_requests": ["bronze/api_requests"],
+    "silver_entities": ["bronze/tasks_export"],
+    "gold_tasks_per_user_daily": ["silver/tasks"],
+    "gold_route_latency_daily": ["silver/api_requests"],
     "gold_user_activity_daily": ["silver/api_requests", "silver/tasks"],
 }
 
@@ -55,21 +57,38 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--day", type=date.fromisoformat, default=DEFAULT_DAY)
     p.add_argument("--skip-generate", action="store_true", help="reuse <out>/landing when it holds a sample")
     p.add_argument("--generate-only", action="store_true", help="write the sample, run nothing")
-    p.add_argument("--quiet-wait", type=float, default=900,
-                   help="before each run, wait up to this many seconds for other work on the machine to stop")
-    p.add_argument("--reuse-snapshot", action="store_true",
-                   help="run on the code snapshot a previous run left in <out>/code_snapshot")
-    p.add_argument("--repeat", type=int, default=1,
-                   help="run the pair N times, alternating; the table shows each side's median-total run")
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=900,
+        help="before each run, wait up to this many seconds for other work on the machine to stop",
+    )
+    p.add_argument(
+        "--reuse-snapshot",
+        action="store_true",
+        help="run on the code snapshot a previous run left in <out>/code_snapshot",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the pair N times, alternating; the table shows each side's median-total run",
+    )
     return p.parse_args(argv)
 
 
 def prepare_landing(args: argparse.Namespace, landing: Path) -> dict[str, Any]:
     """Generate (timed) or reuse the day's sample; returns its parameters and size."""
-    from lake_assets.sample.generator import TRUTH_FILE, clear_output, generate_sample
+    from lake_sample.generator import TRUTH_FILE, clear_output, generate_sample
 
-    wanted = {"start": args.day.isoformat(), "days": 1, "requests_per_day": args.requests, "seed": SEED,
-              "users": args.users, "tasks_per_user": args.tasks_per_user}
+    wanted = {
+        "start": args.day.isoformat(),
+        "days": 1,
+        "requests_per_day": args.requests,
+        "seed": SEED,
+        "users": args.users,
+        "tasks_per_user": args.tasks_per_user,
+    }
     truth_path = landing / TRUTH_FILE
     timing = landing.parent / "sample.json"  # the generation time, kept for runs that reuse the sample
     seconds = None
@@ -79,12 +98,14 @@ def prepare_landing(args: argparse.Namespace, landing: Path) -> dict[str, Any]:
         if saved.get("params") == json.loads(truth_path.read_text()).get("params"):
             seconds = saved.get("generate_seconds")
     else:
-        print(f"Generating {args.requests:,} requests, {args.users:,} users × {args.tasks_per_user} tasks "
-              f"for {args.day} into {landing} …", flush=True)
+        print(
+            f"Generating {args.requests:,} requests, {args.users:,} users × {args.tasks_per_user} tasks "
+            f"for {args.day} into {landing} …",
+            flush=True,
+        )
         clear_output(landing)
         began = time.perf_counter()
-        generate_sample(landing, args.day, 1, args.requests, SEED, users=args.users,
-                        tasks_per_user=args.tasks_per_user)
+        generate_sample(landing, args.day, 1, args.requests, SEED, users=args.users, tasks_per_user=args.tasks_per_user)
         seconds = time.perf_counter() - began
         print(f"  generated in {seconds:.1f} s")
         timing.write_text(json.dumps({"params": wanted, "generate_seconds": seconds}))
@@ -94,10 +115,12 @@ def prepare_landing(args: argparse.Namespace, landing: Path) -> dict[str, Any]:
         print(f"  NOTE: the existing sample was made with {params}, not {wanted}")
     files = [f for f in landing.rglob("*") if f.is_file()]
     return {
-        "generate_seconds": seconds, "params": params or wanted,
+        "generate_seconds": seconds,
+        "params": params or wanted,
         "export_items": truth.get("export_items", {}).get(args.day.isoformat()),
         "lines_by_arrival_date": truth.get("lines_total", {}),
-        "landing_files": len(files), "landing_mb": round(sum(f.stat().st_size for f in files) / 2**20, 1),
+        "landing_files": len(files),
+        "landing_mb": round(sum(f.stat().st_size for f in files) / 2**20, 1),
     }
 
 
@@ -118,22 +141,25 @@ def snapshot_code(out: Path, reuse: bool = False) -> tuple[Path, str]:
     return dest, digest.hexdigest()[:16]
 
 
-def _attempt(name: str, cmd: list[str], lake: Path, out: Path, code: Path,
-             quiet_wait: float) -> tuple[int, float, TreePeak, float]:
+def _attempt(
+    name: str, cmd: list[str], lake: Path, out: Path, code: Path, quiet_wait: float
+) -> tuple[int, float, TreePeak, float]:
     """One attempt, from an empty lake, started when the machine is quiet."""
     shutil.rmtree(lake, ignore_errors=True)
     waited = time.monotonic()
     others = wait_for_quiet(quiet_wait) if quiet_wait > 0 else 0.0
     waited = time.monotonic() - waited
     if waited > 10:
-        print(f"   waited {waited:.0f} s for other work on the machine to stop ({others:.2f} cores busy now)",
-              flush=True)
+        print(
+            f"   waited {waited:.0f} s for other work on the machine to stop ({others:.2f} cores busy now)", flush=True
+        )
     exit_code, wall, peak = run_measured(cmd, cwd=out, env={"PYTHONPATH": str(code)})
     return exit_code, wall, peak, others
 
 
-def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wait: float,
-            code: Path) -> dict[str, Any]:
+def run_one(
+    name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wait: float, code: Path
+) -> dict[str, Any]:
     """One run in its own process; its figures plus process wall, memory and CPU.
 
     A run is repeated (up to RETRIES times) when it was killed by a signal from outside, or when
@@ -142,8 +168,18 @@ def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wa
     """
     print(f"\n== {name} run ==", flush=True)
     figures = out / f"{name}_run.json"
-    cmd = [sys.executable, str(RUNS[name]), "--landing", str(landing), "--lake", str(lake),
-           "--day", day.isoformat(), "--json", str(figures)]
+    cmd = [
+        sys.executable,
+        str(RUNS[name]),
+        "--landing",
+        str(landing),
+        "--lake",
+        str(lake),
+        "--day",
+        day.isoformat(),
+        "--json",
+        str(figures),
+    ]
     discarded: list[dict[str, Any]] = []
     for attempt in range(1 + RETRIES):
         figures.unlink(missing_ok=True)
@@ -152,8 +188,10 @@ def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wa
         if exit_code < 0:
             why = f"killed by signal {-exit_code} from outside"
         elif exit_code == 0 and other_cores > MAX_OTHER_CORES:
-            why = (f"shared the machine: other processes used {peak.other_cpu_seconds:.0f} CPU s "
-                   f"({other_cores:.2f} cores) during its {wall:.0f} s")
+            why = (
+                f"shared the machine: other processes used {peak.other_cpu_seconds:.0f} CPU s "
+                f"({other_cores:.2f} cores) during its {wall:.0f} s"
+            )
         else:
             break
         if attempt == RETRIES:
@@ -163,13 +201,22 @@ def run_one(name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wa
         discarded.append({"exit_code": exit_code, "process_seconds": round(wall, 1), "why": why})
     result = json.loads(figures.read_text()) if figures.exists() else {}
     interfered = exit_code == 0 and other_cores > MAX_OTHER_CORES
-    result.update(exit_code=exit_code, attempts=attempt + 1, discarded_attempts=discarded, process_seconds=wall,
-                  other_cores=round(other_cores, 2), interfered=interfered,
-                  peak_rss_mb=round(peak.peak_rss_mb, 1),
-                  sum_process_hwm_mb=round(peak.sum_hwm_mb, 1), hwm_by_process_mb=peak.by_kind_mb(),
-                  rss_samples=peak.samples, load_before=round(peak.load_before, 2),
-                  cpu_seconds=round(peak.tree_cpu_seconds, 1), other_cpu_seconds=round(peak.other_cpu_seconds, 1),
-                  others_busy_cores_at_start=round(others, 2))
+    result.update(
+        exit_code=exit_code,
+        attempts=attempt + 1,
+        discarded_attempts=discarded,
+        process_seconds=wall,
+        other_cores=round(other_cores, 2),
+        interfered=interfered,
+        peak_rss_mb=round(peak.peak_rss_mb, 1),
+        sum_process_hwm_mb=round(peak.sum_hwm_mb, 1),
+        hwm_by_process_mb=peak.by_kind_mb(),
+        rss_samples=peak.samples,
+        load_before=round(peak.load_before, 2),
+        cpu_seconds=round(peak.tree_cpu_seconds, 1),
+        other_cpu_seconds=round(peak.other_cpu_seconds, 1),
+        others_busy_cores_at_start=round(others, 2),
+    )
     if exit_code != 0:
         print(f"!! {name} run exited with {exit_code}")
     return result
@@ -181,8 +228,12 @@ def lake_rows(lake: Path, day: date) -> dict[str, int | None]:
     from lake_assets.steps import TABLES
 
     store = LocalLake(str(lake))
-    return {key: store.describe(t.layer, t.name, day.isoformat()).rows
-            if store.has_partition(t.layer, t.name, day.isoformat()) else None for key, t in TABLES.items()}
+    return {
+        key: store.describe(t.layer, t.name, day.isoformat()).rows
+        if store.has_partition(t.layer, t.name, day.isoformat())
+        else None
+        for key, t in TABLES.items()
+    }
 
 
 def layer_rows(rows: dict[str, int | None]) -> dict[str, dict[str, int]]:
@@ -239,8 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     lakes = {name: lake_rows(out / f"lake_{name}", args.day) for name in RUNS}
     problems = check_rows(lakes, runs)
     results = {
-        "day": args.day.isoformat(), "code_sha256": digest, "sample": sample, "runs": runs, "table_rows": lakes,
-        "layer_rows": layer_rows(lakes["plain"]), "row_mismatches": problems, "ratio_goal": RATIO_GOAL,
+        "day": args.day.isoformat(),
+        "code_sha256": digest,
+        "sample": sample,
+        "runs": runs,
+        "table_rows": lakes,
+        "layer_rows": layer_rows(lakes["plain"]),
+        "row_mismatches": problems,
+        "ratio_goal": RATIO_GOAL,
         "repeats": {name: [r.get("total_seconds") for r in results] for name, results in every.items()},
         "all_runs": every if args.repeat > 1 else None,
     }
@@ -256,4 +313,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

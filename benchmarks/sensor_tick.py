@@ -66,12 +66,27 @@ def make_export(root: Path, export_id: str, files: int, mb_per_file: int) -> int
         key = f"dynamodb/tasks/AWSDynamoDB/{export_id}/data/file{n:04d}.json.gz"
         (root / key).write_bytes(data)
         total += len(data)
-        manifest.append(json.dumps({"itemCount": 1, "md5Checksum": base64.b64encode(hashlib.md5(data).digest())
-                                    .decode(), "etag": "-", "dataFileS3Key": key}))
+        manifest.append(
+            json.dumps(
+                {
+                    "itemCount": 1,
+                    "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
+                    "etag": "-",
+                    "dataFileS3Key": key,
+                }
+            )
+        )
     (base / "manifest-files.json").write_text("".join(f"{line}\n" for line in manifest))
-    (base / "manifest-summary.json").write_text(json.dumps({
-        "exportType": "FULL_EXPORT", "exportTime": "2026-11-22T00:00:00.000Z", "itemCount": files,
-        "manifestFilesS3Key": f"dynamodb/tasks/AWSDynamoDB/{export_id}/manifest-files.json"}))
+    (base / "manifest-summary.json").write_text(
+        json.dumps(
+            {
+                "exportType": "FULL_EXPORT",
+                "exportTime": "2026-11-22T00:00:00.000Z",
+                "itemCount": files,
+                "manifestFilesS3Key": f"dynamodb/tasks/AWSDynamoDB/{export_id}/manifest-files.json",
+            }
+        )
+    )
     for name in ("manifest-files", "manifest-summary"):
         (base / f"{name}.md5").write_text(hashlib.md5((base / f"{name}.json").read_bytes()).hexdigest())
     return total
@@ -107,13 +122,17 @@ def main() -> None:
         print(f"history: {total:,} objects over {args.days} days (written in {time.perf_counter() - started:.1f}s)")
         landing = LocalLanding(str(root))
         first, steady, listed = time_ticks(landing, today, args.lookback)
-        print(f"landing sensor, {args.days} days of history: first tick {first:.3f}s, steady tick {steady:.3f}s, "
-              f"{listed:,} objects listed per tick (look-back {args.lookback} days)")
+        print(
+            f"landing sensor, {args.days} days of history: first tick {first:.3f}s, steady tick {steady:.3f}s, "
+            f"{listed:,} objects listed per tick (look-back {args.lookback} days)"
+        )
         for d in range(args.days // 3, args.days):  # shrink history to a third: tick cost must not change
             shutil.rmtree(root / f"api_logs/{today - timedelta(days=d):%Y/%m/%d}")
         first_small, steady_small, listed_small = time_ticks(landing, today, args.lookback)
-        print(f"landing sensor, {args.days // 3} days of history: first tick {first_small:.3f}s, "
-              f"steady tick {steady_small:.3f}s, {listed_small:,} objects listed per tick")
+        print(
+            f"landing sensor, {args.days // 3} days of history: first tick {first_small:.3f}s, "
+            f"steady tick {steady_small:.3f}s, {listed_small:,} objects listed per tick"
+        )
         print(f"steady tick ratio 30d/10d history: {steady / steady_small:.2f} (1.0 = independent of history)")
         now = datetime(2026, 11, 22, 10, tzinfo=UTC)
         started = time.perf_counter()
@@ -123,10 +142,12 @@ def main() -> None:
         counting = CountingLanding(str(root))
         started = time.perf_counter()
         requests, _, problems = evaluate_exports(counting, None, now, 7, date(2000, 1, 1))
-        print(f"export sensor tick (one export, {args.export_files} data files, {size / 2**20:,.0f} MiB): "
-              f"{time.perf_counter() - started:.3f}s, {len(requests)} run request(s), {len(problems)} problem(s); "
-              f"read {counting.reads['data_files']} data files ({counting.reads['data_bytes']:,} bytes) and "
-              f"{counting.reads['other_files']} manifests")
+        print(
+            f"export sensor tick (one export, {args.export_files} data files, {size / 2**20:,.0f} MiB): "
+            f"{time.perf_counter() - started:.3f}s, {len(requests)} run request(s), {len(problems)} problem(s); "
+            f"read {counting.reads['data_files']} data files ({counting.reads['data_bytes']:,} bytes) and "
+            f"{counting.reads['other_files']} manifests"
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

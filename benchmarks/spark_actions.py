@@ -84,8 +84,10 @@ def print_actions(job_seconds: dict[str, float], top: int) -> None:
         mine = sorted((a for a in ACTIONS if a.job == job), key=lambda a: -a.seconds)
         total = job_seconds.get(job, 0.0)
         inside = sum(a.seconds for a in mine)
-        print(f"\n{job}: {total:.1f} s wall, {inside:.1f} s in {len(mine)} Spark actions, "
-              f"{total - inside:.1f} s outside them")
+        print(
+            f"\n{job}: {total:.1f} s wall, {inside:.1f} s in {len(mine)} Spark actions, "
+            f"{total - inside:.1f} s outside them"
+        )
         for a in mine[:top]:
             print(f"  {a.seconds:7.1f} s  {a.action:<14} {a.site}")
 

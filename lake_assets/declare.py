@@ -110,17 +110,21 @@ class Catalog:
                 layer, _, name = out.key.partition("/")
                 table = tables[out.key] = Table(layer, name, out.contract)
                 checks[out.key] = generated_checks(table, out.volume_check) + [
-                    CheckDecl(out.key, c.name, c.description, c.severity, c.blocking) for c in out.checks]
+                    CheckDecl(out.key, c.name, c.description, c.severity, c.blocking) for c in out.checks
+                ]
         for standalone in self.standalone:
             if standalone.table not in tables:
                 raise DeclarationError(f"check {standalone.check.name} is on {standalone.table}, which no step writes")
         known = set(tables) | set(self.external)
-        for name, reads in [(s.name, [r.key for r in s.reads]) for s in self.steps] + \
-                [(c.name, list(c.reads)) for c in self.standalone]:
+        for name, reads in [(s.name, [r.key for r in s.reads]) for s in self.steps] + [
+            (c.name, list(c.reads)) for c in self.standalone
+        ]:
             unknown = [key for key in reads if key not in known]
             if unknown:
-                raise DeclarationError(f"{name} reads {', '.join(unknown)}, which is neither a lake table nor "
-                                       f"external ({', '.join(sorted(self.external))})")
+                raise DeclarationError(
+                    f"{name} reads {', '.join(unknown)}, which is neither a lake table nor "
+                    f"external ({', '.join(sorted(self.external))})"
+                )
         builds = [s.build for s in self.steps] + [c.build for c in self.standalone]
         names = [b.__name__ for b in builds]
         if len(set(names)) != len(names):

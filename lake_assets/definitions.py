@@ -40,8 +40,13 @@ def build_daily_schedule(daily_job: dg.UnresolvedAssetJobDefinition) -> dg.Sched
     data and sensors), so "latest partition" would be today, not the day that just closed.
     """
 
-    @dg.schedule(name="lake_daily_schedule", cron_schedule="0 2 * * *", execution_timezone="UTC", job=daily_job,
-                 default_status=dg.DefaultScheduleStatus.RUNNING)
+    @dg.schedule(
+        name="lake_daily_schedule",
+        cron_schedule="0 2 * * *",
+        execution_timezone="UTC",
+        job=daily_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
     def lake_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         day = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
         return dg.RunRequest(run_key=f"daily:{day}", partition_key=day, tags={"lake/trigger": "daily_schedule"})
@@ -68,8 +73,12 @@ def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
         build_landing_sensor(landing, settings.landing_lookback_days, settings.partition_start),
         build_export_sensor(landing, settings.export_lookback_days, settings.partition_start),
         dg.AutomationConditionSensorDefinition(
-            "lake_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
-            minimum_interval_seconds=30, description="Evaluates Silver and Gold automation conditions."),
+            "lake_automation",
+            target=dg.AssetSelection.all(),
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            minimum_interval_seconds=30,
+            description="Evaluates Silver and Gold automation conditions.",
+        ),
     ]
 
 
@@ -84,12 +93,15 @@ def build_definitions(settings: LakeSettings, catalog: Catalog | None = None) ->
     from lake_assets.partitions import daily_partitions
 
     partitions = daily_partitions(settings.partition_start)
-    lake_assets = [build_lake_asset(step, catalog, partitions, layer_policy, RETRY_POLICY, settings.pool)
-                   for step in catalog.steps]
+    lake_assets = [
+        build_lake_asset(step, catalog, partitions, layer_policy, RETRY_POLICY, settings.pool) for step in catalog.steps
+    ]
     checks = [build_standalone_check(item, catalog, partitions, settings.pool) for item in catalog.standalone]
     daily_job = dg.define_asset_job(
-        "lake_daily", selection=ALL_LAKE_ASSETS,
-        description="Every Bronze, Silver and Gold table for one day, in dependency order.")
+        "lake_daily",
+        selection=ALL_LAKE_ASSETS,
+        description="Every Bronze, Silver and Gold table for one day, in dependency order.",
+    )
     return dg.Definitions(
         assets=[*LANDING_SPECS, *lake_assets],
         asset_checks=checks,

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from lake_assets.core.versioned_lake import PublishHook
 
 
-def build_context(settings: LakeSettings, day: date, on_publish: PublishHook | None = None,
-                      catalog: Catalog = CATALOG) -> BuildContext:
+def build_context(
+    settings: LakeSettings, day: date, on_publish: PublishHook | None = None, catalog: Catalog = CATALOG
+) -> BuildContext:
     """The job context for `day`: Spark, the lake, the landing zone, the PII key, settings, catalog."""
     from lake_assets.core.spark import get_spark  # pyspark's JVM starts only when a job really runs
 
@@ -34,11 +35,19 @@ def build_context(settings: LakeSettings, day: date, on_publish: PublishHook | N
     elif isinstance(lake, LocalLake):
         key = local_pii_key(lake.root)
     else:
-        raise BuildInputError("a lake on S3 needs the PII hash key: store it in Secrets Manager and set "
-                            "LAKE_PII_KEY_SECRET_ID (the job script reads it there)")
-    return BuildContext(spark=get_spark(settings), lake=lake, landing=landing_for(settings.landing_uri,
-                                                                                  settings.s3_endpoint_url),
-                      day=day, pii_key=key, settings=settings, catalog=catalog)
+        raise BuildInputError(
+            "a lake on S3 needs the PII hash key: store it in Secrets Manager and set "
+            "LAKE_PII_KEY_SECRET_ID (the job script reads it there)"
+        )
+    return BuildContext(
+        spark=get_spark(settings),
+        lake=lake,
+        landing=landing_for(settings.landing_uri, settings.s3_endpoint_url),
+        day=day,
+        pii_key=key,
+        settings=settings,
+        catalog=catalog,
+    )
 
 
 def run_build(build: str, ctx: BuildContext) -> BuildReport:

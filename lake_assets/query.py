@@ -26,6 +26,8 @@ def connect(lake_root: str, layers: tuple[str, ...] = ("bronze", "silver", "gold
         if not any(base.glob("dt=*/*.parquet")):
             continue
         pattern = str(base / "dt=*" / "*.parquet").replace("'", "''")
-        con.execute(f"CREATE VIEW {table.layer}_{table.name} AS SELECT * FROM read_parquet("
-                    f"'{pattern}', hive_partitioning = true, hive_types = {{'dt': DATE}})")
+        con.execute(
+            f"CREATE VIEW {table.layer}_{table.name} AS SELECT * FROM read_parquet("
+            f"'{pattern}', hive_partitioning = true, hive_types = {{'dt': DATE}})"
+        )
     return con

@@ -18,6 +18,5 @@ def spark():
         for name, value in AWS_ENV.items():
             mp.setenv(name, value)
         warnings.simplefilter("ignore")
-        session = get_spark(LakeSettings(spark_master="local[2]", shuffle_partitions=2,
-                                         spark_driver_memory="2g"))
+        session = get_spark(LakeSettings(spark_master="local[2]", shuffle_partitions=2, spark_driver_memory="2g"))
     yield session

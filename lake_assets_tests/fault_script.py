@@ -29,11 +29,20 @@ def main() -> int:
     settings = LakeSettings.from_param(params["lake-settings"])
     s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.remote.region_name)
     loader = PipesCliArgsParamsLoader() if "--dagster-pipes-context" in argv else PipesEnvVarParamsLoader()
-    with open_dagster_pipes(params_loader=loader, context_loader=PipesS3ContextLoader(client=s3),
-                            message_writer=PipesS3MessageWriter(client=s3, interval=1)) as pipes:
-        bogus = BuildReport(params["lake-build"], params["partition-key"],
-                          checks=[CheckReport("silver/api_requests", "quarantine_rate", False, "ERROR", True,
-                                              {"stale": "from a run that died"})])
+    with open_dagster_pipes(
+        params_loader=loader,
+        context_loader=PipesS3ContextLoader(client=s3),
+        message_writer=PipesS3MessageWriter(client=s3, interval=1),
+    ) as pipes:
+        bogus = BuildReport(
+            params["lake-build"],
+            params["partition-key"],
+            checks=[
+                CheckReport(
+                    "silver/api_requests", "quarantine_rate", False, "ERROR", True, {"stale": "from a run that died"}
+                )
+            ],
+        )
         pipes.report_custom_message(bogus.to_message())
         pipes.log.error("the driver is about to be lost")
     os._exit(1)  # dies without a clean shutdown, as a lost driver does

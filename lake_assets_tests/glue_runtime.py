@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -38,10 +37,19 @@ BUILD_STEPS = "3"  # bump when the build below changes, so existing venvs are re
 # Tests that need neither Dagster nor moto: parsers, transforms, contracts, the local lake, jobs.
 # Not here: every test importing dagster or moto (definitions, sensors, engines, alerts, CDC via
 # definitions, export checksums via test_cdc), the sample generator and CLIs (not job code).
-GLUE_TESTS = ("test_transforms_entities.py", "test_transforms_gold.py", "test_transforms_silver_requests.py",
-              "test_transforms_arrow_rows.py", "test_dynamodb_json.py", "test_parse_api_logs.py",
-              "test_quality_checks.py", "test_lake_storage.py", "test_exports.py", "test_job_checks.py",
-              "test_settings.py")
+GLUE_TESTS = (
+    "test_transforms_entities.py",
+    "test_transforms_gold.py",
+    "test_transforms_silver_requests.py",
+    "test_transforms_arrow_rows.py",
+    "test_dynamodb_json.py",
+    "test_parse_api_logs.py",
+    "test_quality_checks.py",
+    "test_lake_storage.py",
+    "test_exports.py",
+    "test_job_checks.py",
+    "test_settings.py",
+)
 # Provokes a failed write with `F.assert_true`, a VOID column that Spark 3.5 refuses to write at
 # analysis time, so the expected message differs (the old version is intact on both Sparks).
 GLUE_DESELECT = ("test_lake_storage.py::test_failed_write_leaves_previous_version_intact",)
@@ -90,8 +98,11 @@ def runtime_problems(state: dict) -> list[str]:
     """How the venv differs from the declared runtime: Python, every pinned version as imported,
     the cluster's packages invisible to pip (a pip-visible pyspark means pip installed one), and
     no Dagster."""
-    problems = [f"python {state['python']} (Glue {runtime.GLUE_VERSION} has {runtime.PYTHON_VERSION})"
-                ] if state["python"] != runtime.PYTHON_VERSION else []
+    problems = (
+        [f"python {state['python']} (Glue {runtime.GLUE_VERSION} has {runtime.PYTHON_VERSION})"]
+        if state["python"] != runtime.PYTHON_VERSION
+        else []
+    )
     for name, version in runtime.runtime_versions().items():
         if state["imported"][name] != version:
             problems.append(f"{name} imports as {state['imported'][name]}, the runtime has {version}")
@@ -112,8 +123,11 @@ def check_runtime(state: dict) -> None:
 
 
 def _moved(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    return [f"{name} {version} -> {after.get(name, 'removed')}" for name, version in sorted(before.items())
-            if after.get(name) != version]
+    return [
+        f"{name} {version} -> {after.get(name, 'removed')}"
+        for name, version in sorted(before.items())
+        if after.get(name) != version
+    ]
 
 
 def install_job_modules(modules: tuple[str, ...] | list[str]) -> None:
@@ -148,7 +162,7 @@ def _stamp_text() -> str:
 
 
 def _source_stamp() -> str:
-    return artifacts.source_hash() + hashlib.sha256((REPO_ROOT / "setup.py").read_bytes()).hexdigest()[:16]
+    return artifacts.source_hash()
 
 
 def _install_package() -> None:
@@ -187,12 +201,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="glue-tests-") as tmp:
         tests = Path(tmp) / "lake_assets_tests"
         shutil.copytree(Path(__file__).parent, tests, ignore=shutil.ignore_patterns("__pycache__"))
-        args = argv or [*(f"lake_assets_tests/{name}" for name in GLUE_TESTS),
-                        *(f"--deselect=lake_assets_tests/{test}" for test in GLUE_DESELECT)]
+        args = argv or [
+            *(f"lake_assets_tests/{name}" for name in GLUE_TESTS),
+            *(f"--deselect=lake_assets_tests/{test}" for test in GLUE_DESELECT),
+        ]
         # Spark 3.5's own `distutils` version checks warn on every Arrow call: noise, not ours.
         quiet = ["-W", "ignore:distutils Version classes are deprecated:DeprecationWarning"]
-        return subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *quiet, *args],
-                              cwd=tmp, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}).returncode
+        return subprocess.run(
+            [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *quiet, *args],
+            cwd=tmp,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        ).returncode
 
 
 if __name__ == "__main__":

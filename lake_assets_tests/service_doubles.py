@@ -40,8 +40,11 @@ def cluster_environment() -> dict[str, str]:
     """What a job script's process sees on the service: none of this test process's Python or Spark
     settings (e.g. the PYSPARK_PYTHON our own Spark set, which would run the cluster's Spark
     workers on the dev venv's interpreter), the dummy AWS credentials, and a local "cluster"."""
-    inherited = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("PYSPARK", "PYTHON", "SPARK_", "VIRTUAL_ENV", "_JAVA_OPTIONS"))}
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYSPARK", "PYTHON", "SPARK_", "VIRTUAL_ENV", "_JAVA_OPTIONS"))
+    }
     return {**inherited, "LAKE_SPARK_MASTER": "local[2]"}
 
 
@@ -113,13 +116,18 @@ class ServiceDouble(threading.Thread):
         script = [str(FAULT_SCRIPT)] if action == "crash_after_report" else ["-m", "lake_assets.remote.entrypoint"]
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as cwd:
-            done = subprocess.run([self.python, *script, *argv], cwd=cwd, capture_output=True, text=True, timeout=900,
-                                  env=env)
+            done = subprocess.run(
+                [self.python, *script, *argv], cwd=cwd, capture_output=True, text=True, timeout=900, env=env
+            )
         played.exit_code, played.stderr = done.returncode, done.stderr[-3000:]
         played.seconds = time.perf_counter() - started
         ok = done.returncode == 0
-        self.set_state(run_id, self.succeeded if ok else self.failed,
-                       None if ok else f"script exited {done.returncode}: {done.stderr[-300:]}", played.seconds)
+        self.set_state(
+            run_id,
+            self.succeeded if ok else self.failed,
+            None if ok else f"script exited {done.returncode}: {done.stderr[-300:]}",
+            played.seconds,
+        )
 
     def __enter__(self) -> ServiceDouble:
         self.earlier = {run_id for run_id, _ in self.runs()}  # runs of earlier tests are not ours to play
@@ -175,13 +183,15 @@ class EMRServerlessDouble(ServiceDouble):
         return emrserverless_backends[DEFAULT_ACCOUNT_ID][REGION].get_job_run(self.application_id, run_id)
 
     def runs(self) -> list[tuple[str, str]]:
-        return [(r["id"], r["state"]) for r in reversed(self.client.list_job_runs(
-            applicationId=self.application_id)["jobRuns"])]
+        return [
+            (r["id"], r["state"])
+            for r in reversed(self.client.list_job_runs(applicationId=self.application_id)["jobRuns"])
+        ]
 
     def invocation(self, run_id: str) -> tuple[list[str], dict[str, str]]:
         words = self._model(run_id).job_driver["sparkSubmit"]["sparkSubmitParameters"].split()
         prefix = "spark.emr-serverless.driverEnv."
-        return [], dict(w[len(prefix):].split("=", 1) for w in words if w.startswith(prefix))
+        return [], dict(w[len(prefix) :].split("=", 1) for w in words if w.startswith(prefix))
 
     def set_state(self, run_id: str, state: str, message: str | None, seconds: float) -> None:
         model = self._model(run_id)
@@ -189,8 +199,11 @@ class EMRServerlessDouble(ServiceDouble):
         model.total_execution_duration_seconds = int(seconds)
         # what EMR Serverless bills: 2 vCPU and 8 GB for the run's time, at least one minute
         hours = max(seconds, 60.0) / 3600
-        model.billed_resource_utilization = {"vCPUHour": round(2 * hours, 6), "memoryGBHour": round(8 * hours, 6),
-                                             "storageGBHour": 0.0}
+        model.billed_resource_utilization = {
+            "vCPUHour": round(2 * hours, 6),
+            "memoryGBHour": round(8 * hours, 6),
+            "storageGBHour": 0.0,
+        }
 
 
 @dataclass(eq=False)
@@ -211,13 +224,15 @@ class EMRDouble(ServiceDouble):
         steps = self.client.list_steps(ClusterId=self.cluster_id)["Steps"]
         # moto starts a cluster's first step RUNNING and the others PENDING: a step not played yet is new
         seen = set(self.submitted)
-        return [(s["Id"], "PENDING" if s["Id"] not in seen and s["Status"]["State"] == "RUNNING"
-                 else s["Status"]["State"]) for s in reversed(steps)]
+        return [
+            (s["Id"], "PENDING" if s["Id"] not in seen and s["Status"]["State"] == "RUNNING" else s["Status"]["State"])
+            for s in reversed(steps)
+        ]
 
     def invocation(self, run_id: str) -> tuple[list[str], dict[str, str]]:
         args = list(self._model(run_id).args)
         script = next(i for i, a in enumerate(args) if a.endswith("entrypoint.py"))
-        return args[script + 1:], {}
+        return args[script + 1 :], {}
 
     def set_state(self, run_id: str, state: str, message: str | None, seconds: float) -> None:
         model = self._model(run_id)
@@ -234,8 +249,9 @@ def new_double(engine: str, endpoint_url: str, settings_remote: Any, plan: list[
     if engine == "glue":
         return GlueDouble(endpoint_url, plan, python, job_name=settings_remote.glue_job_name)
     if engine == "emr-serverless":
-        return EMRServerlessDouble(endpoint_url, plan, python,
-                                   application_id=settings_remote.emr_serverless_application_id)
+        return EMRServerlessDouble(
+            endpoint_url, plan, python, application_id=settings_remote.emr_serverless_application_id
+        )
     return EMRDouble(endpoint_url, plan, python, cluster_id=settings_remote.emr_cluster_id)
 
 
@@ -245,15 +261,22 @@ def create_services(endpoint_url: str, job_name: str) -> dict[str, str]:
     from moto.moto_api import state_manager
 
     glue = boto3.client("glue", endpoint_url=endpoint_url, region_name=REGION)
-    glue.create_job(Name=job_name, Role="arn:aws:iam::123456789012:role/glue",
-                    Command={"Name": "glueetl", "ScriptLocation": "s3://code/entrypoint.py"})
+    glue.create_job(
+        Name=job_name,
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://code/entrypoint.py"},
+    )
     state_manager.set_transition("glue::job_run", {"progression": "manual", "times": 10**9})
     serverless.JOB_STATUS = "SUBMITTED"  # as EMR Serverless does; moto creates runs SUCCESS otherwise
     app = boto3.client("emr-serverless", endpoint_url=endpoint_url, region_name=REGION).create_application(
-        name="lake", releaseLabel="emr-7.1.0", type="SPARK")["applicationId"]
+        name="lake", releaseLabel="emr-7.1.0", type="SPARK"
+    )["applicationId"]
     serverless.emrserverless_backends[DEFAULT_ACCOUNT_ID][REGION].job_runs.setdefault(app, [])
     cluster = boto3.client("emr", endpoint_url=endpoint_url, region_name=REGION).run_job_flow(
-        Name="lake", ReleaseLabel="emr-7.1.0", JobFlowRole="EMR_EC2_DefaultRole", ServiceRole="EMR_DefaultRole",
-        Instances={"MasterInstanceType": "m5.xlarge", "InstanceCount": 1,
-                   "KeepJobFlowAliveWhenNoSteps": True})["JobFlowId"]
+        Name="lake",
+        ReleaseLabel="emr-7.1.0",
+        JobFlowRole="EMR_EC2_DefaultRole",
+        ServiceRole="EMR_DefaultRole",
+        Instances={"MasterInstanceType": "m5.xlarge", "InstanceCount": 1, "KeepJobFlowAliveWhenNoSteps": True},
+    )["JobFlowId"]
     return {"glue_job_name": job_name, "emr_serverless_application_id": app, "emr_cluster_id": cluster}

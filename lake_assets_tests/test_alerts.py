@@ -28,8 +28,15 @@ from lake_assets.alerts.sensors import build_alert_sensors, newly_failed, root_e
 WEB = "http://dagster.example:3000"
 SECRET = "T0000/B0000/XXXXsecretXXXX"
 WHEN = datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
-ALERT = Alert(kind="run_failure", asset="silver/requests", partition="2026-11-21", error="ValueError: boom\nline 2",
-              run_id="abc", run_url=f"{WEB}/runs/abc", occurred_at=WHEN)
+ALERT = Alert(
+    kind="run_failure",
+    asset="silver/requests",
+    partition="2026-11-21",
+    error="ValueError: boom\nline 2",
+    run_id="abc",
+    run_url=f"{WEB}/runs/abc",
+    occurred_at=WHEN,
+)
 
 
 # --- the notifier and its targets -------------------------------------------------------------------------
@@ -37,11 +44,19 @@ ALERT = Alert(kind="run_failure", asset="silver/requests", partition="2026-11-21
 
 def test_alert_dict_and_text():
     assert ALERT.to_dict() == {
-        "kind": "run_failure", "asset": "silver/requests", "check_name": None, "partition": "2026-11-21",
-        "error": "ValueError: boom\nline 2", "run_id": "abc", "run_url": f"{WEB}/runs/abc",
-        "occurred_at": "2026-11-22T07:30:00+00:00"}
-    assert ALERT.text() == ("[run_failure] asset=silver/requests partition=2026-11-21 error: ValueError: boom line 2 "
-                            f"<{WEB}/runs/abc|open in Dagster>")
+        "kind": "run_failure",
+        "asset": "silver/requests",
+        "check_name": None,
+        "partition": "2026-11-21",
+        "error": "ValueError: boom\nline 2",
+        "run_id": "abc",
+        "run_url": f"{WEB}/runs/abc",
+        "occurred_at": "2026-11-22T07:30:00+00:00",
+    }
+    assert ALERT.text() == (
+        "[run_failure] asset=silver/requests partition=2026-11-21 error: ValueError: boom line 2 "
+        f"<{WEB}/runs/abc|open in Dagster>"
+    )
     with pytest.raises(ValueError):
         Alert("freshness", None, None, "x", None, None, datetime(2026, 1, 1))  # naive time
     with pytest.raises(ValueError):
@@ -56,7 +71,8 @@ def test_json_lines_target_appends_exact_lines(tmp_path):
     target.send(other)
     assert path.read_text(encoding="utf-8").splitlines() == [
         json.dumps(ALERT.to_dict(), ensure_ascii=False, sort_keys=True),
-        json.dumps(other.to_dict(), ensure_ascii=False, sort_keys=True)]
+        json.dumps(other.to_dict(), ensure_ascii=False, sort_keys=True),
+    ]
 
 
 def test_json_lines_concurrent_appends_never_interleave(tmp_path):
@@ -87,8 +103,9 @@ class SlackStandIn:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"path": self.path, "type": self.headers["Content-Type"],
-                                          "body": json.loads(body)})
+                receiver.requests.append(
+                    {"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)}
+                )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.end_headers()
@@ -117,8 +134,9 @@ def slack():
 
 def test_slack_delivers_json_text(slack):
     SlackWebhookTarget(slack.url).send(ALERT)
-    assert slack.requests == [{"path": f"/services/{SECRET}", "type": "application/json",
-                               "body": {"text": ALERT.text()}}]
+    assert slack.requests == [
+        {"path": f"/services/{SECRET}", "type": "application/json", "body": {"text": ALERT.text()}}
+    ]
 
 
 def test_slack_retries_a_500_then_succeeds(slack):
@@ -138,7 +156,7 @@ def test_slack_gives_up_after_retries_without_leaking_the_url(slack, caplog):
 
     caplog.set_level(logging.DEBUG)
     notifier = Notifier([target])
-    (name, error), = notifier.notify(ALERT)
+    ((name, error),) = notifier.notify(ALERT)
     assert isinstance(error, AlertDeliveryError) and name == "slack webhook (host 127.0.0.1)"
     assert "not delivered to slack webhook (host 127.0.0.1)" in caplog.text
     assert SECRET not in caplog.text and SECRET not in repr(notifier)
@@ -165,8 +183,11 @@ def test_slack_connection_refused_is_retried_then_reported():
 def moto_endpoint(monkeypatch):
     from moto.server import ThreadedMotoServer
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
         monkeypatch.setenv(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -220,13 +241,18 @@ def test_notifier_from_env(tmp_path):
     default = str(tmp_path / "default.jsonl")
     only_file = notifier_from_env({}, default_file=default)
     assert [t.name for t in only_file.targets] == [f"json lines file ({default})"]
-    env = {"LAKE_ALERTS_FILE": str(tmp_path / "x.jsonl"), "LAKE_ALERTS_SNS_REGION": "",
-           "LAKE_ALERTS_SLACK_WEBHOOK_URL": f"https://hooks.slack.com/services/{SECRET}",
-           "LAKE_ALERTS_SNS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:lake"}
+    env = {
+        "LAKE_ALERTS_FILE": str(tmp_path / "x.jsonl"),
+        "LAKE_ALERTS_SNS_REGION": "",
+        "LAKE_ALERTS_SLACK_WEBHOOK_URL": f"https://hooks.slack.com/services/{SECRET}",
+        "LAKE_ALERTS_SNS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:lake",
+    }
     full = notifier_from_env(env, default_file=default)
-    assert [t.name for t in full.targets] == [f"json lines file ({tmp_path / 'x.jsonl'})",
-                                              "slack webhook (host hooks.slack.com)",
-                                              "sns topic (arn:aws:sns:us-east-1:123456789012:lake)"]
+    assert [t.name for t in full.targets] == [
+        f"json lines file ({tmp_path / 'x.jsonl'})",
+        "slack webhook (host hooks.slack.com)",
+        "sns topic (arn:aws:sns:us-east-1:123456789012:lake)",
+    ]
     assert full.targets[2].region_name == "us-east-1" and full.targets[2].endpoint_url is None
     assert SECRET not in repr(full) and SECRET not in repr(full.targets)
 
@@ -241,14 +267,19 @@ def boom():
     raise ValueError("kaboom")
 
 
-@dg.asset(key=["silver", "checked"], check_specs=[
-    dg.AssetCheckSpec("quality", asset=["silver", "checked"], blocking=True),
-    dg.AssetCheckSpec("soft", asset=["silver", "checked"], blocking=True),
-    dg.AssetCheckSpec("advisory", asset=["silver", "checked"])])
+@dg.asset(
+    key=["silver", "checked"],
+    check_specs=[
+        dg.AssetCheckSpec("quality", asset=["silver", "checked"], blocking=True),
+        dg.AssetCheckSpec("soft", asset=["silver", "checked"], blocking=True),
+        dg.AssetCheckSpec("advisory", asset=["silver", "checked"]),
+    ],
+)
 def checked():
     yield dg.MaterializeResult()
-    yield dg.AssetCheckResult(check_name="quality", passed=False, description="3 unknown users",
-                              metadata={"failed_rows": 3})
+    yield dg.AssetCheckResult(
+        check_name="quality", passed=False, description="3 unknown users", metadata={"failed_rows": 3}
+    )
     yield dg.AssetCheckResult(check_name="soft", passed=False, severity=dg.AssetCheckSeverity.WARN)
     yield dg.AssetCheckResult(check_name="advisory", passed=False)  # not blocking: no alert
 
@@ -273,8 +304,11 @@ def test_run_failure_sensor_alerts_with_asset_partition_error_and_link(instance,
     result = dg.materialize([boom], partition_key="2026-11-20", instance=instance, raise_on_error=False)
     assert not result.success
     context = dg.build_run_status_sensor_context(
-        sensor_name=sensor.name, dagster_instance=instance, dagster_run=result.dagster_run,
-        dagster_event=result.get_run_failure_event()).for_run_failure()
+        sensor_name=sensor.name,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+    ).for_run_failure()
     sensor(context)
     (alert,) = read_lines(path)
     run_id = result.dagster_run.run_id
@@ -324,9 +358,14 @@ def test_freshness_sensor_alerts_on_transition_only(instance, tmp_path):
     quiet = sensor(dg.build_sensor_context(instance=instance, cursor=None, definitions=defs))
     assert quiet.skip_reason is not None and quiet.cursor == "{}" and not path.exists()
 
-    instance.report_runless_asset_event(FreshnessStateChange(
-        key=dg.AssetKey(["silver", "boom"]), previous_state=FreshnessState.PASS, new_state=FreshnessState.FAIL,
-        state_change_timestamp=WHEN.timestamp()))
+    instance.report_runless_asset_event(
+        FreshnessStateChange(
+            key=dg.AssetKey(["silver", "boom"]),
+            previous_state=FreshnessState.PASS,
+            new_state=FreshnessState.FAIL,
+            state_change_timestamp=WHEN.timestamp(),
+        )
+    )
     failed = sensor(dg.build_sensor_context(instance=instance, cursor=quiet.cursor, definitions=defs))
     assert json.loads(failed.cursor) == {"silver/boom": "FAIL"}
     (alert,) = read_lines(path)
@@ -353,8 +392,11 @@ def test_building_and_evaluating_sensors_emits_no_deprecation_warning(instance, 
         by_name = {s.name: s for s in sensors}
         by_name["lake_check_failure_alerts"](dg.build_sensor_context(instance=instance))
         by_name["lake_freshness_alerts"](dg.build_sensor_context(instance=instance, definitions=defs))
-    assert [s.name for s in sensors] == ["lake_run_failure_alerts", "lake_check_failure_alerts",
-                                         "lake_freshness_alerts"]
+    assert [s.name for s in sensors] == [
+        "lake_run_failure_alerts",
+        "lake_check_failure_alerts",
+        "lake_freshness_alerts",
+    ]
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors)
     assert by_name["lake_freshness_alerts"].minimum_interval_seconds == 300
     assert not [w for w in caught if issubclass(w.category, DeprecationWarning)], [str(w.message) for w in caught]
@@ -363,8 +405,11 @@ def test_building_and_evaluating_sensors_emits_no_deprecation_warning(instance, 
 def test_runless_check_failure_alert_has_no_run_link(instance, tmp_path):
     path = tmp_path / "alerts.jsonl"
     sensor = sensors_writing_to(path)["lake_check_failure_alerts"]
-    instance.report_runless_asset_event(dg.AssetCheckEvaluation(
-        asset_key=dg.AssetKey(["silver", "checked"]), check_name="quality", passed=False, blocking=True))
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey(["silver", "checked"]), check_name="quality", passed=False, blocking=True
+        )
+    )
     result = sensor(dg.build_sensor_context(instance=instance))
     (alert,) = read_lines(path)  # a runless evaluation: no run link
     assert alert["run_id"] is None and alert["run_url"] is None

@@ -8,16 +8,46 @@ import zipfile
 import boto3
 
 from lake_assets.remote import runtime
-from lake_assets.remote.artifacts import GlueJobSpec, main, publish, source_hash, upsert_glue_job
+from lake_assets.remote.artifacts import GlueJobSpec, main, publish, upsert_glue_job
+from lake_assets.remote.job_package import job_files, job_source_hash
 from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 
-def test_source_hash_changes_with_content(tmp_path):
-    (tmp_path / "a.py").write_text("x = 1\n")
-    first = source_hash(tmp_path)
-    assert source_hash(tmp_path) == first
-    (tmp_path / "a.py").write_text("x = 2\n")
-    assert source_hash(tmp_path) != first
+def write_package(root, files: dict[str, str]):
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root / "lake_assets"
+
+
+def test_the_job_files_are_the_entrypoints_import_closure(tmp_path):
+    package = write_package(
+        tmp_path,
+        {
+            "lake_assets/__init__.py": "",
+            "lake_assets/remote/__init__.py": "",
+            "lake_assets/remote/entrypoint.py": "def main():\n    from lake_assets.core.spark import get\n",
+            "lake_assets/core/__init__.py": "",
+            "lake_assets/core/spark.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+            "    from lake_assets.assets import x\nget = 1\n",
+            "lake_assets/assets/__init__.py": "import dagster\n",
+            "lake_assets/definitions.py": "from lake_assets.core.spark import get\n",
+        },
+    )
+    # Function-level imports count (they run on the cluster); TYPE_CHECKING imports do not.
+    assert [p.as_posix() for p in job_files(package)] == [
+        "lake_assets/__init__.py",
+        "lake_assets/core/__init__.py",
+        "lake_assets/core/spark.py",
+        "lake_assets/remote/__init__.py",
+        "lake_assets/remote/entrypoint.py",
+    ]
+    first = job_source_hash(package)
+    (package / "definitions.py").write_text("changed = True\n")  # Dagster side: same artifact
+    assert job_source_hash(package) == first
+    (package / "core/spark.py").write_text("get = 2\n")  # job code: a new artifact
+    assert job_source_hash(package) != first
+    assert job_source_hash(package, extra="pandera==9") != job_source_hash(package)
 
 
 def wheel_metadata(data: bytes) -> tuple[list[str], bool]:
@@ -49,14 +79,24 @@ def test_publish_once_then_reuse_and_define_the_job_idempotently(endpoint, capsy
     assert args["--additional-python-modules"] == f"dagster-pipes==1.13.27,pandera==0.35.0,{first['wheel']}"
     assert "--extra-py-files" not in args
     assert (args["--enable-metrics"], args["--enable-continuous-cloudwatch-log"], args["--enable-spark-ui"]) == (
-        "true", "true", "true")
+        "true",
+        "true",
+        "true",
+    )
     assert args["--spark-event-logs-path"] == "s3://lake-artifacts/spark-events/lake-job/"
     assert job["NumberOfWorkers"] == 4 and job["ExecutionProperty"]["MaxConcurrentRuns"] == 3
     assert job["MaxRetries"] == 0 and job["GlueVersion"] == "5.0"
     # What Glue's pip resolves from the wheel: the job modules only, never dagster or pyspark 4.
     bucket, key = first["wheel"].removeprefix("s3://").split("/", 1)
-    requires, record_ok = wheel_metadata(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    wheel = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    requires, record_ok = wheel_metadata(wheel)
     assert requires == list(runtime.JOB_MODULES) and record_ok
+    # Only the job's modules: no Dagster-side code, no sample generator.
+    with zipfile.ZipFile(io.BytesIO(wheel)) as zf:
+        shipped = {n for n in zf.namelist() if not n.startswith("lake_assets-")}
+    assert shipped == {p.as_posix() for p in job_files()}
+    assert "lake_assets/remote/entrypoint.py" in shipped and "lake_assets/core/log4j2.properties" in shipped
+    assert not any(n.startswith(("lake_assets/assets/", "lake_assets/definitions", "lake_sample")) for n in shipped)
     assert main(["--bucket", "lake-artifacts", "--endpoint-url", endpoint]) == 0
     out = capsys.readouterr().out
     assert "unchanged" in out and f"LAKE_JOB_PACKAGE_URI={first['wheel']}\n" in out
@@ -79,8 +119,10 @@ def test_an_existing_job_is_updated_to_the_same_definition():
     assert upsert_glue_job(glue, spec, artifacts) == "updated"
     (name, first), (_, second) = glue.updates
     assert name == "lake-job" and first == second  # the same state every time
-    assert first["DefaultArguments"]["--additional-python-modules"].split(",") == [*runtime.JOB_MODULES,
-                                                                                   "s3://b/x/lake.whl"]
+    assert first["DefaultArguments"]["--additional-python-modules"].split(",") == [
+        *runtime.JOB_MODULES,
+        "s3://b/x/lake.whl",
+    ]
     assert first["MaxRetries"] == 0  # explicit: Dagster owns retries, a Glue retry would run twice
     assert first["DefaultArguments"]["--spark-event-logs-path"] == "s3://b/spark-events/lake-job/"
 

@@ -29,8 +29,7 @@ def user(uid, email="a@b.c"):
 
 
 def change(uid, ts, new=None, old=None, sk="PROFILE"):
-    doc = {"Metadata": {"WriteTimestampMicros": {"N": str(ts)}},
-           "Keys": {"PK": {"S": f"USER#{uid}"}, "SK": {"S": sk}}}
+    doc = {"Metadata": {"WriteTimestampMicros": {"N": str(ts)}}, "Keys": {"PK": {"S": f"USER#{uid}"}, "SK": {"S": sk}}}
     if new is not None:
         doc["NewImage"] = new
     if old is not None:
@@ -59,28 +58,40 @@ def frames(spark, snapshot_items, change_lines):
         row = parse_incremental_line(line, n)
         row.update(export_id="inc", export_to_time=UNTIL, source_key="data/b.gz")
         change_rows.append(row)
-    return (spark.createDataFrame(snap_rows, TABLES["bronze/tasks_export"].schema),
-            spark.createDataFrame(change_rows, TABLES["bronze/tasks_changes"].schema))
+    return (
+        spark.createDataFrame(snap_rows, TABLES["bronze/tasks_export"].schema),
+        spark.createDataFrame(change_rows, TABLES["bronze/tasks_changes"].schema),
+    )
 
 
 def test_merge_insert_update_delete_and_ordering(spark):
-    snapshot, changes = frames(spark, [user("u1"), user("u2"), user("u3")], [
-        change("u4", micros(9), new=user("u4")),                                  # insert
-        change("u1", micros(11), new=user("u1", "late@x.y"), old=user("u1")),      # update, later...
-        change("u1", micros(10), new=user("u1", "early@x.y"), old=user("u1")),     # ...listed after an earlier one
-        change("u2", micros(12), old=user("u2")),                                  # delete
-        change("u3", int(SNAP.timestamp() * 1_000_000), new=user("u3", "old@x.y")),  # at snapshot time: in it
-        change("u5", micros(8), new=user("u5")), change("u5", micros(9), old=user("u5")),  # created+deleted
-        change("u6", int(UNTIL.timestamp() * 1_000_000) + 1, new=user("u6")),     # after the day
-    ])
+    snapshot, changes = frames(
+        spark,
+        [user("u1"), user("u2"), user("u3")],
+        [
+            change("u4", micros(9), new=user("u4")),  # insert
+            change("u1", micros(11), new=user("u1", "late@x.y"), old=user("u1")),  # update, later...
+            change("u1", micros(10), new=user("u1", "early@x.y"), old=user("u1")),  # ...listed after an earlier one
+            change("u2", micros(12), old=user("u2")),  # delete
+            change("u3", int(SNAP.timestamp() * 1_000_000), new=user("u3", "old@x.y")),  # at snapshot time: in it
+            change("u5", micros(8), new=user("u5")),
+            change("u5", micros(9), old=user("u5")),  # created+deleted
+            change("u6", int(UNTIL.timestamp() * 1_000_000) + 1, new=user("u6")),  # after the day
+        ],
+    )
     merged = merge_changes(snapshot, changes, SNAP, UNTIL)
     items = {r["pk"]: json.loads(r["item_json"]) for r in merged.items.collect()}
     assert sorted(items) == ["USER#u1", "USER#u3", "USER#u4"]
     assert items["USER#u1"]["email"] == "late@x.y"  # the highest WriteTimestampMicros wins
-    assert items["USER#u3"]["email"] == "a@b.c"      # a change at the snapshot instant is already in it
+    assert items["USER#u3"]["email"] == "a@b.c"  # a change at the snapshot instant is already in it
     assert merge_counts(merged.ranked) == {
-        "snapshot_kept": 1, "snapshot_superseded": 2, "snapshot_removed": 0,
-        "change_kept": 2, "change_superseded": 2, "change_removed": 2}
+        "snapshot_kept": 1,
+        "snapshot_superseded": 2,
+        "snapshot_removed": 0,
+        "change_kept": 2,
+        "change_superseded": 2,
+        "change_removed": 2,
+    }
 
 
 def write_incremental(root: Path, export_id: str, start: str, end: str, lines: list[str]):
@@ -91,27 +102,54 @@ def write_incremental(root: Path, export_id: str, start: str, end: str, lines: l
     key = f"dynamodb/tasks/AWSDynamoDB/data/{export_id}.json.gz"
     (root / key).parent.mkdir(parents=True, exist_ok=True)
     (root / key).write_bytes(data)
-    entry = {"itemCount": len(lines), "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
-             "etag": "e", "dataFileS3Key": key}
+    entry = {
+        "itemCount": len(lines),
+        "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
+        "etag": "e",
+        "dataFileS3Key": key,
+    }
     (base / "manifest-files.json").write_text(json.dumps(entry) + "\n")
-    (base / "manifest-summary.json").write_text(json.dumps({
-        "exportType": "INCREMENTAL_EXPORT", "exportFromTime": start, "exportToTime": end,
-        "outputView": "NEW_AND_OLD_IMAGES", "itemCount": len(lines),
-        "manifestFilesS3Key": f"dynamodb/tasks/AWSDynamoDB/{export_id}/manifest-files.json"}))
+    (base / "manifest-summary.json").write_text(
+        json.dumps(
+            {
+                "exportType": "INCREMENTAL_EXPORT",
+                "exportFromTime": start,
+                "exportToTime": end,
+                "outputView": "NEW_AND_OLD_IMAGES",
+                "itemCount": len(lines),
+                "manifestFilesS3Key": f"dynamodb/tasks/AWSDynamoDB/{export_id}/manifest-files.json",
+            }
+        )
+    )
 
 
 def test_a_day_with_only_incremental_exports_still_produces_silver(tmp_path, spark):
     landing = tmp_path / "landing"
     write_export(landing, "full-20", "2026-11-21T00:00:00.000Z", items=3)  # users u0..u2 as of end of 20th
-    task = {"PK": {"S": "USER#u1"}, "SK": {"S": "TASK#t9"}, "status": {"S": "OPEN"},
-            "created_at": {"S": "2026-11-21T09:00:00Z"}}
-    write_incremental(landing, "inc-21", "2026-11-21T00:00:00.000Z", "2026-11-22T00:00:00.000Z", [
-        change("u1", micros(9), new=task, sk="TASK#t9"),
-        change("u2", micros(10), old={"PK": {"S": "USER#u2"}, "SK": {"S": "PROFILE"}}),
-    ])
-    settings = LakeSettings(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(landing),
-                            partition_start=date(2026, 11, 1), pii_hash_key="k", spark_master="local[2]",
-                            shuffle_partitions=2)
+    task = {
+        "PK": {"S": "USER#u1"},
+        "SK": {"S": "TASK#t9"},
+        "status": {"S": "OPEN"},
+        "created_at": {"S": "2026-11-21T09:00:00Z"},
+    }
+    write_incremental(
+        landing,
+        "inc-21",
+        "2026-11-21T00:00:00.000Z",
+        "2026-11-22T00:00:00.000Z",
+        [
+            change("u1", micros(9), new=task, sk="TASK#t9"),
+            change("u2", micros(10), old={"PK": {"S": "USER#u2"}, "SK": {"S": "PROFILE"}}),
+        ],
+    )
+    settings = LakeSettings(
+        lake_root_uri=str(tmp_path / "lake"),
+        landing_uri=str(landing),
+        partition_start=date(2026, 11, 1),
+        pii_hash_key="k",
+        spark_master="local[2]",
+        shuffle_partitions=2,
+    )
     defs = build_definitions(settings)
     job, instance = defs.resolve_job_def("lake_daily"), dg.DagsterInstance.ephemeral()
 
@@ -119,8 +157,14 @@ def test_a_day_with_only_incremental_exports_still_produces_silver(tmp_path, spa
         selection = [dg.AssetKey(k.split("/")) for k in keys]
         return job.execute_in_process(partition_key=day, instance=instance, asset_selection=selection)
 
-    assert run("2026-11-20", "bronze/tasks_export", "bronze/tasks_changes", "silver/tasks", "silver/users",
-               "silver/tasks_quarantine").success
+    assert run(
+        "2026-11-20",
+        "bronze/tasks_export",
+        "bronze/tasks_changes",
+        "silver/tasks",
+        "silver/users",
+        "silver/tasks_quarantine",
+    ).success
     result = run("2026-11-21", "bronze/tasks_export", "bronze/tasks_changes")
     assert result.success  # no full export for the 21st: skipped, not failed
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

@@ -40,9 +40,14 @@ def gold_route_catalog_daily(ctx: BuildContext) -> BuildResult:
     return ctx.finish([staged], [])
 
 
-TOY = Step(gold_route_catalog_daily, reads=(Reads("silver/api_requests"),), outputs=(Output(
-    "gold/route_catalog_daily", RouteCatalogDaily, checks=(Check("always_two", "Toy check.", "WARN"),)),),
-    description="Toy table added through the README recipe.")
+TOY = Step(
+    gold_route_catalog_daily,
+    reads=(Reads("silver/api_requests"),),
+    outputs=(
+        Output("gold/route_catalog_daily", RouteCatalogDaily, checks=(Check("always_two", "Toy check.", "WARN"),)),
+    ),
+    description="Toy table added through the README recipe.",
+)
 
 
 def test_catalog_is_derived_from_the_declarations():
@@ -53,12 +58,29 @@ def test_catalog_is_derived_from_the_declarations():
     assert "volume_anomaly" not in {c.name for c in CATALOG.checks_for("silver/api_requests_quarantine")}
 
 
-@pytest.mark.parametrize("bad, message", [
-    (Step(gold_route_catalog_daily, reads=(Reads("silver/nope"),), outputs=(Output(
-        "gold/route_catalog_daily", RouteCatalogDaily),), description="x"), "reads silver/nope"),
-    (Step(gold_route_catalog_daily, reads=(), outputs=(Output("silver/api_requests", RouteCatalogDaily),),
-          description="x"), "silver/api_requests is declared by two steps"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (
+            Step(
+                gold_route_catalog_daily,
+                reads=(Reads("silver/nope"),),
+                outputs=(Output("gold/route_catalog_daily", RouteCatalogDaily),),
+                description="x",
+            ),
+            "reads silver/nope",
+        ),
+        (
+            Step(
+                gold_route_catalog_daily,
+                reads=(),
+                outputs=(Output("silver/api_requests", RouteCatalogDaily),),
+                description="x",
+            ),
+            "silver/api_requests is declared by two steps",
+        ),
+    ],
+)
 def test_a_wrong_declaration_fails_when_the_catalog_is_built(bad, message):
     with pytest.raises(DeclarationError, match=message):
         CATALOG.with_steps([bad])
@@ -72,7 +94,8 @@ def test_lineage_carries_the_windows_jobs_really_read():
     def upstream(node, parent, day):
         mapping = graph.get_partition_mapping(node.key, dg.AssetKey(parent.split("/")))
         result = mapping.get_upstream_mapped_partitions_result_for_partitions(
-            node.partitions_def.subset_with_partition_keys([day]), node.partitions_def, node.partitions_def)
+            node.partitions_def.subset_with_partition_keys([day]), node.partitions_def, node.partitions_def
+        )
         return sorted(result.partitions_subset.get_partition_keys())
 
     window = upstream(tasks, "bronze/tasks_export", "2026-11-21")
@@ -83,12 +106,16 @@ def test_lineage_carries_the_windows_jobs_really_read():
 
 def test_adding_a_table_is_one_declaration(tmp_path, spark):
     catalog = CATALOG.with_steps([TOY])
-    settings = LakeSettings(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"),
-                            partition_start=date(2026, 11, 1), pii_hash_key="k", spark_master="local[2]")
+    settings = LakeSettings(
+        lake_root_uri=str(tmp_path / "lake"),
+        landing_uri=str(tmp_path / "landing"),
+        partition_start=date(2026, 11, 1),
+        pii_hash_key="k",
+        spark_master="local[2]",
+    )
     defs = build_definitions(settings, catalog)
     key = dg.AssetKey(["gold", "route_catalog_daily"])
-    result = dg.materialize([defs.resolve_assets_def(key)], partition_key=DAY,
-                            selection=[key])
+    result = dg.materialize([defs.resolve_assets_def(key)], partition_key=DAY, selection=[key])
     assert result.success
     (event,) = result.get_asset_materialization_events()
     assert event.asset_key == key and event.materialization.metadata["dagster/row_count"].value == 2

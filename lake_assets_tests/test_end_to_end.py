@@ -14,7 +14,7 @@ import pytest
 
 from lake_assets.core.settings import LakeSettings
 from lake_assets.definitions import build_definitions
-from lake_assets.sample.generator import generate_sample
+from lake_sample.generator import generate_sample
 
 D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
 
@@ -23,9 +23,14 @@ D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
 def lake(tmp_path_factory, spark):
     root = tmp_path_factory.mktemp("e2e")
     truth = generate_sample(root / "landing", D1, 2, 400, seed=11, users=12, tasks_per_user=4)
-    settings = LakeSettings(lake_root_uri=str(root / "lake"), landing_uri=str(root / "landing"),
-                            partition_start=date(2026, 11, 1), pii_hash_key="test-secret-key",
-                            spark_master="local[2]", shuffle_partitions=2)
+    settings = LakeSettings(
+        lake_root_uri=str(root / "lake"),
+        landing_uri=str(root / "landing"),
+        partition_start=date(2026, 11, 1),
+        pii_hash_key="test-secret-key",
+        spark_master="local[2]",
+        shuffle_partitions=2,
+    )
     defs = build_definitions(settings)
     job = defs.resolve_job_def("lake_daily")
     graph = defs.resolve_asset_graph()
@@ -40,8 +45,14 @@ def lake(tmp_path_factory, spark):
     run(["bronze"], D1)
     run(["bronze"], D2)
     first = run(["silver", "gold"], D1)
-    return {"root": root, "truth": truth.to_dict(), "run": run, "first": first, "instance": instance,
-            "settings": settings}
+    return {
+        "root": root,
+        "truth": truth.to_dict(),
+        "run": run,
+        "first": first,
+        "instance": instance,
+        "settings": settings,
+    }
 
 
 def read(lake, table, day=D1):
@@ -50,8 +61,7 @@ def read(lake, table, day=D1):
 
 
 def materialization(result, key):
-    (event,) = [e for e in result.get_asset_materialization_events()
-                if e.asset_key == dg.AssetKey(key.split("/"))]
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(key.split("/"))]
     return event.materialization.metadata
 
 
@@ -82,9 +92,11 @@ def test_gold_route_latency_matches_truth(lake):
     got = {r["route_key"]: r for r in read(lake, "gold/route_latency_daily")}
     assert {k: v["requests"] for k, v in got.items()} == truth["route_requests"][str(D1)]
     assert {k: v["errors_4xx"] for k, v in got.items() if v["errors_4xx"]} == {
-        k: v for k, v in truth["route_errors_4xx"][str(D1)].items() if v}
+        k: v for k, v in truth["route_errors_4xx"][str(D1)].items() if v
+    }
     assert {k: v["errors_5xx"] for k, v in got.items() if v["errors_5xx"]} == {
-        k: v for k, v in truth["route_errors_5xx"][str(D1)].items() if v}
+        k: v for k, v in truth["route_errors_5xx"][str(D1)].items() if v
+    }
     for route, samples in truth["route_latency_samples"][str(D1)].items():
         assert got[route]["latency_p95_ms"] == pytest.approx(float(np.percentile(samples, 95)))
         assert got[route]["latency_p50_ms"] == pytest.approx(float(np.percentile(samples, 50)))
@@ -94,10 +106,12 @@ def test_gold_tasks_and_activity_match_truth(lake):
     truth, day = lake["truth"], str(D1)
     per_user = {r["user_id"]: r for r in read(lake, "gold/tasks_per_user_daily")}
     assert {u: r["tasks_created"] for u, r in per_user.items() if r["tasks_created"]} == truth["tasks_created"][day]
-    assert {u: r["tasks_completed"] for u, r in per_user.items() if r["tasks_completed"]} == \
-        truth["tasks_completed"][day]
+    assert {u: r["tasks_completed"] for u, r in per_user.items() if r["tasks_completed"]} == truth["tasks_completed"][
+        day
+    ]
     assert {u: r["open_tasks"] for u, r in per_user.items() if r["open_tasks"]} == {
-        u: n for u, n in truth["open_tasks"][day].items() if n}
+        u: n for u, n in truth["open_tasks"][day].items() if n
+    }
     activity = {r["user_id"]: r["api_requests"] for r in read(lake, "gold/user_activity_daily") if r["api_requests"]}
     assert activity == truth["user_requests"][day]
     assert len(read(lake, "silver/tasks")) == truth["tasks"][day]
@@ -118,8 +132,11 @@ def test_rerun_is_idempotent_and_atomic(lake):
 def test_every_check_passes_or_only_warns_on_sample_data(lake):
     evaluations = lake["first"].get_asset_check_evaluations()
     assert len(evaluations) > 40
-    errors = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations
-              if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    errors = [
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in evaluations
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
     assert errors == []
     warned = {f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed}
     assert "silver/api_requests:unknown_users" in warned  # the sample has requests from unknown users
@@ -134,10 +151,12 @@ def test_failed_blocking_silver_check_stops_gold_and_keeps_the_old_partition(lak
     strict = build_definitions(replace(lake["settings"], max_quarantine_rate={"*": 0.0}))
     keys = dg.AssetSelection.groups("silver", "gold").resolve(strict.resolve_asset_graph())
     result = strict.resolve_job_def("lake_daily").execute_in_process(
-        partition_key=str(D1), instance=lake["instance"], asset_selection=list(keys), raise_on_error=False)
+        partition_key=str(D1), instance=lake["instance"], asset_selection=list(keys), raise_on_error=False
+    )
     assert not result.success
-    failed = {(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations()
-              if not e.passed}
+    failed = {
+        (e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed
+    }
     assert ("silver/api_requests", "quarantine_rate") in failed
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "silver/api_requests" not in materialized

@@ -28,7 +28,7 @@ from lake_assets.core.settings import LakeSettings, RemoteSettings
 from lake_assets.engines.select import engine_for
 from lake_assets.execute import build_context
 from lake_assets.partitions import daily_partitions
-from lake_assets.sample.generator import generate_sample
+from lake_sample.generator import generate_sample
 from lake_assets.steps import BRONZE, CATALOG, SILVER, TABLES
 from lake_assets_tests.remote_runners import job_python, seed_aws
 from lake_assets_tests.service_doubles import create_services, new_double
@@ -60,16 +60,34 @@ def world(endpoint, tmp_path_factory, spark):
     root = tmp_path_factory.mktemp("parity")
     landing = root / "landing"
     generate_sample(landing, DAY, 1, 300, seed=5, users=10, tasks_per_user=3)
-    write_incremental(landing, "inc-23", "2026-11-23T00:00:00.000Z", "2026-11-24T00:00:00.000Z",
-                      [change("u1", micros(9), new={"PK": {"S": "USER#u1"}, "SK": {"S": "PROFILE"}})])
+    write_incremental(
+        landing,
+        "inc-23",
+        "2026-11-23T00:00:00.000Z",
+        "2026-11-24T00:00:00.000Z",
+        [change("u1", micros(9), new={"PK": {"S": "USER#u1"}, "SK": {"S": "PROFILE"}})],
+    )
     seed_aws(endpoint, landing, PII_KEY)
-    remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes",
-                            emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
-                            entrypoint_uri="s3://code/entrypoint.py", package_uri="s3://code/lake_assets.whl",
-                            pii_key_secret_id="lake/pii", poll_seconds=0.3, **create_services(endpoint, "lake-job"))
+    remote = RemoteSettings(
+        region_name="us-east-1",
+        pipes_bucket="pipes",
+        emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
+        entrypoint_uri="s3://code/entrypoint.py",
+        package_uri="s3://code/lake_assets.whl",
+        pii_key_secret_id="lake/pii",
+        poll_seconds=0.3,
+        **create_services(endpoint, "lake-job"),
+    )
     seeded = root / "seeded"
-    base = LakeSettings(lake_root_uri=str(seeded), landing_uri="s3://landing", partition_start=date(2026, 11, 1),
-                        s3_endpoint_url=endpoint, spark_master="local[2]", shuffle_partitions=2, remote=remote)
+    base = LakeSettings(
+        lake_root_uri=str(seeded),
+        landing_uri="s3://landing",
+        partition_start=date(2026, 11, 1),
+        s3_endpoint_url=endpoint,
+        spark_master="local[2]",
+        shuffle_partitions=2,
+        remote=remote,
+    )
     CATALOG.builds["bronze_api_requests"](build_context(replace(base, pii_hash_key=PII_KEY), DAY))
     return {"root": root, "seeded": seeded, "base": base, "endpoint": endpoint, "python": job_python()}
 
@@ -89,8 +107,10 @@ def record(result: dg.ExecuteInProcessResult, lake_root: Path, decl: Any, day: d
     events = result.all_events
     return {
         "materialized": sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events()),
-        "checks": sorted((e.asset_key.to_user_string(), e.check_name, e.passed, e.severity.value)
-                         for e in result.get_asset_check_evaluations()),
+        "checks": sorted(
+            (e.asset_key.to_user_string(), e.check_name, e.passed, e.severity.value)
+            for e in result.get_asset_check_evaluations()
+        ),
         "step": "success" if result.success else "failure",
         "attempts": 1 + sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in events),
         "remote_runs": runs,
@@ -139,11 +159,17 @@ def run_case(world: dict, engine_name: str, scenario: str, monkeypatch: pytest.M
     decl, day, plan, change_settings = SCENARIOS[scenario]
     lake_root = world["root"] / f"{engine_name}-{scenario}"
     shutil.copytree(world["seeded"], lake_root)
-    settings = replace(world["base"], engine=engine_name, lake_root_uri=str(lake_root), **change_settings,
-                       pii_hash_key=PII_KEY if engine_name == "local" else None)
+    settings = replace(
+        world["base"],
+        engine=engine_name,
+        lake_root_uri=str(lake_root),
+        **change_settings,
+        pii_hash_key=PII_KEY if engine_name == "local" else None,
+    )
     engine = engine_for(settings)
-    asset = build_lake_asset(decl, CATALOG, daily_partitions(settings.partition_start), retry_policy=RETRY_POLICY,
-                             pool=settings.pool)
+    asset = build_lake_asset(
+        decl, CATALOG, daily_partitions(settings.partition_start), retry_policy=RETRY_POLICY, pool=settings.pool
+    )
     run = dict(resources={"engine": engine}, partition_key=day.isoformat(), raise_on_error=False)
     if engine_name == "local":
         local_faults(scenario, decl.name, monkeypatch)

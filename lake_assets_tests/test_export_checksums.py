@@ -23,7 +23,7 @@ from lake_assets.builds.bronze import bronze_tasks_changes, bronze_tasks_export
 from lake_assets.core.lake import LocalLake
 from lake_assets.core.landing import LocalLanding
 from lake_assets.parsing import exports as ex
-from lake_assets.sample.generator import generate_sample
+from lake_sample.generator import generate_sample
 from lake_assets.steps import CATALOG
 from lake_assets_tests.test_cdc import change, user, write_incremental
 
@@ -76,27 +76,36 @@ def test_lines_of_a_genuine_file_stream_by_in_chunks(tmp_path, monkeypatch):
 def test_a_different_valid_gzip_is_a_checksum_mismatch(tmp_path):
     manifest_md5 = b64md5(gzip.compress(b'{"a": 1}\n', mtime=0))
     other = gzip.compress(b'{"a": 2}\n', mtime=0)
-    assert read_all(put(tmp_path, other), manifest_md5) == ([(1, '{"a": 2}')], (
-        f"data_file_checksum_mismatch: f.json.gz has MD5 {b64md5(other)} but manifest-files.json says "
-        f"md5Checksum {manifest_md5}"))
+    assert read_all(put(tmp_path, other), manifest_md5) == (
+        [(1, '{"a": 2}')],
+        (
+            f"data_file_checksum_mismatch: f.json.gz has MD5 {b64md5(other)} but manifest-files.json says "
+            f"md5Checksum {manifest_md5}"
+        ),
+    )
 
 
 def test_a_truncated_or_non_gzip_file_is_flagged_not_raised(tmp_path, monkeypatch):
     monkeypatch.setattr(ex, "READ_BYTES", 16)
     data = gzip.compress("".join(f'{{"n": {n}}}\n' for n in range(200)).encode(), mtime=0)
-    lines, problem = read_all(put(tmp_path, data[:len(data) // 2]), b64md5(data))
+    lines, problem = read_all(put(tmp_path, data[: len(data) // 2]), b64md5(data))
     whole = [(n + 1, f'{{"n": {n}}}') for n in range(200)]
-    assert lines[:-1] == whole[:len(lines) - 1] and 0 < len(lines) < 200  # what arrived, the last line cut
+    assert lines[:-1] == whole[: len(lines) - 1] and 0 < len(lines) < 200  # what arrived, the last line cut
     assert whole[len(lines) - 1][1].startswith(lines[-1][1])
-    assert problem == (f"data_file_checksum_mismatch: f.json.gz has MD5 {b64md5(data[:len(data) // 2])} but "
-                       f"manifest-files.json says md5Checksum {b64md5(data)} (the gzip stream ends before its "
-                       "end-of-stream marker: the object is truncated)")
+    assert problem == (
+        f"data_file_checksum_mismatch: f.json.gz has MD5 {b64md5(data[: len(data) // 2])} but "
+        f"manifest-files.json says md5Checksum {b64md5(data)} (the gzip stream ends before its "
+        "end-of-stream marker: the object is truncated)"
+    )
     junk = b"not gzip at all, " * 10
     assert read_all(put(tmp_path, junk), None) == (
-        [], "data_file_unreadable: f.json.gz: Error -3 while decompressing data: incorrect header check")
+        [],
+        "data_file_unreadable: f.json.gz: Error -3 while decompressing data: incorrect header check",
+    )
     # The MD5 covers every byte of the object, also those after the point where gzip failed.
-    assert read_all(put(tmp_path, junk), "x")[1].startswith(f"data_file_checksum_mismatch: f.json.gz has MD5 "
-                                                              f"{b64md5(junk)} but")
+    assert read_all(put(tmp_path, junk), "x")[1].startswith(
+        f"data_file_checksum_mismatch: f.json.gz has MD5 {b64md5(junk)} but"
+    )
 
 
 @pytest.fixture
@@ -107,8 +116,9 @@ def sample(tmp_path):
     folder = tmp_path / "landing/dynamodb/tasks/AWSDynamoDB" / daily["export_id"]
     manifest = [json.loads(line) for line in (folder / "manifest-files.json").read_text().splitlines()]
     biggest = max(manifest, key=lambda e: e["itemCount"])
-    ctx = BuildContext(spark=None, lake=LocalLake(str(tmp_path / "lake")),
-                     landing=LocalLanding(str(tmp_path / "landing")), day=DAY)
+    ctx = BuildContext(
+        spark=None, lake=LocalLake(str(tmp_path / "lake")), landing=LocalLanding(str(tmp_path / "landing")), day=DAY
+    )
     return ctx, daily, biggest, tmp_path / "landing" / biggest["dataFileS3Key"]
 
 
@@ -130,7 +140,8 @@ def test_a_replaced_data_file_refuses_the_export_and_keeps_every_row(sample, spa
     assert message.startswith(  # "1 data file": the sample's 3 other files verify on the executors
         f"export {daily['export_id']} cannot be trusted: 1 data file(s) differ from manifest-files.json: "
         f"data_file_checksum_mismatch: {entry['dataFileS3Key']} has MD5 {b64md5(forged)} but manifest-files.json "
-        f"says md5Checksum {entry['md5Checksum']}. Nothing was published for 2026-11-20; the rows read are kept at ")
+        f"says md5Checksum {entry['md5Checksum']}. Nothing was published for 2026-11-20; the rows read are kept at "
+    )
     assert not (ctx.lake.table_path("bronze", "tasks_export") / "dt=2026-11-20").exists()
     from_file = sorted(r["line_number"] for r in rows if r["source_key"] == entry["dataFileS3Key"])
     assert from_file == list(range(1, len(lines) + 2))  # every line of the file, then its flag row
@@ -142,34 +153,48 @@ def test_a_replaced_data_file_refuses_the_export_and_keeps_every_row(sample, spa
 def test_a_truncated_data_file_refuses_the_export_without_a_task_failure(sample, spark):
     ctx, _, entry, path = sample
     data = path.read_bytes()
-    truncated = data[:len(data) // 2]
+    truncated = data[: len(data) // 2]
     path.write_bytes(truncated)
     message, rows = run_refused(ctx, bronze_tasks_export, spark)
-    assert (f"data_file_checksum_mismatch: {entry['dataFileS3Key']} has MD5 {b64md5(truncated)} but "
-            f"manifest-files.json says md5Checksum {entry['md5Checksum']} (the gzip stream ends before its "
-            "end-of-stream marker: the object is truncated). Nothing was published for 2026-11-20") in message
+    assert (
+        f"data_file_checksum_mismatch: {entry['dataFileS3Key']} has MD5 {b64md5(truncated)} but "
+        f"manifest-files.json says md5Checksum {entry['md5Checksum']} (the gzip stream ends before its "
+        "end-of-stream marker: the object is truncated). Nothing was published for 2026-11-20"
+    ) in message
     readable = zlib.decompressobj(31).decompress(truncated).split(b"\n")  # what survives, the last line cut
     assert 0 < len(readable) < entry["itemCount"]
     from_file = sorted((r for r in rows if r["source_key"] == entry["dataFileS3Key"]), key=lambda r: r["line_number"])
     assert [(r["line_number"], r["raw_item"]) for r in from_file[:-1]] == [
-        (n, line.decode()) for n, line in enumerate(readable, start=1)]  # the cut line too, as a row
+        (n, line.decode()) for n, line in enumerate(readable, start=1)
+    ]  # the cut line too, as a row
     assert from_file[-1]["line_number"] == len(readable) + 1
     assert from_file[-1]["parse_error"].startswith("data_file_checksum_mismatch")
 
 
 def test_a_corrupt_incremental_data_file_refuses_the_changes(tmp_path, spark):
     landing = tmp_path / "landing"
-    write_incremental(landing, "inc-20", "2026-11-20T00:00:00.000Z", "2026-11-21T00:00:00.000Z",
-                      [change("u1", 1, new=user("u1")), change("u2", 2, new=user("u2"))])
+    write_incremental(
+        landing,
+        "inc-20",
+        "2026-11-20T00:00:00.000Z",
+        "2026-11-21T00:00:00.000Z",
+        [change("u1", 1, new=user("u1")), change("u2", 2, new=user("u2"))],
+    )
     key = "dynamodb/tasks/AWSDynamoDB/data/inc-20.json.gz"
     original = (landing / key).read_bytes()
     forged = gzip.compress(gzip.decompress(original).replace(b"a@b.c", b"x@y.z"), mtime=0)
     (landing / key).write_bytes(forged)
-    ctx = BuildContext(spark=None, lake=LocalLake(str(tmp_path / "lake")), landing=LocalLanding(str(landing)), day=DAY,
-                     catalog=CATALOG)
+    ctx = BuildContext(
+        spark=None, lake=LocalLake(str(tmp_path / "lake")), landing=LocalLanding(str(landing)), day=DAY, catalog=CATALOG
+    )
     message, rows = run_refused(ctx, bronze_tasks_changes, spark)
-    assert message.startswith(f"export inc-20 cannot be trusted: 1 data file(s) differ from manifest-files.json: "
-                              f"data_file_checksum_mismatch: {key} has MD5 {b64md5(forged)} but manifest-files.json "
-                              f"says md5Checksum {b64md5(original)}. Nothing was published for 2026-11-20")
+    assert message.startswith(
+        f"export inc-20 cannot be trusted: 1 data file(s) differ from manifest-files.json: "
+        f"data_file_checksum_mismatch: {key} has MD5 {b64md5(forged)} but manifest-files.json "
+        f"says md5Checksum {b64md5(original)}. Nothing was published for 2026-11-20"
+    )
     assert [(r["line_number"], r["operation"]) for r in sorted(rows, key=lambda r: r["line_number"])] == [
-        (1, "UPSERT"), (2, "UPSERT"), (3, None)]
+        (1, "UPSERT"),
+        (2, "UPSERT"),
+        (3, None),
+    ]

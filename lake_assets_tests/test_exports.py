@@ -18,13 +18,21 @@ from lake_assets.steps import CATALOG
 PREFIX = "dynamodb/tasks"
 
 
-def write_export(root: Path, export_id: str, export_time: str | None, items=1, complete=True,
-                 export_type="FULL_EXPORT", corrupt=False):
+def write_export(
+    root: Path,
+    export_id: str,
+    export_time: str | None,
+    items=1,
+    complete=True,
+    export_type="FULL_EXPORT",
+    corrupt=False,
+):
     base = root / PREFIX / "AWSDynamoDB" / export_id
     (base / "data").mkdir(parents=True)
     (base / "_started").write_bytes(b"")
-    lines = "".join(json.dumps({"Item": {"PK": {"S": f"USER#u{i}"}, "SK": {"S": "PROFILE"}}}) + "\n"
-                    for i in range(items))
+    lines = "".join(
+        json.dumps({"Item": {"PK": {"S": f"USER#u{i}"}, "SK": {"S": "PROFILE"}}}) + "\n" for i in range(items)
+    )
     data = gzip.compress(lines.encode(), mtime=0)
     data_key = f"{PREFIX}/AWSDynamoDB/{export_id}/data/part1.json.gz"
     (root / data_key).write_bytes(data + (b"x" if corrupt else b""))
@@ -32,17 +40,21 @@ def write_export(root: Path, export_id: str, export_time: str | None, items=1, c
     manifest = {"itemCount": items, "md5Checksum": digest, "etag": "e", "dataFileS3Key": data_key}
     (base / "manifest-files.json").write_text(json.dumps(manifest) + "\n")
     if complete:
-        summary = {"exportType": export_type, "itemCount": items, "endTime": "2026-11-22T00:05:00.000Z",
-                   "manifestFilesS3Key": f"{PREFIX}/AWSDynamoDB/{export_id}/manifest-files.json"}
+        summary = {
+            "exportType": export_type,
+            "itemCount": items,
+            "endTime": "2026-11-22T00:05:00.000Z",
+            "manifestFilesS3Key": f"{PREFIX}/AWSDynamoDB/{export_id}/manifest-files.json",
+        }
         if export_time:
             summary["exportTime"] = export_time
         (base / "manifest-summary.json").write_text(json.dumps(summary))
 
 
 def test_window_is_exclusive_start_inclusive_end(tmp_path):
-    write_export(tmp_path, "e-midnight-21", "2026-11-21T00:00:00.000Z")   # closes the 20th
+    write_export(tmp_path, "e-midnight-21", "2026-11-21T00:00:00.000Z")  # closes the 20th
     write_export(tmp_path, "e-midday", "2026-11-21T14:30:00.000Z")
-    write_export(tmp_path, "e-midnight-22", "2026-11-22T00:00:00.000Z")   # closes the 21st: latest
+    write_export(tmp_path, "e-midnight-22", "2026-11-22T00:00:00.000Z")  # closes the 21st: latest
     write_export(tmp_path, "e-running", "2026-11-21T23:00:00.000Z", complete=False)
     write_export(tmp_path, "e-incr", "2026-11-21T20:00:00.000Z", export_type="INCREMENTAL_EXPORT")
     exports, notes = list_completed_exports(LocalLanding(str(tmp_path)), PREFIX)
@@ -58,12 +70,19 @@ def test_manifest_problems_are_explained(tmp_path):
     (export,), _ = list_completed_exports(landing, PREFIX)
     # Manifests and listings only: a corrupt data file passes here; its MD5 is checked where it is read.
     (listed,) = load_files(landing, export).files
-    data = gzip.compress(b"".join(json.dumps({"Item": {"PK": {"S": f"USER#u{i}"}, "SK": {"S": "PROFILE"}}})
-                                  .encode() + b"\n" for i in range(2)), mtime=0)
+    data = gzip.compress(
+        b"".join(
+            json.dumps({"Item": {"PK": {"S": f"USER#u{i}"}, "SK": {"S": "PROFILE"}}}).encode() + b"\n" for i in range(2)
+        ),
+        mtime=0,
+    )
     assert (listed.key, listed.item_count) == (f"{PREFIX}/AWSDynamoDB/bad/data/part1.json.gz", 2)
     assert listed.md5_checksum == base64.b64encode(hashlib.md5(data).digest()).decode()
-    with pytest.raises(ExportError, match=r"^export bad: manifest-summary.json has no checksum file "
-                                          r"\(manifest-summary.md5 or .checksum\)$"):
+    with pytest.raises(
+        ExportError,
+        match=r"^export bad: manifest-summary.json has no checksum file "
+        r"\(manifest-summary.md5 or .checksum\)$",
+    ):
         load_files(landing, export, require_checksum_files=True)
     summary = tmp_path / PREFIX / "AWSDynamoDB/bad/manifest-summary.json"
     summary.write_text(json.dumps({**json.loads(summary.read_text()), "itemCount": 3}))
@@ -74,15 +93,22 @@ def test_manifest_problems_are_explained(tmp_path):
     with pytest.raises(ExportError, match="listed in the manifest is missing"):
         load_files(landing, export)
     (tmp_path / PREFIX / "AWSDynamoDB/bad/manifest-files.json").unlink()
-    with pytest.raises(ExportError, match=r"^export bad: dynamodb/tasks/AWSDynamoDB/bad/manifest-files.json is "
-                                          r"missing$"):
+    with pytest.raises(
+        ExportError,
+        match=r"^export bad: dynamodb/tasks/AWSDynamoDB/bad/manifest-files.json is "
+        r"missing$",
+    ):
         load_files(landing, export)
 
 
 def test_bronze_job_says_why_there_is_no_export(tmp_path):
     write_export(tmp_path, "e-running", "2026-11-21T23:00:00.000Z", complete=False)
-    ctx = BuildContext(spark=None, lake=None, landing=LocalLanding(str(tmp_path)), day=date(2026, 11, 21),
-                     catalog=CATALOG)
-    with pytest.raises(BuildInputError, match=r"no completed FULL_EXPORT .* \(2026-11-21 00:00, 2026-11-22 00:00\]"
-                                            r".*e-running: in progress"):
+    ctx = BuildContext(
+        spark=None, lake=None, landing=LocalLanding(str(tmp_path)), day=date(2026, 11, 21), catalog=CATALOG
+    )
+    with pytest.raises(
+        BuildInputError,
+        match=r"no completed FULL_EXPORT .* \(2026-11-21 00:00, 2026-11-22 00:00\]"
+        r".*e-running: in progress",
+    ):
         bronze_tasks_export(ctx)

@@ -19,8 +19,13 @@ def bronze_t():
     return dg.MaterializeResult()
 
 
-@dg.asset(key=["silver", "t"], partitions_def=DAILY, deps=[bronze_t], freshness_policy=POLICIES["silver"],
-          check_specs=[dg.AssetCheckSpec("quality", asset=["silver", "t"], blocking=True)])
+@dg.asset(
+    key=["silver", "t"],
+    partitions_def=DAILY,
+    deps=[bronze_t],
+    freshness_policy=POLICIES["silver"],
+    check_specs=[dg.AssetCheckSpec("quality", asset=["silver", "t"], blocking=True)],
+)
 def silver_t():
     yield dg.MaterializeResult()
     yield dg.AssetCheckResult(check_name="quality", passed=SILVER_OK["ok"], metadata={"rows": 1})
@@ -54,8 +59,10 @@ def test_policies_follow_the_documented_rules():
     gold = POLICIES["gold"]  # refreshed between 02:00 and the 06:00 deadline
     assert evaluate_policy(gold, datetime(2026, 11, 22, 2, 30, tzinfo=UTC), now) == "PASS"
     assert evaluate_policy(gold, datetime(2026, 11, 22, 1, 30, tzinfo=UTC), now) == "FAIL"
-    assert evaluate_policy(gold, datetime(2026, 11, 21, 23, 0, tzinfo=UTC),
-                           datetime(2026, 11, 22, 5, 0, tzinfo=UTC)) == "PASS"  # before today's deadline
+    assert (
+        evaluate_policy(gold, datetime(2026, 11, 21, 23, 0, tzinfo=UTC), datetime(2026, 11, 22, 5, 0, tzinfo=UTC))
+        == "PASS"
+    )  # before today's deadline
 
 
 def test_fresh_warning_and_stale_with_partition_lag(instance):
@@ -76,8 +83,9 @@ def test_failing_blocking_check_is_named_as_the_upstream_cause(instance):
     assert dg.materialize([bronze_t, silver_t, gold_t], partition_key="2026-11-21", instance=instance).success
     SILVER_OK["ok"] = False
     try:
-        result = dg.materialize([bronze_t, silver_t, gold_t], partition_key="2026-11-22", instance=instance,
-                                raise_on_error=False)
+        result = dg.materialize(
+            [bronze_t, silver_t, gold_t], partition_key="2026-11-22", instance=instance, raise_on_error=False
+        )
     finally:
         SILVER_OK["ok"] = True
     assert not result.success

@@ -82,8 +82,12 @@ def test_wait_handles_every_state():
 
 def test_concurrent_runs_exceeded_then_success_without_a_second_run(endpoint):
     glue = boto3.client("glue", endpoint_url=endpoint)
-    glue.create_job(Name="busy-job", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl"},
-                    ExecutionProperty={"MaxConcurrentRuns": 1})
+    glue.create_job(
+        Name="busy-job",
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "glueetl"},
+        ExecutionProperty={"MaxConcurrentRuns": 1},
+    )
     state_manager.set_transition("glue::job_run", {"progression": "manual", "times": 10_000})
     blocker = glue.start_job_run(JobName="busy-job")["JobRunId"]
     codes = []
@@ -99,7 +103,10 @@ def test_concurrent_runs_exceeded_then_success_without_a_second_run(endpoint):
     run_id, reattached = submit_or_reattach(glue, "busy-job", {}, "key-1", log=codes.append, sleep=sleep)
     assert not reattached and "slept" in codes
     assert any("ConcurrentRunsExceededException" in str(c) for c in codes)
-    mine = [r for r in glue.get_job_runs(JobName="busy-job")["JobRuns"]
-            if (r.get("Arguments") or {}).get(KEY_ARGUMENT) == "key-1"]
+    mine = [
+        r
+        for r in glue.get_job_runs(JobName="busy-job")["JobRuns"]
+        if (r.get("Arguments") or {}).get(KEY_ARGUMENT) == "key-1"
+    ]
     assert [r["Id"] for r in mine] == [run_id]  # exactly one run for the key
     assert find_reusable_run(glue, "busy-job", "key-1")["Id"] == run_id

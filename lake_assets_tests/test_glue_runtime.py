@@ -64,8 +64,12 @@ while todo:
 print(json.dumps({"imported": sorted(seen), "failed": failed,
                   "package": importlib.import_module("lake_assets").__file__}))
 """
-JOB_MODULES = ("lake_assets.steps", "lake_assets.execute", "lake_assets.remote.catalog",
-               "lake_assets.remote.entrypoint")
+JOB_MODULES = (
+    "lake_assets.steps",
+    "lake_assets.execute",
+    "lake_assets.remote.catalog",
+    "lake_assets.remote.entrypoint",
+)
 
 
 def _run_glue(tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -102,16 +106,21 @@ def test_the_job_script_and_everything_it_imports_import_on_glue(tmp_path):
 
 def test_a_module_that_moves_the_runtime_is_refused():
     # What installing `pandera[pyspark]` does on Glue: pip brings its own pyspark and pyarrow.
-    state = {"python": runtime.PYTHON_VERSION, "dagster": False,
-             "imported": {**runtime.runtime_versions(), "pyspark": "4.1.0", "pyarrow": "22.0.0"},
-             "pip": {"pyspark": "4.1.0", "pyarrow": "22.0.0"}}
+    state = {
+        "python": runtime.PYTHON_VERSION,
+        "dagster": False,
+        "imported": {**runtime.runtime_versions(), "pyspark": "4.1.0", "pyarrow": "22.0.0"},
+        "pip": {"pyspark": "4.1.0", "pyarrow": "22.0.0"},
+    }
     with pytest.raises(GlueRuntimeError) as raised:
         check_runtime(state)
     message = str(raised.value)
     assert "pyspark imports as 4.1.0, the runtime has 3.5.4" in message
     assert "pyarrow imports as 22.0.0" in message and "pip installed pyspark 4.1.0 over the cluster's" in message
     assert glue_runtime._moved({"pyarrow": "17.0.0", "six": "1.17.0"}, {"pyarrow": "22.0.0"}) == [
-        "pyarrow 17.0.0 -> 22.0.0", "six 1.17.0 -> removed"]
+        "pyarrow 17.0.0 -> 22.0.0",
+        "six 1.17.0 -> removed",
+    ]
 
 
 def test_job_modules_never_name_a_runtime_package():

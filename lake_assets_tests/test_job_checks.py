@@ -15,8 +15,9 @@ DAY = date(2026, 11, 21)
 
 
 def context(tmp_path, spark):
-    settings = LakeSettings(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"),
-                            pii_hash_key="k")
+    settings = LakeSettings(
+        lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"), pii_hash_key="k"
+    )
     return build_context(settings, DAY)
 
 
@@ -48,12 +49,17 @@ def test_a_consistent_export_publishes(tmp_path, spark):
 
 def test_tasks_of_unknown_users_block_silver(tmp_path, spark):
     ctx = context(tmp_path, spark)
-    item = {"PK": {"S": "USER#ghost"}, "SK": {"S": "TASK#t1"}, "status": {"S": "OPEN"},
-            "created_at": {"S": "2026-11-21T10:00:00Z"}}
+    item = {
+        "PK": {"S": "USER#ghost"},
+        "SK": {"S": "TASK#t1"},
+        "status": {"S": "OPEN"},
+        "created_at": {"S": "2026-11-21T10:00:00Z"},
+    }
     row = parse_full_export_line(json.dumps({"Item": item}), 1)
     row.update(export_id="e1", export_time=datetime(2026, 11, 22, tzinfo=UTC), source_key="data/a.json.gz")
-    ctx.lake.write(spark.createDataFrame([row], TABLES["bronze/tasks_export"].schema), "bronze", "tasks_export",
-                   DAY.isoformat())
+    ctx.lake.write(
+        spark.createDataFrame([row], TABLES["bronze/tasks_export"].schema), "bronze", "tasks_export", DAY.isoformat()
+    )
     result = silver_entities(ctx)
     assert ("silver/tasks", "users_exist") in failed(result)
     (check,) = [c for c in result.checks if c.name == "users_exist"]

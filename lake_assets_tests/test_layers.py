@@ -10,9 +10,25 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "lake_assets"
 # A module may import only from its own rank or below.
 RANKS = {
-    "core": 0, "tables": 1, "parsing": 1, "quality": 2, "transforms": 3, "declare": 3, "builds": 4, "steps": 5,
-    "execute": 6, "engines": 7, "remote": 7, "partitions": 8, "assets": 8, "automation": 8, "freshness": 8,
-    "alerts": 8, "query": 8, "sample": 8, "definitions": 9, "cli": 10,
+    "core": 0,
+    "tables": 1,
+    "parsing": 1,
+    "quality": 2,
+    "transforms": 3,
+    "declare": 3,
+    "builds": 4,
+    "steps": 5,
+    "execute": 6,
+    "engines": 7,
+    "remote": 7,
+    "partitions": 8,
+    "assets": 8,
+    "automation": 8,
+    "freshness": 8,
+    "alerts": 8,
+    "query": 8,
+    "definitions": 9,
+    "cli": 10,
 }
 
 
@@ -27,8 +43,12 @@ def modules() -> dict[str, Path]:
 def imports(path: Path, known: dict[str, Path]) -> set[str]:
     """lake_assets modules `path` imports anywhere (module or function level), TYPE_CHECKING excluded."""
     tree = ast.parse(path.read_text())
-    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
-                   and getattr(node.test, "id", "") == "TYPE_CHECKING" for n in ast.walk(node)}
+    typing_only = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for n in ast.walk(node)
+    }
     found = set()
     for node in ast.walk(tree):
         if id(node) in typing_only:
@@ -53,8 +73,9 @@ def rank(module: str) -> int:
 
 
 def test_every_import_goes_down_the_layers():
-    upward = sorted(f"{m} imports {t}" for m, targets in graph().items() if m != "lake_assets"
-                    for t in targets if rank(t) > rank(m))
+    upward = sorted(
+        f"{m} imports {t}" for m, targets in graph().items() if m != "lake_assets" for t in targets if rank(t) > rank(m)
+    )
     assert upward == []
 
 
@@ -66,7 +87,7 @@ def test_there_is_no_import_cycle():
         stack.append(node)
         for target in sorted(edges[node]):
             if state.get(target) == "open":
-                cycles.append([*stack[stack.index(target):], target])
+                cycles.append([*stack[stack.index(target) :], target])
             elif target not in state:
                 visit(target)
         stack.pop()

@@ -7,18 +7,32 @@ from datetime import UTC, datetime
 from lake_assets.parsing.api_logs import parse_api_log_object, parse_clf_time
 
 LINE = {
-    "requestId": "r-1", "ip": "203.0.113.7", "requestTime": "21/Nov/2026:23:59:58 +0000",
-    "requestTimeEpoch": "1763769598123", "httpMethod": "GET", "routeKey": "GET /tasks/{taskId}",
-    "path": "/tasks/t-42", "status": "200", "protocol": "HTTP/1.1", "responseLength": "512",
-    "responseLatency": "37", "integrationLatency": "31", "userAgent": "curl/8", "userId": "u-1",
+    "requestId": "r-1",
+    "ip": "203.0.113.7",
+    "requestTime": "21/Nov/2026:23:59:58 +0000",
+    "requestTimeEpoch": "1763769598123",
+    "httpMethod": "GET",
+    "routeKey": "GET /tasks/{taskId}",
+    "path": "/tasks/t-42",
+    "status": "200",
+    "protocol": "HTTP/1.1",
+    "responseLength": "512",
+    "responseLatency": "37",
+    "integrationLatency": "31",
+    "userAgent": "curl/8",
+    "userId": "u-1",
 }
 
 
 def envelope(*messages, kind="DATA_MESSAGE"):
-    return {"messageType": kind, "owner": "123456789012", "logGroup": "/aws/apigateway/tasks-api",
-            "logStream": "s1", "subscriptionFilters": ["to-firehose"],
-            "logEvents": [{"id": str(i), "timestamp": 1763769598200 + i, "message": m}
-                          for i, m in enumerate(messages)]}
+    return {
+        "messageType": kind,
+        "owner": "123456789012",
+        "logGroup": "/aws/apigateway/tasks-api",
+        "logStream": "s1",
+        "subscriptionFilters": ["to-firehose"],
+        "logEvents": [{"id": str(i), "timestamp": 1763769598200 + i, "message": m} for i, m in enumerate(messages)],
+    }
 
 
 def line(**changes):
@@ -43,11 +57,15 @@ def test_ndjson_line_is_typed():
 
 
 def test_multi_member_concatenated_envelopes_without_separator():
-    docs = [envelope(line(requestId="a"), line(requestId="b")), envelope(kind="CONTROL_MESSAGE"),
-            envelope(line(requestId="c"))]
+    docs = [
+        envelope(line(requestId="a"), line(requestId="b")),
+        envelope(kind="CONTROL_MESSAGE"),
+        envelope(line(requestId="c")),
+    ]
     # two documents in one member with no separator, a third in its own member
     data = gzip.compress((json.dumps(docs[0]) + json.dumps(docs[1])).encode()) + gzip.compress(
-        json.dumps(docs[2]).encode())
+        json.dumps(docs[2]).encode()
+    )
     rows = parse(data)
     assert [r["record_type"] for r in rows] == ["access_log", "access_log", "control_message", "access_log"]
     assert [r["request_id"] for r in rows] == ["a", "b", None, "c"]
@@ -76,18 +94,32 @@ def test_no_usable_time_and_garbage_numbers_are_flagged():
 
 
 def test_malformed_lines_are_rows_with_reasons_and_do_not_swallow_neighbours():
-    text = "\n".join([line(requestId="ok1"), '{"requestId": "trunc', "plain text here", "[1, 2]",
-                      '"just a string"', line(requestId="ok2")])
+    text = "\n".join(
+        [
+            line(requestId="ok1"),
+            '{"requestId": "trunc',
+            "plain text here",
+            "[1, 2]",
+            '"just a string"',
+            line(requestId="ok2"),
+        ]
+    )
     rows = parse(gzip.compress(text.encode()))
     assert [(r["record_type"], r["parse_error"]) for r in rows] == [
-        ("access_log", None), ("malformed", "invalid_json"), ("malformed", "invalid_json"),
-        ("malformed", "not_an_object"), ("malformed", "not_an_object"), ("access_log", None)]
+        ("access_log", None),
+        ("malformed", "invalid_json"),
+        ("malformed", "invalid_json"),
+        ("malformed", "not_an_object"),
+        ("malformed", "not_an_object"),
+        ("access_log", None),
+    ]
     assert rows[1]["raw"] == '{"requestId": "trunc' and rows[2]["raw"] == "plain text here"
 
 
 def test_bad_message_inside_envelope_and_bad_envelope():
     data = gzip.compress(json.dumps(envelope("not json", "[]")).encode()) + gzip.compress(
-        json.dumps({"messageType": "DATA_MESSAGE", "logEvents": "oops"}).encode())
+        json.dumps({"messageType": "DATA_MESSAGE", "logEvents": "oops"}).encode()
+    )
     rows = parse(data)
     assert [r["parse_error"] for r in rows] == ["invalid_json", "not_an_object", "invalid_envelope"]
     assert rows[0]["raw"] == "not json"

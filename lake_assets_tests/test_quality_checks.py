@@ -21,13 +21,22 @@ def test_rules_are_derived_from_the_contract():
     assert "route_key is not null" in texts and "requests >= 1" in texts and "latency_p99_ms >= 0" in texts
     assert generated_check_names(ROUTES.model) == ["schema", "not_null", "ranges", "unique_key"]
     assert generated_check_names(TABLES["silver/tasks"].model) == [
-        "schema", "not_null", "accepted_values", "ranges", "unique_key"]
+        "schema",
+        "not_null",
+        "accepted_values",
+        "ranges",
+        "unique_key",
+    ]
 
 
 def test_good_partition_passes_every_generated_check(spark):
     got = outcomes(spark, [("GET /a", 3, 1, 0, 5.0, 9.0, 9.5), ("GET /b", 1, 0, 1, None, None, None)])
     assert {name: o.passed for name, o in got.items()} == {
-        "schema": True, "not_null": True, "ranges": True, "unique_key": True}
+        "schema": True,
+        "not_null": True,
+        "ranges": True,
+        "unique_key": True,
+    }
     assert got["ranges"].metadata["rows_checked"] == 2
 
 
@@ -55,21 +64,27 @@ def test_accepted_values_and_patterns(spark):
 
 
 def test_schema_check_reports_wrong_types(spark):
-    got = outcomes(spark, [("GET /a", "3", 1, 0, 5.0, 9.0, 9.5)],
-                   schema="route_key string, requests string, errors_4xx long, errors_5xx long, "
-                          "latency_p50_ms double, latency_p95_ms double, latency_p99_ms double")
+    got = outcomes(
+        spark,
+        [("GET /a", "3", 1, 0, 5.0, 9.0, 9.5)],
+        schema="route_key string, requests string, errors_4xx long, errors_5xx long, "
+        "latency_p50_ms double, latency_p95_ms double, latency_p99_ms double",
+    )
     assert not got["schema"].passed
     assert any("requests" in p for p in got["schema"].metadata["problems"])
 
 
-@pytest.mark.parametrize(("rows", "history", "passed"), [
-    (1000, [990, 1010, 1000, 995, 1005, 1020, 980], True),
-    (1500, [990, 1010, 1000, 995, 1005, 1020, 980], False),
-    (10, [990, 1010, 1000, 995, 1005, 1020, 980], False),
-    (1000, [990, 1010, 1000, 995, 5000, 1020, 980], True),   # one spike does not widen the band
-    (2000, [990, 1010, 1000, 995, 5000, 1020, 980], False),
-    (7, [900, 1000], True),                                   # not enough history: pass, say so
-])
+@pytest.mark.parametrize(
+    ("rows", "history", "passed"),
+    [
+        (1000, [990, 1010, 1000, 995, 1005, 1020, 980], True),
+        (1500, [990, 1010, 1000, 995, 1005, 1020, 980], False),
+        (10, [990, 1010, 1000, 995, 1005, 1020, 980], False),
+        (1000, [990, 1010, 1000, 995, 5000, 1020, 980], True),  # one spike does not widen the band
+        (2000, [990, 1010, 1000, 995, 5000, 1020, 980], False),
+        (7, [900, 1000], True),  # not enough history: pass, say so
+    ],
+)
 def test_volume_anomaly_is_robust(rows, history, passed):
     ok, meta = volume_verdict(rows, history)
     assert ok is passed
@@ -89,15 +104,25 @@ def test_api_log_drift(spark):
     base = dict.fromkeys(schema.fieldNames())
     rows = [
         {**base, "record_type": "access_log", "source_key": "k", "record_index": 0},
-        {**base, "record_type": "access_log", "source_key": "k", "record_index": 1,
-         "extra_fields": '{"newField": "x"}', "missing_fields": "ip,protocol", "invalid_fields": "status"},
+        {
+            **base,
+            "record_type": "access_log",
+            "source_key": "k",
+            "record_index": 1,
+            "extra_fields": '{"newField": "x"}',
+            "missing_fields": "ip,protocol",
+            "invalid_fields": "status",
+        },
     ]
     for row in rows:
         row["ingested_at"] = __import__("datetime").datetime(2026, 11, 21)
     passed, meta = api_log_drift(spark.createDataFrame(rows, schema))
     assert not passed
-    assert meta == {"new_fields": {"newField": 1}, "missing_fields": {"ip": 1, "protocol": 1},
-                    "fields_with_untypable_values": {"status": 1}}
+    assert meta == {
+        "new_fields": {"newField": 1},
+        "missing_fields": {"ip": 1, "protocol": 1},
+        "fields_with_untypable_values": {"status": 1},
+    }
     clean, _ = api_log_drift(spark.createDataFrame(rows[:1], schema))
     assert clean
 
@@ -106,15 +131,31 @@ def test_export_drift(spark):
     from datetime import datetime
 
     schema = TABLES["bronze/tasks_export"].schema
+
     def item(sk, types, n):
-        return {"export_id": "e", "export_time": datetime(2026, 11, 22), "source_key": "k", "line_number": n,
-                "pk": "USER#u1", "sk": sk, "item_json": "{}", "attribute_types": types, "raw_item": "{}",
-                "parse_error": None}
-    rows = [item("PROFILE", {"PK": "S", "SK": "S", "email": "S"}, 1),
-            item("TASK#1", {"PK": "S", "SK": "S", "status": "S", "created_at": "S", "priority": "S"}, 2),
-            item("TASK#2", {"PK": "S", "SK": "S", "status": "S", "colour": "S"}, 3)]
+        return {
+            "export_id": "e",
+            "export_time": datetime(2026, 11, 22),
+            "source_key": "k",
+            "line_number": n,
+            "pk": "USER#u1",
+            "sk": sk,
+            "item_json": "{}",
+            "attribute_types": types,
+            "raw_item": "{}",
+            "parse_error": None,
+        }
+
+    rows = [
+        item("PROFILE", {"PK": "S", "SK": "S", "email": "S"}, 1),
+        item("TASK#1", {"PK": "S", "SK": "S", "status": "S", "created_at": "S", "priority": "S"}, 2),
+        item("TASK#2", {"PK": "S", "SK": "S", "status": "S", "colour": "S"}, 3),
+    ]
     passed, meta = export_drift(spark.createDataFrame(rows, schema))
     assert not passed
-    assert meta == {"new_attributes": {"task.colour": 1}, "type_changes": {"task.priority:S": 1},
-                    "required_attributes_absent": {"task.created_at": 1}}
+    assert meta == {
+        "new_attributes": {"task.colour": 1},
+        "type_changes": {"task.priority:S": 1},
+        "required_attributes_absent": {"task.created_at": 1},
+    }
     assert export_drift(spark.createDataFrame(rows[:1], schema))[0]

@@ -23,7 +23,7 @@ import pytest
 
 from lake_assets.core.settings import LakeSettings, RemoteSettings
 from lake_assets.definitions import build_definitions
-from lake_assets.sample.generator import generate_sample
+from lake_sample.generator import generate_sample
 from lake_assets.steps import TABLES
 from lake_assets_tests.remote_runners import job_python, seed_aws
 from lake_assets_tests.service_doubles import create_services, new_double
@@ -39,8 +39,13 @@ def landing(endpoint, tmp_path_factory):
     root = tmp_path_factory.mktemp("remote")
     generate_sample(root / "landing", DAY, 1, 300, seed=5, users=10, tasks_per_user=3)
     seed_aws(endpoint, root / "landing", PII_KEY)
-    base = LakeSettings(landing_uri="s3://landing", partition_start=date(2026, 11, 1), s3_endpoint_url=endpoint,
-                        spark_master="local[2]", shuffle_partitions=2)
+    base = LakeSettings(
+        landing_uri="s3://landing",
+        partition_start=date(2026, 11, 1),
+        s3_endpoint_url=endpoint,
+        spark_master="local[2]",
+        shuffle_partitions=2,
+    )
     local = materialize(replace(base, lake_root_uri=str(root / "local"), pii_hash_key=PII_KEY))
     services = create_services(endpoint, "lake-graph-job")
     return {"root": root, "base": base, "local": local, "services": services, "python": job_python()}
@@ -49,7 +54,8 @@ def landing(endpoint, tmp_path_factory):
 def materialize(settings: LakeSettings) -> dg.ExecuteInProcessResult:
     defs = build_definitions(settings)
     result = defs.resolve_job_def("lake_daily").execute_in_process(
-        partition_key=DAY.isoformat(), instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+        partition_key=DAY.isoformat(), instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     return result
 
@@ -69,11 +75,16 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], bool]:
 @pytest.mark.parametrize("engine", ["glue", "emr-serverless"])
 def test_the_whole_graph_on_a_remote_engine_matches_the_local_engine(landing, endpoint, engine):
     remote_root = landing["root"] / engine
-    remote = RemoteSettings(region_name="us-east-1", pipes_bucket="pipes",
-                            emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
-                            entrypoint_uri="s3://pipes/artifacts/entrypoint.py",
-                            package_uri="s3://pipes/artifacts/lake_assets.whl", pii_key_secret_id="lake/pii",
-                            poll_seconds=0.5, **landing["services"])
+    remote = RemoteSettings(
+        region_name="us-east-1",
+        pipes_bucket="pipes",
+        emr_execution_role_arn="arn:aws:iam::123456789012:role/x",
+        entrypoint_uri="s3://pipes/artifacts/entrypoint.py",
+        package_uri="s3://pipes/artifacts/lake_assets.whl",
+        pii_key_secret_id="lake/pii",
+        poll_seconds=0.5,
+        **landing["services"],
+    )
     settings = replace(landing["base"], engine=engine, lake_root_uri=str(remote_root), remote=remote)
     with new_double(engine, endpoint, remote, [], landing["python"]) as double:
         result = materialize(settings)
@@ -84,10 +95,15 @@ def test_the_whole_graph_on_a_remote_engine_matches_the_local_engine(landing, en
     assert checks(result) == checks(landing["local"]) and len(checks(result)) > 40
     for key in TABLES:
         assert table_rows(remote_root, key) == table_rows(landing["root"] / "local", key), key
-    assert all(table_rows(remote_root, key) for key in ("bronze/api_requests", "silver/api_requests",
-                                                        "silver/tasks", "gold/route_latency_daily"))
-    (event,) = [e for e in result.get_asset_materialization_events()
-                if e.asset_key == dg.AssetKey(["gold", "route_latency_daily"])]
+    assert all(
+        table_rows(remote_root, key)
+        for key in ("bronze/api_requests", "silver/api_requests", "silver/tasks", "gold/route_latency_daily")
+    )
+    (event,) = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["gold", "route_latency_daily"])
+    ]
     metadata = event.materialization.metadata
     assert metadata["dagster/row_count"].value > 0
     billed = "rows_per_dpu_second" if engine == "glue" else "rows_per_vcpu_second"

@@ -43,8 +43,9 @@ def endpoint(tmp_path_factory):
         server.start()
         host, port = server.get_host_and_port()
         # moto keeps its state per process, not per server: each module starts with an empty "AWS"
-        urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"),
-                               timeout=10).read()
+        urllib.request.urlopen(
+            urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"), timeout=10
+        ).read()
         try:
             yield f"http://{host}:{port}"
         finally:
@@ -58,8 +59,11 @@ def s3(endpoint):
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=endpoint, config=Config(
-        request_checksum_calculation="when_required", response_checksum_validation="when_required"))
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        config=Config(request_checksum_calculation="when_required", response_checksum_validation="when_required"),
+    )
 
 
 def make_bucket(s3, objects: dict[str, bytes] | None = None) -> str:
@@ -120,8 +124,9 @@ def test_list_dirs_and_start_after(s3, endpoint):
     assert keys == ["api_logs/2026/11/21/b.json", "api_logs/2026/12/1/e.json"]
     keys = [o.key for o in landing.list("api_logs/2026/11", start_after="api_logs/2026/11/20")]
     assert keys == ["api_logs/2026/11/20/d.json", "api_logs/2026/11/21/b.json"]
-    assert [o.key for o in landing.list("api_logs/2026/11", start_after="a")] == \
-        [o.key for o in landing.list("api_logs/2026/11")]
+    assert [o.key for o in landing.list("api_logs/2026/11", start_after="a")] == [
+        o.key for o in landing.list("api_logs/2026/11")
+    ]
     assert landing.list("api_logs/2026/11", start_after="z") == []
 
 
@@ -136,8 +141,11 @@ def test_pagination_beyond_1000_objects_and_prefixes(s3, endpoint):
     assert keys == [f"big/{i:04d}/x.json" for i in range(count)]
     names = landing.list_dirs("big")
     assert names == [f"{i:04d}" for i in range(count)]
-    assert [o.key for o in landing.list("big", start_after="big/0999/x.json")] == \
-        ["big/1000/x.json", "big/1001/x.json", "big/1002/x.json"]
+    assert [o.key for o in landing.list("big", start_after="big/0999/x.json")] == [
+        "big/1000/x.json",
+        "big/1001/x.json",
+        "big/1002/x.json",
+    ]
     assert landing.list_dirs("big", start_after="0999") == ["1000", "1001", "1002"]
     assert landing.list_dirs("big", start_after="0001") == names[2:]
 
@@ -169,8 +177,16 @@ def test_etag_changes_when_content_is_replaced(s3, endpoint):
 
 
 def test_root_prefix_handling(s3, endpoint):
-    bucket = make_bucket(s3, {"landing/a/1.json": b"1", "landing/a/2.json": b"22", "landing/b/3.json": b"",
-                              "landing2/a/9.json": b"", "other.json": b""})
+    bucket = make_bucket(
+        s3,
+        {
+            "landing/a/1.json": b"1",
+            "landing/a/2.json": b"22",
+            "landing/b/3.json": b"",
+            "landing2/a/9.json": b"",
+            "other.json": b"",
+        },
+    )
 
     rooted = landing_for(f"s3://{bucket}/landing", endpoint_url=endpoint)
     assert rooted == S3Landing(bucket, "landing", endpoint)
@@ -214,10 +230,13 @@ def test_pickled_landing_works_in_another_process(s3, endpoint):
 
 
 def test_import_creates_no_client():
-    code = ("import sys, lake_assets.core.s3_landing as m; "
-            "print(len(m._clients), 'boto3' in sys.modules, 'botocore' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parents[1])
+    code = (
+        "import sys, lake_assets.core.s3_landing as m; "
+        "print(len(m._clients), 'boto3' in sys.modules, 'botocore' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]
+    )
     assert out.stdout.split() == ["0", "False", "False"]
 
 
@@ -248,7 +267,8 @@ def test_missing_key_raises_landing_error(s3, endpoint):
         landing.read_bytes("api_logs/2026/11/2/nope.json")
 
     assert str(missing.value) == (
-        f"cannot read s3://{bucket}/landing/api_logs/2026/11/2/nope.json: no such object in bucket '{bucket}'")
+        f"cannot read s3://{bucket}/landing/api_logs/2026/11/2/nope.json: no such object in bucket '{bucket}'"
+    )
     assert missing.value.__cause__ is None and missing.value.__suppress_context__
 
 
@@ -259,8 +279,11 @@ def _free_port() -> int:
 
 
 def test_unreachable_or_invalid_endpoint_raises_landing_error(endpoint, monkeypatch):
-    monkeypatch.setattr(s3_landing, "_CLIENT_OPTIONS",
-                        {**s3_landing._CLIENT_OPTIONS, "retries": {"mode": "standard", "max_attempts": 1}})
+    monkeypatch.setattr(
+        s3_landing,
+        "_CLIENT_OPTIONS",
+        {**s3_landing._CLIENT_OPTIONS, "retries": {"mode": "standard", "max_attempts": 1}},
+    )
     dead = f"http://user:{SECRET}@127.0.0.1:{_free_port()}"
     landing = S3Landing("some-bucket", "landing", dead)
 
@@ -289,17 +312,31 @@ def test_local_and_s3_landing_agree(s3, endpoint, tmp_path):
     local = LocalLanding(str(tmp_path))
     remote = S3Landing(make_bucket(s3, {f"root/{key}": body for key, body in tree.items()}), "root", endpoint)
 
-    prefixes = ["", "api_logs", "api_logs/2026/11", "api_logs/2026/11/2", "api_logs/2026/11/2/", "api_logs/2026/11/3",
-                "exports/tasks/AWSDynamoDB", "exports/tasks/AWSDynamoDB/03-ccc", "top.json", "a", "a-b"]
+    prefixes = [
+        "",
+        "api_logs",
+        "api_logs/2026/11",
+        "api_logs/2026/11/2",
+        "api_logs/2026/11/2/",
+        "api_logs/2026/11/3",
+        "exports/tasks/AWSDynamoDB",
+        "exports/tasks/AWSDynamoDB/03-ccc",
+        "top.json",
+        "a",
+        "a-b",
+    ]
     for prefix in prefixes:
         expected = [(o.key, o.size) for o in local.list(prefix)]
         assert [(o.key, o.size) for o in remote.list(prefix)] == expected, prefix
         assert remote.list_dirs(prefix) == local.list_dirs(prefix), prefix
         for after in ("", "2", "20", "api_logs/2026/11/2/a.json", "exports/tasks/AWSDynamoDB/02-bbb", "01-aaa"):
-            assert [o.key for o in remote.list(prefix, start_after=after)] == \
-                [o.key for o in local.list(prefix, start_after=after)], (prefix, after)
-            assert remote.list_dirs(prefix, start_after=after) == local.list_dirs(prefix, start_after=after), \
-                (prefix, after)
+            assert [o.key for o in remote.list(prefix, start_after=after)] == [
+                o.key for o in local.list(prefix, start_after=after)
+            ], (prefix, after)
+            assert remote.list_dirs(prefix, start_after=after) == local.list_dirs(prefix, start_after=after), (
+                prefix,
+                after,
+            )
     for key in [*tree, "api_logs/2026/11/2", "missing.json"]:
         assert remote.exists(key) == local.exists(key), key
         if local.exists(key):

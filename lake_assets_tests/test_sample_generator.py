@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from lake_assets.sample.cli import main
-from lake_assets.sample.generator import SampleTruth, generate_sample
+from lake_sample.cli import main
+from lake_sample.generator import SampleTruth, generate_sample
 
 START = dt.date(2026, 11, 20)
 DAYS = 3
@@ -35,9 +35,22 @@ DDB_KEY = re.compile(
     r"(_started|manifest-(summary|files)\.(json|md5)|data/[a-z2-7]{26}\.json\.gz)"
 )
 SUMMARY_FIELDS = [
-    "version", "exportArn", "startTime", "endTime", "tableArn", "tableId", "exportTime",
-    "s3Bucket", "s3Prefix", "s3SseAlgorithm", "s3SseKmsKeyId", "manifestFilesS3Key",
-    "billedSizeBytes", "itemCount", "outputFormat", "exportType",
+    "version",
+    "exportArn",
+    "startTime",
+    "endTime",
+    "tableArn",
+    "tableId",
+    "exportTime",
+    "s3Bucket",
+    "s3Prefix",
+    "s3SseAlgorithm",
+    "s3SseKmsKeyId",
+    "manifestFilesS3Key",
+    "billedSizeBytes",
+    "itemCount",
+    "outputFormat",
+    "exportType",
 ]
 CONTROL = "CWL CONTROL MESSAGE: Checking health of destination Firehose."
 
@@ -95,8 +108,14 @@ def read_logs(root: Path) -> list[dict]:
         rel = path.relative_to(root).as_posix()
         y, m, d = rel.split("/")[1:4]
         data = path.read_bytes()
-        obj = {"key": rel, "arrival": f"{y}-{m}-{d}", "lines": [], "controls": 0,
-               "members": len(gzip_members(data)) if data else 0, "variant": "empty"}
+        obj = {
+            "key": rel,
+            "arrival": f"{y}-{m}-{d}",
+            "lines": [],
+            "controls": 0,
+            "members": len(gzip_members(data)) if data else 0,
+            "variant": "empty",
+        }
         text = gzip.decompress(data).decode() if data else ""
         if text.startswith('{"messageType"'):
             obj["variant"] = "cwl"
@@ -234,8 +253,15 @@ def test_cwl_events_look_like_cloudwatch(sample) -> None:
 def test_truth_matches_files(sample) -> None:
     _, truth, objs = sample
     c = recount(objs)
-    for name in ("objects", "empty_objects", "control_messages", "lines_total", "malformed",
-                 "duplicates_injected", "valid_lines"):
+    for name in (
+        "objects",
+        "empty_objects",
+        "control_messages",
+        "lines_total",
+        "malformed",
+        "duplicates_injected",
+        "valid_lines",
+    ):
         assert {k: v for k, v in getattr(truth, name).items() if v} == {k: v for k, v in c[name].items() if v}, name
     assert truth.requests == dict(c["requests"])
     assert {k: v for k, v in truth.late_arrivals.items() if v} == {k: v for k, v in c["late_arrivals"].items() if v}
@@ -271,8 +297,9 @@ def test_every_dirt_kind_every_day(sample) -> None:
 def test_truth_accounting(sample) -> None:
     _, truth, _ = sample
     for day in truth.arrival_dates:
-        assert truth.lines_total[day] == (truth.valid_lines[day] + truth.duplicates_injected[day]
-                                          + truth.malformed[day])
+        assert truth.lines_total[day] == (
+            truth.valid_lines[day] + truth.duplicates_injected[day] + truth.malformed[day]
+        )
         assert truth.malformed[day] == sum(truth.malformed_by_kind[day].values())
     assert sum(truth.valid_lines.values()) == sum(truth.requests.values())
     for day in truth.event_dates:
@@ -362,7 +389,10 @@ def test_table_truth_matches_exports(sample) -> None:
         done = Counter(i["PK"]["S"][5:] for i in tasks if i.get("completed_at", {}).get("S", "")[:10] == day)
         opened = Counter(i["PK"]["S"][5:] for i in tasks if i["status"]["S"] in ("OPEN", "IN_PROGRESS"))
         assert (truth.tasks_created[day], truth.tasks_completed[day], truth.open_tasks[day]) == (
-            dict(created), dict(done), dict(opened))
+            dict(created),
+            dict(done),
+            dict(opened),
+        )
         assert created and done
     days = sorted(truth.export_id)
     first = {json.dumps(i["SK"]) for i in _items(root, truth, days[0])}
@@ -396,16 +426,44 @@ def test_dynamodb_types_and_oddities(sample) -> None:
         assert any("S" in i["priority"] for i in tasks)
         assert any("L" in i.get("tags", {}) for i in tasks)
         assert any(i.get("estimate_hours") == {"N": "12.3456789012345678901"} for i in tasks)
-        usual = {"PK", "SK", "title", "status", "priority", "created_at", "updated_at", "due_date",
-                 "completed_at", "tags", "estimate_hours", "checklist", "reminder_offsets", "is_pinned",
-                 "attachments_hash"}
+        usual = {
+            "PK",
+            "SK",
+            "title",
+            "status",
+            "priority",
+            "created_at",
+            "updated_at",
+            "due_date",
+            "completed_at",
+            "tags",
+            "estimate_hours",
+            "checklist",
+            "reminder_offsets",
+            "is_pinned",
+            "attachments_hash",
+        }
         assert any(set(i) - usual for i in tasks)
 
 
 def test_cli_writes_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "landing"
-    argv = ["--out", str(out), "--start", "2026-11-20", "--days", "1", "--requests-per-day", "200",
-            "--seed", "3", "--users", "10", "--tasks-per-user", "2"]
+    argv = [
+        "--out",
+        str(out),
+        "--start",
+        "2026-11-20",
+        "--days",
+        "1",
+        "--requests-per-day",
+        "200",
+        "--seed",
+        "3",
+        "--users",
+        "10",
+        "--tasks-per-user",
+        "2",
+    ]
     assert main(argv) == 0
     assert "wrote" in capsys.readouterr().out
     truth = SampleTruth.load(out / "_truth.json")
@@ -415,9 +473,15 @@ def test_cli_writes_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main([*argv, "--force"]) == 0
 
 
-@pytest.mark.parametrize("bad", [["--start", "2026-13-01"], ["--start", "yesterday"],
-                                 ["--start", "2026-11-20", "--days", "0"],
-                                 ["--start", "2026-11-20", "--requests-per-day", "lots"]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--start", "2026-13-01"],
+        ["--start", "yesterday"],
+        ["--start", "2026-11-20", "--days", "0"],
+        ["--start", "2026-11-20", "--requests-per-day", "lots"],
+    ],
+)
 def test_cli_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--out", str(tmp_path), *bad])

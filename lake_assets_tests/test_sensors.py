@@ -129,8 +129,10 @@ def test_export_sensor_ignores_started_requests_completed_once_and_reports_broke
     requests, cursor, problems = evaluate_exports(landing, cursor, NOW, 7, FIRST)
     assert [(r.partition_key, r.run_key) for r in requests] == [("2026-11-21", "export:01795305600000-aaaa0002")]
     assert requests[0].asset_selection == [dg.AssetKey(["bronze", "tasks_export"])]
-    assert problems == ["export 01795300000000-bbbb0001: data file dynamodb/tasks/AWSDynamoDB/01795300000000-bbbb0001"
-                        "/data/part1.json.gz listed in the manifest is missing"]
+    assert problems == [
+        "export 01795300000000-bbbb0001: data file dynamodb/tasks/AWSDynamoDB/01795300000000-bbbb0001"
+        "/data/part1.json.gz listed in the manifest is missing"
+    ]
     requests, cursor, problems = evaluate_exports(landing, cursor, NOW, 7, FIRST)
     assert requests == [] and problems == []  # once per export; the broken one is reported once
     assert "01795300000000-bbbb0001" in json.loads(cursor)["broken"]
@@ -142,7 +144,8 @@ def test_exports_closing_the_same_day_share_one_run(tmp_path):
     complete(tmp_path, "01795305600000-eeee0002", "2026-11-22T00:00:00.000Z")  # the daily one
     requests, _, _ = evaluate_exports(landing, None, NOW, 7, FIRST)
     assert [(r.partition_key, r.run_key) for r in requests] == [
-        ("2026-11-21", "export:01795271400000-eeee0001+01795305600000-eeee0002")]
+        ("2026-11-21", "export:01795271400000-eeee0001+01795305600000-eeee0002")
+    ]
 
 
 def test_export_sensor_requires_checksum_files_and_bounds_its_listing(tmp_path):
@@ -166,8 +169,13 @@ def upload(store, root):
 def test_export_sensor_never_reads_data_files_so_a_corrupt_one_still_gets_its_run(store, tmp_path):
     root = tmp_path / "written"
     complete(root, "01795305600000-ffff0001", "2026-11-22T00:00:00.000Z", items=3, corrupt=True)  # bad MD5
-    write_incremental(root, "01795309200000-ffff0002", "2026-11-21T00:00:00.000Z", "2026-11-22T01:00:00.000Z",
-                      ['{"Keys": {"PK": {"S": "USER#u1"}, "SK": {"S": "PROFILE"}}}'])
+    write_incremental(
+        root,
+        "01795309200000-ffff0002",
+        "2026-11-21T00:00:00.000Z",
+        "2026-11-22T01:00:00.000Z",
+        ['{"Keys": {"PK": {"S": "USER#u1"}, "SK": {"S": "PROFILE"}}}'],
+    )
     for name in ("manifest-summary", "manifest-files"):
         (root / f"dynamodb/tasks/AWSDynamoDB/01795309200000-ffff0002/{name}.checksum").write_text("x")
     upload(store, root)
@@ -176,13 +184,17 @@ def test_export_sensor_never_reads_data_files_so_a_corrupt_one_still_gets_its_ru
     assert problems == []
     assert [(r.partition_key, r.run_key, r.asset_selection[0].to_user_string()) for r in requests] == [
         ("2026-11-21", "export:01795305600000-ffff0001", "bronze/tasks_export"),
-        ("2026-11-22", "export:01795309200000-ffff0002", "bronze/tasks_changes")]
-    assert landing.reads == [["01795305600000-ffff0001", "manifest-summary.json"],
-                             ["01795309200000-ffff0002", "manifest-summary.json"],
-                             ["01795305600000-ffff0001", "manifest-files.json"],
-                             ["01795309200000-ffff0002", "manifest-files.json"]]
+        ("2026-11-22", "export:01795309200000-ffff0002", "bronze/tasks_changes"),
+    ]
+    assert landing.reads == [
+        ["01795305600000-ffff0001", "manifest-summary.json"],
+        ["01795309200000-ffff0002", "manifest-summary.json"],
+        ["01795305600000-ffff0001", "manifest-files.json"],
+        ["01795309200000-ffff0002", "manifest-files.json"],
+    ]
     # The full export's data file is found by listing its folder; only the shared incremental
     # folder (never listed) is checked file by file.
     assert [k for k in landing.heads if "/data/" in k] == [
-        "dynamodb/tasks/AWSDynamoDB/data/01795309200000-ffff0002.json.gz"]
+        "dynamodb/tasks/AWSDynamoDB/data/01795309200000-ffff0002.json.gz"
+    ]
     assert evaluate_exports(landing, cursor, NOW, 7, FIRST)[0] == []

@@ -9,19 +9,38 @@ from pyspark.sql import types as T
 from lake_assets.steps import TABLES
 from lake_assets.transforms.arrow_rows import arrow_schema, arrow_type, batches
 
-SCHEMA = T.StructType([
-    T.StructField("s", T.StringType()), T.StructField("n", T.LongType()), T.StructField("i", T.IntegerType()),
-    T.StructField("f", T.DoubleType()), T.StructField("b", T.BooleanType()), T.StructField("d", T.DateType()),
-    T.StructField("ts", T.TimestampType()), T.StructField("ntz", T.TimestampNTZType()),
-    T.StructField("dec", T.DecimalType(38, 18)), T.StructField("bin", T.BinaryType()),
-    T.StructField("tags", T.ArrayType(T.StringType())),
-    T.StructField("attrs", T.MapType(T.StringType(), T.StringType())),
-    T.StructField("inner", T.StructType([T.StructField("x", T.IntegerType())])),
-])
-ROW = {"s": "héllo", "n": 2**40, "i": 7, "f": 0.1, "b": True, "d": date(2026, 11, 21),
-       "ts": datetime(2026, 11, 21, 23, 59, 58, 123456, tzinfo=UTC), "ntz": datetime(2026, 11, 21, 1, 2, 3),
-       "dec": Decimal("12.345678901234567890"), "bin": b"\x00\xff", "tags": ["a", None],
-       "attrs": {"k": "v", "m": None}, "inner": {"x": 3}}
+SCHEMA = T.StructType(
+    [
+        T.StructField("s", T.StringType()),
+        T.StructField("n", T.LongType()),
+        T.StructField("i", T.IntegerType()),
+        T.StructField("f", T.DoubleType()),
+        T.StructField("b", T.BooleanType()),
+        T.StructField("d", T.DateType()),
+        T.StructField("ts", T.TimestampType()),
+        T.StructField("ntz", T.TimestampNTZType()),
+        T.StructField("dec", T.DecimalType(38, 18)),
+        T.StructField("bin", T.BinaryType()),
+        T.StructField("tags", T.ArrayType(T.StringType())),
+        T.StructField("attrs", T.MapType(T.StringType(), T.StringType())),
+        T.StructField("inner", T.StructType([T.StructField("x", T.IntegerType())])),
+    ]
+)
+ROW = {
+    "s": "héllo",
+    "n": 2**40,
+    "i": 7,
+    "f": 0.1,
+    "b": True,
+    "d": date(2026, 11, 21),
+    "ts": datetime(2026, 11, 21, 23, 59, 58, 123456, tzinfo=UTC),
+    "ntz": datetime(2026, 11, 21, 1, 2, 3),
+    "dec": Decimal("12.345678901234567890"),
+    "bin": b"\x00\xff",
+    "tags": ["a", None],
+    "attrs": {"k": "v", "m": None},
+    "inner": {"x": 3},
+}
 
 
 def _produce(_batches):
@@ -36,7 +55,8 @@ def test_every_mapped_type_round_trips_through_map_in_arrow(spark):
     assert first["ts"] == datetime(2026, 11, 21, 23, 59, 58, 123456)
     assert first["bin"] == bytearray(b"\x00\xff")
     assert {k: v for k, v in first.items() if k not in ("ts", "bin")} == {
-        k: v for k, v in ROW.items() if k not in ("ts", "bin")}
+        k: v for k, v in ROW.items() if k not in ("ts", "bin")
+    }
 
 
 def test_every_table_schema_maps_and_unknown_types_fail_loudly():

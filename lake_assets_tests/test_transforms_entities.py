@@ -33,17 +33,39 @@ S = lambda v: {"S": v}  # noqa: E731
 N = lambda v: {"N": v}  # noqa: E731
 
 LINES = [
-    item(PK=S("USER#u-1"), SK=S("PROFILE"), email=S(" Ada@Example.com "), display_name=S("Ada"),
-         plan=S("pro"), created_at=S("2026-01-02T03:04:05Z")),
-    item(PK=S("USER#u-1"), SK=S("TASK#t-1"), title=S("one"), status=S("OPEN"), priority=N("3"),
-         created_at=S("2026-11-21T10:00:00.123Z"), updated_at=S("2026-11-21T11:00:00Z"),
-         due_date={"NULL": True}, tags={"SS": ["a", "b"]}, estimate_hours=N("12.3456789012345678901"),
-         checklist={"L": [{"M": {"text": S("x"), "done": {"BOOL": True}}}]}),
-    item(PK=S("USER#u-1"), SK=S("TASK#t-2"), title=S("two"), status=S("done"), priority=S("5"),
-         created_at=S("2026-11-20T10:00:00Z"), completed_at=S("2026-11-21T09:00:00+00:00"),
-         due_date=S("2026-11-30"), tags={"L": [S("c")]}),
-    item(PK=S("USER#u-2"), SK=S("TASK#t-3"), title=S("bad"), status=S("WAITING"),
-         created_at=S("2026-11-21T10:00:00Z")),
+    item(
+        PK=S("USER#u-1"),
+        SK=S("PROFILE"),
+        email=S(" Ada@Example.com "),
+        display_name=S("Ada"),
+        plan=S("pro"),
+        created_at=S("2026-01-02T03:04:05Z"),
+    ),
+    item(
+        PK=S("USER#u-1"),
+        SK=S("TASK#t-1"),
+        title=S("one"),
+        status=S("OPEN"),
+        priority=N("3"),
+        created_at=S("2026-11-21T10:00:00.123Z"),
+        updated_at=S("2026-11-21T11:00:00Z"),
+        due_date={"NULL": True},
+        tags={"SS": ["a", "b"]},
+        estimate_hours=N("12.3456789012345678901"),
+        checklist={"L": [{"M": {"text": S("x"), "done": {"BOOL": True}}}]},
+    ),
+    item(
+        PK=S("USER#u-1"),
+        SK=S("TASK#t-2"),
+        title=S("two"),
+        status=S("done"),
+        priority=S("5"),
+        created_at=S("2026-11-20T10:00:00Z"),
+        completed_at=S("2026-11-21T09:00:00+00:00"),
+        due_date=S("2026-11-30"),
+        tags={"L": [S("c")]},
+    ),
+    item(PK=S("USER#u-2"), SK=S("TASK#t-3"), title=S("bad"), status=S("WAITING"), created_at=S("2026-11-21T10:00:00Z")),
     item(PK=S("USER#u-2"), SK=S("TASK#t-4"), title=S("no date"), status=S("OPEN")),
     item(PK=S("USER#u-2"), SK=S("SETTINGS"), theme=S("dark")),
     item(PK=S("ORG#o-1"), SK=S("TASK#t-5"), status=S("OPEN"), created_at=S("2026-11-21T10:00:00Z")),
@@ -57,7 +79,12 @@ def test_tasks_users_and_quarantine(spark):
     assert sorted(tasks) == ["t-1", "t-2"]
     one, two = tasks["t-1"], tasks["t-2"]
     assert (one["user_id"], one["status"], one["priority"], one["tags"], one["checklist_items"]) == (
-        "u-1", "OPEN", 3, ["a", "b"], 1)
+        "u-1",
+        "OPEN",
+        3,
+        ["a", "b"],
+        1,
+    )
     assert one["created_at"] == datetime(2026, 11, 21, 10, 0, 0, 123000)
     assert one["due_date"] is None
     assert one["estimate_hours"] == Decimal("12.345678901234567890")
@@ -68,12 +95,26 @@ def test_tasks_users_and_quarantine(spark):
     assert (user["user_id"], user["email_hash"], user["plan"]) == ("u-1", expected, "pro")
     assert "email" not in entities.users.columns
     reasons = sorted((r["sk"] or "", r["reason"].split(":")[0]) for r in entities.quarantine.collect())
-    assert reasons == [("", "invalid_json"), ("TASK#t-3", "invalid_status"), ("TASK#t-4",
-                       "missing_or_invalid_created_at"), ("TASK#t-5", "unparseable_pk")]
+    assert reasons == [
+        ("", "invalid_json"),
+        ("TASK#t-3", "invalid_status"),
+        ("TASK#t-4", "missing_or_invalid_created_at"),
+        ("TASK#t-5", "unparseable_pk"),
+    ]
     counts = entity_counts(entities.items)
-    assert counts == {"bronze_items": 8, "users": 1, "tasks": 2, "other_entities": 1, "quarantined": 4,
-                      "quarantine_reasons": {"invalid_json": 1, "invalid_status": 1,
-                                             "missing_or_invalid_created_at": 1, "unparseable_pk": 1}}
+    assert counts == {
+        "bronze_items": 8,
+        "users": 1,
+        "tasks": 2,
+        "other_entities": 1,
+        "quarantined": 4,
+        "quarantine_reasons": {
+            "invalid_json": 1,
+            "invalid_status": 1,
+            "missing_or_invalid_created_at": 1,
+            "unparseable_pk": 1,
+        },
+    }
 
 
 def test_keyed_hash_matches_rfc2104_for_long_keys(spark):

@@ -21,16 +21,25 @@ D = date(2026, 11, 21)
 
 def task(user, task_id, status, created, completed=None):
     row = dict.fromkeys(TASKS_SCHEMA.fieldNames())
-    row.update(user_id=user, task_id=task_id, status=status, created_at=created, completed_at=completed,
-               export_id="e")
+    row.update(user_id=user, task_id=task_id, status=status, created_at=created, completed_at=completed, export_id="e")
     return row
 
 
 def request(i, route, status, latency, user):
     row = dict.fromkeys(REQUESTS_SCHEMA.fieldNames())
-    row.update(request_id=f"r{i}", event_time=datetime(2026, 11, 21, 12), time_source="requestTimeEpoch",
-               route_key=route, status=status, response_latency_ms=latency, user_id=user,
-               arrival_date=D, is_late_arrival=False, source_key="k", ingested_at=datetime(2026, 11, 21, 13))
+    row.update(
+        request_id=f"r{i}",
+        event_time=datetime(2026, 11, 21, 12),
+        time_source="requestTimeEpoch",
+        route_key=route,
+        status=status,
+        response_latency_ms=latency,
+        user_id=user,
+        arrival_date=D,
+        is_late_arrival=False,
+        source_key="k",
+        ingested_at=datetime(2026, 11, 21, 13),
+    )
     return row
 
 
@@ -51,8 +60,11 @@ def test_tasks_per_user(spark):
 def test_route_latency_percentiles_match_numpy(spark):
     latencies = [5, 7, 9, 12, 15, 20, 40, 41, 100, 250, 1000]
     rows = [request(i, "GET /tasks", 200, v, "u1") for i, v in enumerate(latencies)]
-    rows += [request(90, "GET /tasks", 404, None, None), request(91, "GET /tasks", 503, None, "u1"),
-             request(92, None, 500, 3, None)]
+    rows += [
+        request(90, "GET /tasks", 404, None, None),
+        request(91, "GET /tasks", 503, None, "u1"),
+        request(92, None, 500, 3, None),
+    ]
     df = route_latency_daily(spark.createDataFrame(rows, REQUESTS_SCHEMA))
     got = {r["route_key"]: r.asDict() for r in df.collect()}
     tasks = got["GET /tasks"]
@@ -87,9 +99,13 @@ def test_percentiles_are_the_exact_value_rounded_once(spark):
 
 
 def test_user_activity_excludes_anonymous_and_idle_users(spark):
-    requests = [request(1, "GET /tasks", 200, 5, "u1"), request(2, "GET /tasks", 200, 5, "u3"),
-                request(3, "GET /tasks", 200, 5, None)]
-    df = user_activity_daily(spark.createDataFrame(requests, REQUESTS_SCHEMA),
-                             spark.createDataFrame(TASKS, TASKS_SCHEMA), D)
+    requests = [
+        request(1, "GET /tasks", 200, 5, "u1"),
+        request(2, "GET /tasks", 200, 5, "u3"),
+        request(3, "GET /tasks", 200, 5, None),
+    ]
+    df = user_activity_daily(
+        spark.createDataFrame(requests, REQUESTS_SCHEMA), spark.createDataFrame(TASKS, TASKS_SCHEMA), D
+    )
     got = {r["user_id"]: (r["api_requests"], r["tasks_created"], r["tasks_completed"]) for r in df.collect()}
     assert got == {"u1": (1, 1, 1), "u3": (1, 0, 0)}

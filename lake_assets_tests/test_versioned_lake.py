@@ -32,8 +32,9 @@ def test_rewrite_flips_the_pointer_and_keeps_one_previous_version(spark, tmp_pat
     assert lake.describe("silver", "t", DT).rows == 3 and lake.pointer("silver", "t", DT)["previous"] == first.path
     assert len(versions(tmp_path)) == 2  # the previous version stays for readers still scanning it
     third = lake.write(spark.range(4), "silver", "t", DT)
-    assert versions(tmp_path) == sorted([second.path.rstrip("/").rsplit("/", 1)[1],
-                                         third.path.rstrip("/").rsplit("/", 1)[1]])
+    assert versions(tmp_path) == sorted(
+        [second.path.rstrip("/").rsplit("/", 1)[1], third.path.rstrip("/").rsplit("/", 1)[1]]
+    )
     schema = spark.range(1).schema
     rows = lake.read(spark, "silver", "t", [DT, "2026-11-22"], schema).collect()
     assert sorted(r["id"] for r in rows) == [0, 1, 2, 3] and {str(r["dt"]) for r in rows} == {DT}
@@ -50,8 +51,11 @@ def test_failed_write_leaves_the_published_version_and_no_debris(spark, tmp_path
     with pytest.raises(Exception, match=r"assert_true|id < 0"):
         lake.write(boom, "gold", "t", DT)
     assert lake.describe("gold", "t", DT).rows == 5
-    assert [p for p in (tmp_path / "gold" / "t" / f"dt={DT}").rglob("*") if p.is_file()
-            and not any(v in str(p) for v in before)] == []
+    assert [
+        p
+        for p in (tmp_path / "gold" / "t" / f"dt={DT}").rglob("*")
+        if p.is_file() and not any(v in str(p) for v in before)
+    ] == []
 
 
 def test_rejected_version_is_listed_and_survives_pruning(spark, tmp_path):
@@ -84,8 +88,9 @@ def test_s3_publish_swaps_the_catalog_partition(endpoint):
     s3, glue = boto3.client("s3", endpoint_url=endpoint), boto3.client("glue", endpoint_url=endpoint)
     s3.create_bucket(Bucket="lake-data")
     root = "s3://lake-data/prod"
-    lake = lake_for(root, endpoint_url=endpoint,
-                    on_publish=catalog_publisher(glue, "lake_prod", root, layers=("gold",)))
+    lake = lake_for(
+        root, endpoint_url=endpoint, on_publish=catalog_publisher(glue, "lake_prod", root, layers=("gold",))
+    )
     assert isinstance(lake, VersionedLake) and lake.root == root
     prefix = "prod/gold/route_latency_daily/dt=2026-11-21"
     locations = []
@@ -96,8 +101,9 @@ def test_s3_publish_swaps_the_catalog_partition(endpoint):
         info = lake.publish(location, "gold", "route_latency_daily", DT)
         assert (info.rows, info.files) == (n + 1, 2)
         locations.append(location)
-        partition = glue.get_partition(DatabaseName="lake_prod", TableName="gold_route_latency_daily",
-                                       PartitionValues=[DT])["Partition"]
+        partition = glue.get_partition(
+            DatabaseName="lake_prod", TableName="gold_route_latency_daily", PartitionValues=[DT]
+        )["Partition"]
         assert partition["StorageDescriptor"]["Location"] == location
     assert lake.describe("gold", "route_latency_daily", DT).rows == 3
     assert lake.partitions("gold", "route_latency_daily") == [DT]

@@ -159,7 +159,8 @@ class SlackWebhookTarget:
         for attempt in range(self.retries + 1):
             retry_after = None
             request = urllib.request.Request(
-                self._url, data=body, method="POST", headers={"Content-Type": "application/json"})
+                self._url, data=body, method="POST", headers={"Content-Type": "application/json"}
+            )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     response.read()
@@ -215,8 +216,10 @@ class SnsTarget:
     def send(self, alert: Alert) -> None:
         try:
             self._get_client().publish(
-                TopicArn=self.topic_arn, Subject=_sns_subject(alert),
-                Message=json.dumps(alert.to_dict(), ensure_ascii=False, sort_keys=True))
+                TopicArn=self.topic_arn,
+                Subject=_sns_subject(alert),
+                Message=json.dumps(alert.to_dict(), ensure_ascii=False, sort_keys=True),
+            )
         except Exception as exc:  # botocore errors carry no secret; keep only type and message
             raise AlertDeliveryError(f"{self.name} publish failed: {type(exc).__name__}: {exc}") from None
 
@@ -243,10 +246,16 @@ class Notifier:
             except Exception as exc:
                 # Our own errors and file errors are secret-free; anything else (urllib's included): type only.
                 known = isinstance(exc, AlertDeliveryError) or (
-                    isinstance(exc, OSError) and not isinstance(exc, urllib.error.URLError))
+                    isinstance(exc, OSError) and not isinstance(exc, urllib.error.URLError)
+                )
                 message = f"{type(exc).__name__}: {exc}" if known else type(exc).__name__
-                logger.warning("alert %s for %s not delivered to %s: %s",
-                               alert.kind, alert.asset or alert.run_id, target.name, message)
+                logger.warning(
+                    "alert %s for %s not delivered to %s: %s",
+                    alert.kind,
+                    alert.asset or alert.run_id,
+                    target.name,
+                    message,
+                )
                 results.append((target.name, exc))
             else:
                 results.append((target.name, None))
@@ -268,6 +277,9 @@ def notifier_from_env(env: Mapping[str, str], default_file: str) -> Notifier:
         targets.append(SlackWebhookTarget(slack_url))
     topic_arn = get("LAKE_ALERTS_SNS_TOPIC_ARN")
     if topic_arn:
-        targets.append(SnsTarget(topic_arn, region_name=get("LAKE_ALERTS_SNS_REGION"),
-                                 endpoint_url=get("LAKE_ALERTS_SNS_ENDPOINT_URL")))
+        targets.append(
+            SnsTarget(
+                topic_arn, region_name=get("LAKE_ALERTS_SNS_REGION"), endpoint_url=get("LAKE_ALERTS_SNS_ENDPOINT_URL")
+            )
+        )
     return Notifier(targets)

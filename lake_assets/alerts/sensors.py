@@ -65,7 +65,8 @@ def run_failure_alert(context: dg.RunFailureSensorContext, webserver_url: str) -
     step_failures = context.get_step_failure_events()
     failed_steps = {event.step_key for event in step_failures if event.step_key}
     planned = context.instance.get_records_for_run(
-        run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+        run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    ).records
     assets_by_step: dict[str, set[str]] = {}
     for record in planned:
         event = record.event_log_entry.dagster_event
@@ -80,9 +81,15 @@ def run_failure_alert(context: dg.RunFailureSensorContext, webserver_url: str) -
         detail = root_error_message(getattr(event.event_specific_data, "error", None))
         if detail:
             parts.append(f"{event.step_key}: {detail}")
-    return Alert(kind="run_failure", asset=asset, partition=run_partition(run.tags),
-                 error=_truncate("\n".join(parts)), run_id=run.run_id,
-                 run_url=f"{webserver_url}/runs/{run.run_id}", occurred_at=datetime.now(UTC))
+    return Alert(
+        kind="run_failure",
+        asset=asset,
+        partition=run_partition(run.tags),
+        error=_truncate("\n".join(parts)),
+        run_id=run.run_id,
+        run_url=f"{webserver_url}/runs/{run.run_id}",
+        occurred_at=datetime.now(UTC),
+    )
 
 
 def _metadata_summary(metadata: Mapping[str, Any]) -> str:
@@ -110,10 +117,16 @@ def check_failure_alert(entry: dg.EventLogEntry, webserver_url: str) -> Alert | 
     if details:
         error += f" ({details})"
     run_id = entry.run_id or None  # runless evaluations (reported from outside a run) have ""
-    return Alert(kind="check_failure", asset=evaluation.asset_key.to_user_string(),
-                 partition=evaluation.partition, error=_truncate(error), run_id=run_id,
-                 run_url=f"{webserver_url}/runs/{run_id}" if run_id else None,
-                 occurred_at=datetime.fromtimestamp(entry.timestamp, UTC), check_name=evaluation.check_name)
+    return Alert(
+        kind="check_failure",
+        asset=evaluation.asset_key.to_user_string(),
+        partition=evaluation.partition,
+        error=_truncate(error),
+        run_id=run_id,
+        run_url=f"{webserver_url}/runs/{run_id}" if run_id else None,
+        occurred_at=datetime.fromtimestamp(entry.timestamp, UTC),
+        check_name=evaluation.check_name,
+    )
 
 
 def newly_failed(previous: Mapping[str, str], current: Mapping[str, str]) -> list[str]:
@@ -134,16 +147,20 @@ def build_alert_sensors(notifier_factory: Callable[[], Notifier], webserver_url:
     base_url = webserver_url.rstrip("/")
 
     @dg.run_failure_sensor(
-        name="lake_run_failure_alerts", monitor_all_code_locations=False,
+        name="lake_run_failure_alerts",
+        monitor_all_code_locations=False,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Alerts (file, Slack, SNS) when a run of this code location fails.")
+        description="Alerts (file, Slack, SNS) when a run of this code location fails.",
+    )
     def lake_run_failure_alerts(context: dg.RunFailureSensorContext) -> None:
         _send(context, notifier_factory(), run_failure_alert(context, base_url))
 
     @dg.sensor(
-        name="lake_check_failure_alerts", minimum_interval_seconds=60,
+        name="lake_check_failure_alerts",
+        minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Alerts on failed blocking ERROR asset checks (instance-wide), once per evaluation.")
+        description="Alerts on failed blocking ERROR asset checks (instance-wide), once per evaluation.",
+    )
     def lake_check_failure_alerts(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         after = int(context.cursor) if context.cursor else -1
         try:
@@ -152,30 +169,39 @@ def build_alert_sensors(notifier_factory: Callable[[], Notifier], webserver_url:
             # so this works there too (EventRecordsFilter + get_event_records is deprecated, and on
             # run-sharded SQLite it rejects an integer cursor).
             entries = context.instance.event_log_storage.get_logs_for_all_runs_by_log_id(
-                after_cursor=after, dagster_event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION,
-                limit=CHECK_EVENTS_PER_TICK)
+                after_cursor=after,
+                dagster_event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+                limit=CHECK_EVENTS_PER_TICK,
+            )
         except NotImplementedError:
-            return dg.SensorResult(skip_reason="this event log storage cannot be read across runs",
-                                   cursor=context.cursor)
+            return dg.SensorResult(
+                skip_reason="this event log storage cannot be read across runs", cursor=context.cursor
+            )
         if not entries:
             return dg.SensorResult(skip_reason="no new asset check evaluations", cursor=context.cursor)
         oldest = datetime.now(UTC) - FIRST_TICK_MAX_AGE if context.cursor is None else None
-        alerts = [alert for _, entry in sorted(entries.items())
-                  if (alert := check_failure_alert(entry, base_url)) is not None
-                  and (oldest is None or alert.occurred_at >= oldest)]
+        alerts = [
+            alert
+            for _, entry in sorted(entries.items())
+            if (alert := check_failure_alert(entry, base_url)) is not None
+            and (oldest is None or alert.occurred_at >= oldest)
+        ]
         cursor = str(max(entries))
         if not alerts:
-            return dg.SensorResult(skip_reason=f"{len(entries)} new evaluations, none a failed blocking check",
-                                   cursor=cursor)
+            return dg.SensorResult(
+                skip_reason=f"{len(entries)} new evaluations, none a failed blocking check", cursor=cursor
+            )
         notifier = notifier_factory()
         failed = sum(_send(context, notifier, alert) for alert in alerts)
         context.log.info(f"sent {len(alerts)} check failure alerts ({failed} target deliveries failed)")
         return dg.SensorResult(cursor=cursor)
 
     @dg.sensor(
-        name="lake_freshness_alerts", minimum_interval_seconds=300,
+        name="lake_freshness_alerts",
+        minimum_interval_seconds=300,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Alerts when an asset's freshness state turns FAIL (once per transition).")
+        description="Alerts when an asset's freshness state turns FAIL (once per transition).",
+    )
     def lake_freshness_alerts(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         repository = context.repository_def
         if repository is None:
@@ -194,9 +220,15 @@ def build_alert_sensors(notifier_factory: Callable[[], Notifier], webserver_url:
         for name in names:
             record = by_name[name]
             was = previous.get(name, "unknown")
-            alert = Alert(kind="freshness", asset=name, partition=None,
-                          error=f"freshness policy failed (state FAIL, was {was})", run_id=None,
-                          run_url=f"{base_url}/assets/{name}", occurred_at=record.updated_at)
+            alert = Alert(
+                kind="freshness",
+                asset=name,
+                partition=None,
+                error=f"freshness policy failed (state FAIL, was {was})",
+                run_id=None,
+                run_url=f"{base_url}/assets/{name}",
+                occurred_at=record.updated_at,
+            )
             _send(context, notifier, alert)
         return dg.SensorResult(cursor=cursor)
 

@@ -32,32 +32,50 @@ def partition_mapping(reads: Reads) -> dg.PartitionMapping | None:
         return None
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.BetaWarning)
-        return dg.TimeWindowPartitionMapping(start_offset=-reads.days_before, end_offset=reads.days_after,
-                                             allow_nonexistent_upstream_partitions=True)
+        return dg.TimeWindowPartitionMapping(
+            start_offset=-reads.days_before, end_offset=reads.days_after, allow_nonexistent_upstream_partitions=True
+        )
 
 
 def column_schema(table: Table) -> dg.TableSchema:
     """Dagster's column schema from the table's pandera contract (shown in the UI catalog)."""
     columns = table.model.to_schema().columns
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name, column.dtype.type.simpleString(),
-                       constraints=dg.TableColumnConstraints(nullable=column.nullable,
-                                                             other=[str(c.error or c.name) for c in column.checks]))
-        for name, column in columns.items()
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name,
+                column.dtype.type.simpleString(),
+                constraints=dg.TableColumnConstraints(
+                    nullable=column.nullable, other=[str(c.error or c.name) for c in column.checks]
+                ),
+            )
+            for name, column in columns.items()
+        ]
+    )
 
 
 def check_spec(decl: CheckDecl, partitions_def: dg.PartitionsDefinition, **kwargs: Any) -> dg.AssetCheckSpec:
     """A per-partition check spec (partitioned checks are a Dagster preview: used on purpose)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-        return dg.AssetCheckSpec(decl.name, asset=asset_key(decl.table), description=decl.description,
-                                 blocking=decl.blocking, partitions_def=partitions_def, **kwargs)
+        return dg.AssetCheckSpec(
+            decl.name,
+            asset=asset_key(decl.table),
+            description=decl.description,
+            blocking=decl.blocking,
+            partitions_def=partitions_def,
+            **kwargs,
+        )
 
 
-def build_lake_asset(step: Step, catalog: Catalog, partitions_def: dg.PartitionsDefinition,
-                     policy: Policy = lambda layer, deps: {}, retry_policy: dg.RetryPolicy | None = None,
-                     pool: str = "spark_local") -> dg.AssetsDefinition:
+def build_lake_asset(
+    step: Step,
+    catalog: Catalog,
+    partitions_def: dg.PartitionsDefinition,
+    policy: Policy = lambda layer, deps: {},
+    retry_policy: dg.RetryPolicy | None = None,
+    pool: str = "spark_local",
+) -> dg.AssetsDefinition:
     """A partitioned multi-asset that runs `step` on the `engine` resource.
 
     `policy(layer, upstream keys)` gives extra `AssetSpec` arguments (freshness, automation);
@@ -67,45 +85,72 @@ def build_lake_asset(step: Step, catalog: Catalog, partitions_def: dg.Partitions
     specs, checks = [], []
     for out in step.outputs:
         table = catalog.table(out.key)
-        specs.append(dg.AssetSpec(
-            asset_key(out.key), deps=deps, group_name=table.layer, owners=OWNERS,
-            kinds={"spark", "parquet"}, tags={"layer": table.layer},
-            description=out.description or step.description,
-            metadata={"dagster/column_schema": column_schema(table), "dagster/table_name": out.key.replace("/", ".")},
-            skippable=step.skippable,
-            **policy(table.layer, [r.key for r in step.reads]),
-        ))
+        specs.append(
+            dg.AssetSpec(
+                asset_key(out.key),
+                deps=deps,
+                group_name=table.layer,
+                owners=OWNERS,
+                kinds={"spark", "parquet"},
+                tags={"layer": table.layer},
+                description=out.description or step.description,
+                metadata={
+                    "dagster/column_schema": column_schema(table),
+                    "dagster/table_name": out.key.replace("/", "."),
+                },
+                skippable=step.skippable,
+                **policy(table.layer, [r.key for r in step.reads]),
+            )
+        )
         checks += [check_spec(c, partitions_def) for c in catalog.checks_for(out.key)]
     build = step.name
 
     # A skippable job may yield nothing; `can_subset` makes its outputs (and check outputs) optional.
-    @dg.multi_asset(name=build, specs=specs, check_specs=checks, partitions_def=partitions_def, pool=pool,
-                    retry_policy=retry_policy, can_subset=step.skippable)
-    def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[LakeEngine]
-               ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    @dg.multi_asset(
+        name=build,
+        specs=specs,
+        check_specs=checks,
+        partitions_def=partitions_def,
+        pool=pool,
+        retry_policy=retry_policy,
+        can_subset=step.skippable,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, engine: dg.ResourceParam[LakeEngine]
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         yield from step_events(context, engine.run_build(context, build))
 
     return _asset
 
 
-def build_standalone_check(item: StandaloneCheck, catalog: Catalog, partitions_def: dg.PartitionsDefinition,
-                           pool: str = "spark_local") -> dg.AssetChecksDefinition:
+def build_standalone_check(
+    item: StandaloneCheck, catalog: Catalog, partitions_def: dg.PartitionsDefinition, pool: str = "spark_local"
+) -> dg.AssetChecksDefinition:
     """A check that needs more than its own asset (e.g. another table of the same day)."""
     decl, build = catalog.standalone_check(item.build), item.name
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
-        @dg.asset_check(asset=asset_key(decl.table), name=decl.name, description=decl.description,
-                        blocking=decl.blocking, additional_deps=[asset_key(k) for k in item.reads],
-                        partitions_def=partitions_def, pool=pool)
-        def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[LakeEngine]
-                   ) -> dg.AssetCheckResult:
+        @dg.asset_check(
+            asset=asset_key(decl.table),
+            name=decl.name,
+            description=decl.description,
+            blocking=decl.blocking,
+            additional_deps=[asset_key(k) for k in item.reads],
+            partitions_def=partitions_def,
+            pool=pool,
+        )
+        def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[LakeEngine]) -> dg.AssetCheckResult:
             events = step_events(context, engine.run_build(context, build))
             reported = [e for e in events if isinstance(e, dg.AssetCheckResult) and e.check_name == decl.name]
             if reported:
                 return reported[0]
-            return dg.AssetCheckResult(asset_key=asset_key(decl.table), check_name=decl.name, passed=False,
-                                       severity=dg.AssetCheckSeverity(decl.severity),
-                                       metadata={"error": f"{build} did not report this check"})
+            return dg.AssetCheckResult(
+                asset_key=asset_key(decl.table),
+                check_name=decl.name,
+                passed=False,
+                severity=dg.AssetCheckSeverity(decl.severity),
+                metadata={"error": f"{build} did not report this check"},
+            )
 
     return _check

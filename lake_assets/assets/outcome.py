@@ -44,26 +44,35 @@ def output_metadata(out: OutputReport) -> dict[str, Any]:
 
 def check_result(check: CheckReport) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
-        asset_key=asset_key(check.table), check_name=check.name, passed=check.passed,
-        description=check.description, severity=dg.AssetCheckSeverity(check.severity),
-        metadata={k: metadata_value(v) for k, v in check.metadata.items()})
+        asset_key=asset_key(check.table),
+        check_name=check.name,
+        passed=check.passed,
+        description=check.description,
+        severity=dg.AssetCheckSeverity(check.severity),
+        metadata={k: metadata_value(v) for k, v in check.metadata.items()},
+    )
 
 
 def step_events(context: StepContext, step: StepResult) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Dagster events for one step's `StepResult`; raises `dg.Failure` for data failures."""
     report, run_metadata = step.report, {k: metadata_value(v) for k, v in step.run_metadata.items()}
     if report.input_error:
-        raise dg.Failure(description=f"{report.build} cannot run for {report.partition}: {report.input_error}",
-                         metadata=run_metadata, allow_retries=False)
+        raise dg.Failure(
+            description=f"{report.build} cannot run for {report.partition}: {report.input_error}",
+            metadata=run_metadata,
+            allow_retries=False,
+        )
     if report.skipped:
         context.log.info(f"{report.build}: nothing to write for {report.partition}: {report.skipped}")
         return
     for out in report.outputs:
-        context.log.info(f"{out.table} dt={report.partition}: {out.rows} rows "
-                         f"({json.dumps(out.extra, default=str)[:500]})")
+        context.log.info(
+            f"{out.table} dt={report.partition}: {out.rows} rows ({json.dumps(out.extra, default=str)[:500]})"
+        )
         if out.published:
-            yield dg.MaterializeResult(asset_key=asset_key(out.table), metadata={**output_metadata(out),
-                                                                                  **run_metadata})
+            yield dg.MaterializeResult(
+                asset_key=asset_key(out.table), metadata={**output_metadata(out), **run_metadata}
+            )
     for check in report.checks:
         yield check_result(check)
     failures = report.blocking_failures
@@ -71,7 +80,9 @@ def step_events(context: StepContext, step: StepResult) -> Iterator[dg.Materiali
         rejected = ", ".join(o.path for o in report.outputs)
         raise dg.Failure(
             description=f"Blocking checks failed for {report.partition}: "
-                        f"{', '.join(f'{c.table}:{c.name}' for c in failures)}. The new data was not "
-                        f"published (kept for inspection at {rejected}); readers still see the previous "
-                        "version and downstream assets were not run.",
-            metadata=run_metadata, allow_retries=False)
+            f"{', '.join(f'{c.table}:{c.name}' for c in failures)}. The new data was not "
+            f"published (kept for inspection at {rejected}); readers still see the previous "
+            "version and downstream assets were not run.",
+            metadata=run_metadata,
+            allow_retries=False,
+        )

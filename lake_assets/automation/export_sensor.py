@@ -23,8 +23,10 @@ import dagster as dg
 from lake_assets.parsing import exports as ex
 
 TABLE_PREFIX = "dynamodb/tasks"
-TARGETS = {"FULL_EXPORT": dg.AssetKey(["bronze", "tasks_export"]),
-           "INCREMENTAL_EXPORT": dg.AssetKey(["bronze", "tasks_changes"])}
+TARGETS = {
+    "FULL_EXPORT": dg.AssetKey(["bronze", "tasks_export"]),
+    "INCREMENTAL_EXPORT": dg.AssetKey(["bronze", "tasks_changes"]),
+}
 
 
 def export_partition(export: ex.ExportSummary) -> date | None:
@@ -33,8 +35,9 @@ def export_partition(export: ex.ExportSummary) -> date | None:
     return (moment - timedelta(microseconds=1)).date() if moment else None
 
 
-def evaluate_exports(landing: Any, cursor: str | None, now: datetime, lookback_days: int,
-                     first_day: date) -> tuple[list[dg.RunRequest], str, list[str]]:
+def evaluate_exports(
+    landing: Any, cursor: str | None, now: datetime, lookback_days: int, first_day: date
+) -> tuple[list[dg.RunRequest], str, list[str]]:
     """(run requests, new cursor, problems newly found) for one tick."""
     state = json.loads(cursor) if cursor else {"done": {}, "broken": {}}
     start_after = f"{int((now - timedelta(days=lookback_days)).timestamp() * 1000):014d}"
@@ -48,8 +51,9 @@ def evaluate_exports(landing: Any, cursor: str | None, now: datetime, lookback_d
         day, target = export_partition(export), TARGETS.get(export.export_type)
         try:
             if target is None or day is None:
-                raise ex.ExportError(f"export {export.export_id}: unsupported type {export.export_type} "
-                                     "or no export time")
+                raise ex.ExportError(
+                    f"export {export.export_id}: unsupported type {export.export_type} or no export time"
+                )
             ex.load_files(landing, export, require_checksum_files=True)  # manifests and listings only
         except ex.ExportError as exc:
             state["broken"][export.export_id] = str(exc)
@@ -58,23 +62,37 @@ def evaluate_exports(landing: Any, cursor: str | None, now: datetime, lookback_d
         state["done"][export.export_id] = day.isoformat()
         if day >= first_day:
             wanted.setdefault((target, day.isoformat()), []).append(export.export_id)
-    requests = [dg.RunRequest(
-        run_key=f"export:{'+'.join(sorted(ids))}", partition_key=day, asset_selection=[target],
-        tags={"lake/trigger": "export_sensor", "lake/export_ids": ",".join(sorted(ids))})
-        for (target, day), ids in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0].to_user_string()))]
+    requests = [
+        dg.RunRequest(
+            run_key=f"export:{'+'.join(sorted(ids))}",
+            partition_key=day,
+            asset_selection=[target],
+            tags={"lake/trigger": "export_sensor", "lake/export_ids": ",".join(sorted(ids))},
+        )
+        for (target, day), ids in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0].to_user_string()))
+    ]
     keep = {k: v for k, v in state["done"].items() if k > start_after}
     broken = {k: v for k, v in state["broken"].items() if k > start_after}
     return requests, json.dumps({"done": keep, "broken": broken}, sort_keys=True), problems
 
 
-def build_export_sensor(landing_factory: Callable[[], Any], lookback_days: int, first_day: date,
-                        now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> dg.SensorDefinition:
-    @dg.sensor(name="dynamodb_export_sensor", minimum_interval_seconds=120,
-               default_status=dg.DefaultSensorStatus.RUNNING, asset_selection=list(TARGETS.values()),
-               description=__doc__.splitlines()[0])
+def build_export_sensor(
+    landing_factory: Callable[[], Any],
+    lookback_days: int,
+    first_day: date,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="dynamodb_export_sensor",
+        minimum_interval_seconds=120,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        asset_selection=list(TARGETS.values()),
+        description=__doc__.splitlines()[0],
+    )
     def dynamodb_export_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        requests, cursor, problems = evaluate_exports(landing_factory(), context.cursor, now(), lookback_days,
-                                                      first_day)
+        requests, cursor, problems = evaluate_exports(
+            landing_factory(), context.cursor, now(), lookback_days, first_day
+        )
         for problem in problems:
             context.log.error(f"broken DynamoDB export skipped: {problem}")
         skip = None if requests else ("; ".join(problems) or "no newly completed exports")

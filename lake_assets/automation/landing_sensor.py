@@ -29,8 +29,9 @@ def day_fingerprint(objects: list[Any]) -> str:
     return digest.hexdigest()
 
 
-def evaluate_landing(landing: Any, cursor: str | None, today: date, lookback_days: int,
-                     first_day: date) -> tuple[list[dg.RunRequest], str, dict[str, int]]:
+def evaluate_landing(
+    landing: Any, cursor: str | None, today: date, lookback_days: int, first_day: date
+) -> tuple[list[dg.RunRequest], str, dict[str, int]]:
     """(run requests, new cursor, objects listed per day) for one tick."""
     seen: dict[str, str] = json.loads(cursor) if cursor else {}
     window = [today - timedelta(days=n) for n in range(lookback_days - 1, -1, -1)]
@@ -45,24 +46,39 @@ def evaluate_landing(landing: Any, cursor: str | None, today: date, lookback_day
         fingerprint = day_fingerprint(objects)
         new_cursor[day.isoformat()] = fingerprint
         if seen.get(day.isoformat()) != fingerprint:
-            requests.append(dg.RunRequest(
-                run_key=f"api_logs:{day}:{fingerprint[:16]}", partition_key=day.isoformat(),
-                asset_selection=[BRONZE_API_REQUESTS],
-                tags={"lake/trigger": "landing_sensor", "lake/landing_objects": str(len(objects))}))
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"api_logs:{day}:{fingerprint[:16]}",
+                    partition_key=day.isoformat(),
+                    asset_selection=[BRONZE_API_REQUESTS],
+                    tags={"lake/trigger": "landing_sensor", "lake/landing_objects": str(len(objects))},
+                )
+            )
     return requests, json.dumps(new_cursor, sort_keys=True), listed
 
 
-def build_landing_sensor(landing_factory: Callable[[], Any], lookback_days: int, first_day: date,
-                         now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> dg.SensorDefinition:
-    @dg.sensor(name="api_logs_landing_sensor", minimum_interval_seconds=60,
-               default_status=dg.DefaultSensorStatus.RUNNING, asset_selection=[BRONZE_API_REQUESTS],
-               description=__doc__.splitlines()[0])
+def build_landing_sensor(
+    landing_factory: Callable[[], Any],
+    lookback_days: int,
+    first_day: date,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="api_logs_landing_sensor",
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        asset_selection=[BRONZE_API_REQUESTS],
+        description=__doc__.splitlines()[0],
+    )
     def api_logs_landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         requests, cursor, listed = evaluate_landing(
-            landing_factory(), context.cursor, now().date(), lookback_days, first_day)
-        context.log.info(f"listed {sum(listed.values())} objects in {len(listed)} day folders; "
-                         f"{len(requests)} day(s) changed")
-        return dg.SensorResult(run_requests=requests, cursor=cursor,
-                               skip_reason=None if requests else "no new or replaced landing objects")
+            landing_factory(), context.cursor, now().date(), lookback_days, first_day
+        )
+        context.log.info(
+            f"listed {sum(listed.values())} objects in {len(listed)} day folders; {len(requests)} day(s) changed"
+        )
+        return dg.SensorResult(
+            run_requests=requests, cursor=cursor, skip_reason=None if requests else "no new or replaced landing objects"
+        )
 
     return api_logs_landing_sensor

@@ -50,8 +50,11 @@ class BuildResult:
     def blocking_failures(self) -> list[CheckOutcome]:
         """Failed checks that this build declared blocking (a check-only build declares none itself)."""
         declared = self.declared
-        return [c for c in self.checks if not c.passed and (c.table, c.name) in declared
-                and declared[(c.table, c.name)].blocking]
+        return [
+            c
+            for c in self.checks
+            if not c.passed and (c.table, c.name) in declared and declared[(c.table, c.name)].blocking
+        ]
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,11 @@ class BuildContext:
             if (item.table.key, "volume_anomaly") in declared:
                 checks.append(self._volume(item))
         seen = {(c.table, c.name) for c in checks}
-        checks += [CheckOutcome(t, n, False, {"error": "the build did not evaluate this check"})
-                   for (t, n) in declared if (t, n) not in seen]
+        checks += [
+            CheckOutcome(t, n, False, {"error": "the build did not evaluate this check"})
+            for (t, n) in declared
+            if (t, n) not in seen
+        ]
         result = BuildResult([], checks, declared)
         blocked = bool(result.blocking_failures)
         outputs = []
@@ -137,7 +143,7 @@ class BuildContext:
                 info = self.lake.describe_path(path)
             else:
                 info = self.lake.publish(item.path, table.layer, table.name, self.dt)
-            outputs.append(TableOutput(table, info.path, info.rows, info.files, info.bytes, item.extra,
-                                       published=not blocked))
+            outputs.append(
+                TableOutput(table, info.path, info.rows, info.files, info.bytes, item.extra, published=not blocked)
+            )
         return BuildResult(outputs, checks, declared)
-

@@ -34,8 +34,10 @@ def refuse_untrusted_files(ctx: BuildContext, staged: Staged, rows: DataFrame, e
     from pyspark.sql import functions as F
 
     flagged = rows.where(F.col("parse_error").startswith(ex.FILE_PROBLEM_PREFIX))
-    found = [r["parse_error"] for r in flagged.orderBy("source_key").select("parse_error")
-             .limit(UNTRUSTED_SHOWN + 1).collect()]
+    found = [
+        r["parse_error"]
+        for r in flagged.orderBy("source_key").select("parse_error").limit(UNTRUSTED_SHOWN + 1).collect()
+    ]
     if not found:
         return
     total = len(found) if len(found) <= UNTRUSTED_SHOWN else flagged.count()
@@ -45,7 +47,8 @@ def refuse_untrusted_files(ctx: BuildContext, staged: Staged, rows: DataFrame, e
     raise BuildInputError(
         f"{which} cannot be trusted: {total} data file(s) differ from manifest-files.json: "
         f"{'; '.join(found[:UNTRUSTED_SHOWN])}{more}. Nothing was published for {ctx.dt}; the rows read are kept "
-        f"at {kept}. Re-export the table (a file changed after AWS wrote it is not repaired by a re-run).")
+        f"at {kept}. Re-export the table (a file changed after AWS wrote it is not repaired by a re-run)."
+    )
 
 
 def bronze_api_requests(ctx: BuildContext) -> BuildResult:
@@ -63,14 +66,22 @@ def bronze_api_requests(ctx: BuildContext) -> BuildResult:
     parsed = ctx.read_staged(staged)
     counts = {r["record_type"]: r["count"] for r in parsed.groupBy("record_type").count().collect()}
     keys_with_rows = {r["source_key"] for r in parsed.select("source_key").distinct().collect()}
-    errors = {r["parse_error"].split(":", 1)[0]: r["count"] for r in
-              parsed.where(F.col("parse_error").isNotNull()).groupBy("parse_error").count().collect()}
-    staged.extra.update({
-        "landing_prefix": prefix, "landing_objects": len(objects), "landing_bytes": sum(o.size for o in objects),
-        "objects_without_records": len(objects) - len(keys_with_rows),
-        "access_log_rows": counts.get("access_log", 0), "malformed_rows": counts.get("malformed", 0),
-        "control_messages": counts.get("control_message", 0), "parse_errors": dict(sorted(errors.items())),
-    })
+    errors = {
+        r["parse_error"].split(":", 1)[0]: r["count"]
+        for r in parsed.where(F.col("parse_error").isNotNull()).groupBy("parse_error").count().collect()
+    }
+    staged.extra.update(
+        {
+            "landing_prefix": prefix,
+            "landing_objects": len(objects),
+            "landing_bytes": sum(o.size for o in objects),
+            "objects_without_records": len(objects) - len(keys_with_rows),
+            "access_log_rows": counts.get("access_log", 0),
+            "malformed_rows": counts.get("malformed", 0),
+            "control_messages": counts.get("control_message", 0),
+            "parse_errors": dict(sorted(errors.items())),
+        }
+    )
     passed, drift = api_log_drift(parsed)
     return ctx.finish([staged], [CheckOutcome(table.key, "schema_drift", passed, drift)])
 
@@ -90,7 +101,8 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
         raise BuildInputError(
             f"no completed FULL_EXPORT of the tasks table with exportTime in ({lo:%Y-%m-%d %H:%M}, "
             f"{hi:%Y-%m-%d %H:%M}] UTC under {TASKS_EXPORT_PREFIX}/. Completed exports seen: {seen}. "
-            f"Ignored: {'; '.join(notes) or 'none'}.")
+            f"Ignored: {'; '.join(notes) or 'none'}."
+        )
     try:
         export = ex.load_files(ctx.landing, chosen)
     except ex.ExportError as exc:
@@ -100,16 +112,29 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
     if keys:
         files = files.repartition(min(len(keys), ctx.spark.sparkContext.defaultParallelism * 2), "key")
     manifest_items = sum(f.item_count for f in export.files)
-    staged = ctx.stage(table, parse_export_files(files, ctx.landing, export.export_id, export.export_time),
-                       export_id=export.export_id, export_time=export.export_time.isoformat(),
-                       export_data_files=len(export.files), manifest_item_count=manifest_items,
-                       exports_ignored=notes + [s.export_id for s in summaries if s.export_id != export.export_id])
+    staged = ctx.stage(
+        table,
+        parse_export_files(files, ctx.landing, export.export_id, export.export_time),
+        export_id=export.export_id,
+        export_time=export.export_time.isoformat(),
+        export_data_files=len(export.files),
+        manifest_item_count=manifest_items,
+        exports_ignored=notes + [s.export_id for s in summaries if s.export_id != export.export_id],
+    )
     items = ctx.read_staged(staged)
     refuse_untrusted_files(ctx, staged, items, [export.export_id])
     staged.extra["items_with_parse_errors"] = items.where("parse_error is not null").count()
-    reconciled = CheckOutcome(table.key, "manifest_reconciliation", staged.rows == manifest_items, {
-        "rows_read": staged.rows, "manifest_item_count": manifest_items,
-        "summary_item_count": export.item_count, "export_id": export.export_id})
+    reconciled = CheckOutcome(
+        table.key,
+        "manifest_reconciliation",
+        staged.rows == manifest_items,
+        {
+            "rows_read": staged.rows,
+            "manifest_item_count": manifest_items,
+            "summary_item_count": export.item_count,
+            "export_id": export.export_id,
+        },
+    )
     passed, drift = export_drift(items)
     return ctx.finish([staged], [reconciled, CheckOutcome(table.key, "schema_drift", passed, drift)])
 
@@ -125,18 +150,32 @@ def bronze_tasks_changes(ctx: BuildContext) -> BuildResult:
     except ex.ExportError as exc:
         raise BuildInputError(str(exc)) from None
     rows = [(f.key, f.md5_checksum, e.export_id, e.export_to_time) for e in exports for f in e.files]
-    schema = T.StructType([T.StructField("key", T.StringType()), T.StructField("md5_checksum", T.StringType()),
-                           T.StructField("export_id", T.StringType()),
-                           T.StructField("export_to_time", T.TimestampType())])
+    schema = T.StructType(
+        [
+            T.StructField("key", T.StringType()),
+            T.StructField("md5_checksum", T.StringType()),
+            T.StructField("export_id", T.StringType()),
+            T.StructField("export_to_time", T.TimestampType()),
+        ]
+    )
     files = ctx.spark.createDataFrame(rows, schema)
     if rows:
         files = files.repartition(min(len(rows), ctx.spark.sparkContext.defaultParallelism * 2), "key")
     manifest_items = sum(f.item_count for e in exports for f in e.files)
-    staged = ctx.stage(table, parse_change_files(files, ctx.landing), export_ids=[e.export_id for e in exports],
-                       windows=[f"{e.export_from_time} → {e.export_to_time}" for e in exports],
-                       output_views=sorted({e.output_view or "-" for e in exports}),
-                       manifest_item_count=manifest_items, exports_in_progress=notes)
+    staged = ctx.stage(
+        table,
+        parse_change_files(files, ctx.landing),
+        export_ids=[e.export_id for e in exports],
+        windows=[f"{e.export_from_time} → {e.export_to_time}" for e in exports],
+        output_views=sorted({e.output_view or "-" for e in exports}),
+        manifest_item_count=manifest_items,
+        exports_in_progress=notes,
+    )
     refuse_untrusted_files(ctx, staged, ctx.read_staged(staged), [e.export_id for e in exports])
-    reconciled = CheckOutcome(table.key, "manifest_reconciliation", staged.rows == manifest_items, {
-        "rows_read": staged.rows, "manifest_item_count": manifest_items, "exports": len(exports)})
+    reconciled = CheckOutcome(
+        table.key,
+        "manifest_reconciliation",
+        staged.rows == manifest_items,
+        {"rows_read": staged.rows, "manifest_item_count": manifest_items, "exports": len(exports)},
+    )
     return ctx.finish([staged], [reconciled])

@@ -18,8 +18,12 @@ def _sums(df: DataFrame, *columns: str) -> dict[str, int]:
 
 def _reconcile(table_key: str, gold_totals: dict[str, int], silver_totals: dict[str, int]) -> CheckOutcome:
     differences = {k: gold_totals[k] - silver_totals[k] for k in gold_totals if gold_totals[k] != silver_totals[k]}
-    return CheckOutcome(table_key, "silver_reconciliation", not differences, {
-        "gold": gold_totals, "silver": silver_totals, "differences": differences})
+    return CheckOutcome(
+        table_key,
+        "silver_reconciliation",
+        not differences,
+        {"gold": gold_totals, "silver": silver_totals, "differences": differences},
+    )
 
 
 def _silver_task_totals(tasks: DataFrame, ctx: BuildContext) -> dict[str, int]:
@@ -49,7 +53,8 @@ def gold_route_latency_daily(ctx: BuildContext) -> BuildResult:
     silver = requests.agg(
         F.count(F.lit(1)).alias("requests"),
         F.sum(F.when(F.col("status").between(400, 499), 1).otherwise(0)).alias("errors_4xx"),
-        F.sum(F.when(F.col("status").between(500, 599), 1).otherwise(0)).alias("errors_5xx")).first()
+        F.sum(F.when(F.col("status").between(500, 599), 1).otherwise(0)).alias("errors_5xx"),
+    ).first()
     silver_totals = {k: int(silver[k] or 0) for k in ("requests", "errors_4xx", "errors_5xx")}
     gold_totals = _sums(ctx.read_staged(staged), "requests", "errors_4xx", "errors_5xx")
     return ctx.finish([staged], [_reconcile(key, gold_totals, silver_totals)])
@@ -61,7 +66,9 @@ def gold_user_activity_daily(ctx: BuildContext) -> BuildResult:
     staged = ctx.stage(ctx.table(key), gold.user_activity_daily(requests, tasks, ctx.day), max_files=1)
     gold_totals = _sums(ctx.read_staged(staged), "api_requests", "tasks_created", "tasks_completed")
     task_totals = _silver_task_totals(tasks, ctx)
-    silver_totals = {"api_requests": requests.where(F.col("user_id").isNotNull()).count(),
-                     "tasks_created": task_totals["tasks_created"],
-                     "tasks_completed": task_totals["tasks_completed"]}
+    silver_totals = {
+        "api_requests": requests.where(F.col("user_id").isNotNull()).count(),
+        "tasks_created": task_totals["tasks_created"],
+        "tasks_completed": task_totals["tasks_completed"],
+    }
     return ctx.finish([staged], [_reconcile(key, gold_totals, silver_totals)])

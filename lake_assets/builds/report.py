@@ -73,11 +73,18 @@ class BuildReport:
         if not isinstance(payload, dict) or payload.get("kind") != MESSAGE_KIND:
             return None
         if payload.get("version") != MESSAGE_VERSION:
-            raise ValueError(f"build report version {payload.get('version')!r}: this Dagster side reads version "
-                             f"{MESSAGE_VERSION}; deploy the same lake_assets version to both sides (lake-deploy)")
+            raise ValueError(
+                f"build report version {payload.get('version')!r}: this Dagster side reads version "
+                f"{MESSAGE_VERSION}; deploy the same lake_assets version to both sides (lake-deploy)"
+            )
         fields = dict(payload["report"])
-        return cls(**{**fields, "outputs": [OutputReport(**o) for o in fields["outputs"]],
-                      "checks": [CheckReport(**c) for c in fields["checks"]]})
+        return cls(
+            **{
+                **fields,
+                "outputs": [OutputReport(**o) for o in fields["outputs"]],
+                "checks": [CheckReport(**c) for c in fields["checks"]],
+            }
+        )
 
 
 def report_of(build: str, partition: str, result: BuildResult) -> BuildReport:
@@ -86,11 +93,21 @@ def report_of(build: str, partition: str, result: BuildResult) -> BuildReport:
     A check the build evaluated but did not declare (none should exist) is reported as a
     non-blocking warning rather than dropped.
     """
-    outputs = [OutputReport(o.table.key, o.path, o.rows, o.files, o.bytes, o.published, dict(o.extra))
-               for o in result.outputs]
+    outputs = [
+        OutputReport(o.table.key, o.path, o.rows, o.files, o.bytes, o.published, dict(o.extra)) for o in result.outputs
+    ]
     checks = []
     for c in result.checks:
         decl = result.declared.get((c.table, c.name))
-        checks.append(CheckReport(c.table, c.name, c.passed, decl.severity if decl else "WARN",
-                                  bool(decl and decl.blocking), dict(c.metadata), c.description))
+        checks.append(
+            CheckReport(
+                c.table,
+                c.name,
+                c.passed,
+                decl.severity if decl else "WARN",
+                bool(decl and decl.blocking),
+                dict(c.metadata),
+                c.description,
+            )
+        )
     return BuildReport(build, partition, outputs, checks, skipped=result.skipped)

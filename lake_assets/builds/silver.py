@@ -16,8 +16,12 @@ from lake_assets.transforms.silver_requests import accounting, owned_by, route_r
 
 def _rate_outcome(table_key: str, quarantined: int, considered: int, limit: float) -> CheckOutcome:
     rate = quarantined / considered if considered else 0.0
-    return CheckOutcome(table_key, "quarantine_rate", rate <= limit, {
-        "quarantined": quarantined, "considered": considered, "rate": round(rate, 6), "max_rate": limit})
+    return CheckOutcome(
+        table_key,
+        "quarantine_rate",
+        rate <= limit,
+        {"quarantined": quarantined, "considered": considered, "rate": round(rate, 6), "max_rate": limit},
+    )
 
 
 def silver_api_requests(ctx: BuildContext) -> BuildResult:
@@ -29,20 +33,33 @@ def silver_api_requests(ctx: BuildContext) -> BuildResult:
     routed.routed.persist()
     try:
         counts = accounting(routed.routed)
-        requests = ctx.stage(ctx.table("silver/api_requests"), routed.requests, **counts,
-                             bronze_partitions_read=present)
-        quarantine = ctx.stage(ctx.table("silver/api_requests_quarantine"), routed.quarantine,
-                               quarantine_reasons=counts["quarantine_reasons"])
+        requests = ctx.stage(
+            ctx.table("silver/api_requests"), routed.requests, **counts, bronze_partitions_read=present
+        )
+        quarantine = ctx.stage(
+            ctx.table("silver/api_requests_quarantine"),
+            routed.quarantine,
+            quarantine_reasons=counts["quarantine_reasons"],
+        )
     finally:
         routed.routed.unpersist()
     recount = bronze.where(owned_by(ctx.day)).count()  # straight from Bronze, not from the routing
     landed = requests.rows + quarantine.rows + counts["duplicate_rows"] + counts["skipped_rows"]
     key = "silver/api_requests"
     checks = [
-        CheckOutcome(key, "bronze_reconciliation", recount == landed, {
-            "bronze_rows_owned": recount, "silver_rows_written": requests.rows,
-            "quarantine_rows_written": quarantine.rows, "duplicate_rows": counts["duplicate_rows"],
-            "skipped_rows": counts["skipped_rows"], "difference": recount - landed}),
+        CheckOutcome(
+            key,
+            "bronze_reconciliation",
+            recount == landed,
+            {
+                "bronze_rows_owned": recount,
+                "silver_rows_written": requests.rows,
+                "quarantine_rows_written": quarantine.rows,
+                "duplicate_rows": counts["duplicate_rows"],
+                "skipped_rows": counts["skipped_rows"],
+                "difference": recount - landed,
+            },
+        ),
         _rate_outcome(key, quarantine.rows, recount - counts["skipped_rows"], ctx.quarantine_limit(key)),
     ]
     return ctx.finish([requests, quarantine], checks)
@@ -56,15 +73,20 @@ def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[
     earliest = ctx.day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS)
     snapshots = [d for d in ctx.lake.partitions("bronze", "tasks_export") if earliest.isoformat() <= d <= ctx.dt]
     if not snapshots:
-        raise BuildInputError(f"no bronze/tasks_export snapshot between {earliest} and {ctx.dt}: materialize a day "
-                            "with a completed full export first")
+        raise BuildInputError(
+            f"no bronze/tasks_export snapshot between {earliest} and {ctx.dt}: materialize a day "
+            "with a completed full export first"
+        )
     base_dt = snapshots[-1]
     snapshot = ctx.read(ctx.table("bronze/tasks_export"), [base_dt])
     micros = snapshot.agg(F.unix_micros(F.max("export_time"))).first()[0]
     snapshot_time = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
     change_days = [d for d in ctx.lake.partitions("bronze", "tasks_changes") if base_dt <= d <= ctx.dt]
-    info: dict[str, object] = {"snapshot_partition": base_dt, "snapshot_time": snapshot_time.isoformat(),
-                               "change_partitions": change_days}
+    info: dict[str, object] = {
+        "snapshot_partition": base_dt,
+        "snapshot_time": snapshot_time.isoformat(),
+        "change_partitions": change_days,
+    }
     if not change_days:
         return snapshot, None, info
     until = datetime.combine(ctx.day + timedelta(days=1), time(0), tzinfo=UTC)
@@ -84,8 +106,9 @@ def silver_entities(ctx: BuildContext) -> BuildResult:
         counts = entity_counts(entities.items)
         tasks = ctx.stage(ctx.table("silver/tasks"), entities.tasks, **counts, **info)
         users = ctx.stage(ctx.table("silver/users"), entities.users, users=counts["users"])
-        quarantine = ctx.stage(ctx.table("silver/tasks_quarantine"), entities.quarantine,
-                               quarantine_reasons=counts["quarantine_reasons"])
+        quarantine = ctx.stage(
+            ctx.table("silver/tasks_quarantine"), entities.quarantine, quarantine_reasons=counts["quarantine_reasons"]
+        )
         item_count = entities.items.count()
     finally:
         entities.items.unpersist()
@@ -97,14 +120,30 @@ def silver_entities(ctx: BuildContext) -> BuildResult:
     orphan_count = orphans.count() if orphan_sample else 0
     key = "silver/tasks"
     checks = [
-        CheckOutcome(key, "bronze_reconciliation", item_count == landed, {
-            "current_items": item_count, "tasks_written": tasks.rows, "users_written": users.rows,
-            "quarantine_rows_written": quarantine.rows, "other_entities": counts["other_entities"],
-            "difference": item_count - landed}),
+        CheckOutcome(
+            key,
+            "bronze_reconciliation",
+            item_count == landed,
+            {
+                "current_items": item_count,
+                "tasks_written": tasks.rows,
+                "users_written": users.rows,
+                "quarantine_rows_written": quarantine.rows,
+                "other_entities": counts["other_entities"],
+                "difference": item_count - landed,
+            },
+        ),
         _rate_outcome(key, quarantine.rows, item_count, ctx.quarantine_limit(key)),
-        CheckOutcome(key, "users_exist", orphan_count == 0, {
-            "rule": "every task's user_id is in silver/users", "tasks_without_user": orphan_count,
-            "sample": orphan_sample}),
+        CheckOutcome(
+            key,
+            "users_exist",
+            orphan_count == 0,
+            {
+                "rule": "every task's user_id is in silver/users",
+                "tasks_without_user": orphan_count,
+                "sample": orphan_sample,
+            },
+        ),
     ]
     return ctx.finish([tasks, users, quarantine], checks)
 
@@ -122,6 +161,20 @@ def check_unknown_users(ctx: BuildContext) -> BuildResult:
     per_user = unknown.groupBy("user_id").count().orderBy(F.col("count").desc(), "user_id")
     top = {r["user_id"]: r["count"] for r in per_user.limit(10).collect()}
     total = unknown.count() if top else 0
-    return BuildResult([], [CheckOutcome(key, "unknown_users", not top, {
-        "requests_from_unknown_users": total, "unknown_users": per_user.count() if top else 0,
-        "top_unknown_users": top, "requests_with_user": requests.count()})], declared)
+    return BuildResult(
+        [],
+        [
+            CheckOutcome(
+                key,
+                "unknown_users",
+                not top,
+                {
+                    "requests_from_unknown_users": total,
+                    "unknown_users": per_user.count() if top else 0,
+                    "top_unknown_users": top,
+                    "requests_with_user": requests.count(),
+                },
+            )
+        ],
+        declared,
+    )

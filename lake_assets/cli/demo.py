@@ -21,8 +21,12 @@ from lake_assets.core.settings import REPO_ROOT, LakeSettings, SettingsError
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="lake-demo", description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=3, help="days of sample data (default 3)")
-    parser.add_argument("--start", type=date.fromisoformat, default=None,
-                        help="first day, YYYY-MM-DD (default: DAYS days before today, UTC)")
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=None,
+        help="first day, YYYY-MM-DD (default: DAYS days before today, UTC)",
+    )
     parser.add_argument("--requests-per-day", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
@@ -69,23 +73,37 @@ def run_days(settings: LakeSettings, days: list[date]) -> tuple[list[tuple[str, 
     for name, day, selection in plan:
         keys = selection.resolve(graph)
         started = time.monotonic()
-        result = job.execute_in_process(partition_key=day.isoformat(), instance=instance,
-                                        asset_selection=list(keys), raise_on_error=False,
-                                        run_config=QUIET_LOGS)
-        print(f"  {name:<12} {day}  {'ok' if result.success else 'FAILED'}  "
-              f"({time.monotonic() - started:.1f}s, run {result.run_id[:8]})")
+        result = job.execute_in_process(
+            partition_key=day.isoformat(),
+            instance=instance,
+            asset_selection=list(keys),
+            raise_on_error=False,
+            run_config=QUIET_LOGS,
+        )
+        print(
+            f"  {name:<12} {day}  {'ok' if result.success else 'FAILED'}  "
+            f"({time.monotonic() - started:.1f}s, run {result.run_id[:8]})"
+        )
         results.append((name, day.isoformat(), result.success))
-        checks += [{"day": day.isoformat(), "check": f"{e.asset_key.to_user_string()}:{e.check_name}",
-                    "passed": e.passed, "severity": e.severity.value}
-                   for e in result.get_asset_check_evaluations()]
+        checks += [
+            {
+                "day": day.isoformat(),
+                "check": f"{e.asset_key.to_user_string()}:{e.check_name}",
+                "passed": e.passed,
+                "severity": e.severity.value,
+            }
+            for e in result.get_asset_check_evaluations()
+        ]
     return results, checks
 
 
 def print_checks(checks: list[dict]) -> None:
     """Passed counts and every check that did not pass, WARN or ERROR."""
     failed = [c for c in checks if not c["passed"]]
-    print(f"\nChecks: {len(checks) - len(failed)} passed, "
-          f"{sum(c['severity'] == 'WARN' for c in failed)} WARN, {sum(c['severity'] == 'ERROR' for c in failed)} ERROR")
+    print(
+        f"\nChecks: {len(checks) - len(failed)} passed, "
+        f"{sum(c['severity'] == 'WARN' for c in failed)} WARN, {sum(c['severity'] == 'ERROR' for c in failed)} ERROR"
+    )
     for c in failed:
         print(f"  {c['day']}  {c['severity']:<5} {c['check']}")
 
@@ -98,18 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lake-demo: {exc}", file=sys.stderr)
         return 2
     if settings.engine != "local" or "://" in settings.landing_uri:
-        print("lake-demo runs on the embedded default: unset LAKE_ENGINE and use a local LAKE_LANDING_URI",
-              file=sys.stderr)
+        print(
+            "lake-demo runs on the embedded default: unset LAKE_ENGINE and use a local LAKE_LANDING_URI",
+            file=sys.stderr,
+        )
         return 2
     start = args.start or datetime.now(UTC).date() - timedelta(days=args.days)
     if start < settings.partition_start:
-        print(f"lake-demo: --start {start} is before LAKE_PARTITION_START={settings.partition_start}",
-              file=sys.stderr)
+        print(f"lake-demo: --start {start} is before LAKE_PARTITION_START={settings.partition_start}", file=sys.stderr)
         return 2
     days = [start + timedelta(days=i) for i in range(args.days)]
     _instance_home()
     from lake_assets.cli.summary import print_summary
-    from lake_assets.sample.generator import clear_output, generate_sample
+    from lake_sample.generator import clear_output, generate_sample
 
     print(f"Generating {args.days} days of sample landing data from {start} into {settings.landing_uri}")
     clear_output(Path(settings.landing_uri))  # the demo's landing zone holds only its own sample

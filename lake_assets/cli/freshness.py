@@ -22,10 +22,25 @@ def render(report: list) -> str:
     """A terminal table, then one line per unhealthy asset naming its cause."""
     lines = ["".join(name.upper().ljust(width) for name, width in COLUMNS) + "CHECKS"]
     for s in report:
-        values = (s.asset, s.freshness, s.latest_partition or "-",
-                  "-" if s.partition_lag_days is None else str(s.partition_lag_days), s.last_materialized or "never")
-        checks = ", ".join(filter(None, [f"{len(s.failing_checks)} failing" if s.failing_checks else "",
-                                          f"{len(s.warning_checks)} warn" if s.warning_checks else ""])) or "ok"
+        values = (
+            s.asset,
+            s.freshness,
+            s.latest_partition or "-",
+            "-" if s.partition_lag_days is None else str(s.partition_lag_days),
+            s.last_materialized or "never",
+        )
+        checks = (
+            ", ".join(
+                filter(
+                    None,
+                    [
+                        f"{len(s.failing_checks)} failing" if s.failing_checks else "",
+                        f"{len(s.warning_checks)} warn" if s.warning_checks else "",
+                    ],
+                )
+            )
+            or "ok"
+        )
         lines.append("".join(str(v)[: w - 1].ljust(w) for v, (_, w) in zip(values, COLUMNS, strict=True)) + checks)
     unhealthy = [s for s in report if not s.healthy]
     lines.append("")

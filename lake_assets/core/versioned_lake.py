@@ -58,10 +58,9 @@ class VersionedLake:
     def partitions(self, layer: str, table: str) -> list[str]:
         """Dates of the published partitions, oldest first."""
         prefix = f"{layer}/{table}/_published/dt="
-        return sorted(k[len(prefix):-len(".json")] for k, _ in self.store.list(prefix) if k.endswith(".json"))
+        return sorted(k[len(prefix) : -len(".json")] for k, _ in self.store.list(prefix) if k.endswith(".json"))
 
-    def read(self, spark: SparkSession, layer: str, table: str, dts: list[str],
-             schema: StructType) -> DataFrame:
+    def read(self, spark: SparkSession, layer: str, table: str, dts: list[str], schema: StructType) -> DataFrame:
         """Rows of the published partitions among `dts` (with a `dt` column); missing ones are skipped."""
         pointers = [(dt, self.pointer(layer, table, dt)) for dt in dts]
         return read_partitions(spark, [(dt, p["location"]) for dt, p in pointers if p is not None], schema)
@@ -82,8 +81,11 @@ class VersionedLake:
 
     def describe_path(self, location: str) -> PartitionInfo:
         """Row count and size of a version from its Parquet footers (no data read)."""
-        files = [(k, size) for k, size in self.store.list(self.store.key_of(location).rstrip("/") + "/")
-                 if k.endswith(".parquet")]
+        files = [
+            (k, size)
+            for k, size in self.store.list(self.store.key_of(location).rstrip("/") + "/")
+            if k.endswith(".parquet")
+        ]
         rows = sum(self.store.parquet_rows(k) for k, _ in files)
         return PartitionInfo(location, rows, len(files), sum(size for _, size in files))
 
@@ -98,9 +100,15 @@ class VersionedLake:
         """Make a staged version the partition: flip the pointer, update the catalog, prune."""
         info = self.describe_path(location)
         previous = self.pointer(layer, table, dt)
-        record = {"location": location, "version": location.rstrip("/").rsplit("v=", 1)[-1], "rows": info.rows,
-                  "files": info.files, "bytes": info.bytes, "published_at": datetime.now(UTC).isoformat(),
-                  "previous": previous["location"] if previous else None}
+        record = {
+            "location": location,
+            "version": location.rstrip("/").rsplit("v=", 1)[-1],
+            "rows": info.rows,
+            "files": info.files,
+            "bytes": info.bytes,
+            "published_at": datetime.now(UTC).isoformat(),
+            "previous": previous["location"] if previous else None,
+        }
         self.store.put(self._pointer_key(layer, table, dt), json.dumps(record, indent=1).encode())
         if self.on_publish is not None:
             self.on_publish(layer, table, dt, location)
@@ -110,12 +118,14 @@ class VersionedLake:
 
     def _prune(self, layer: str, table: str, dt: str, keep: set[str], before: str) -> None:
         """Delete versions older than `before` that were not rejected (those stay for inspection)."""
-        rejected = {json.loads(self.store.get(k) or b"{}").get("location")
-                    for k, _ in self.store.list(f"{layer}/{table}/_rejected/dt={dt}/")}
+        rejected = {
+            json.loads(self.store.get(k) or b"{}").get("location")
+            for k, _ in self.store.list(f"{layer}/{table}/_rejected/dt={dt}/")
+        }
         partition = f"{layer}/{table}/dt={dt}/"
         doomed = []
         for key, _ in self.store.list(partition):
-            version = key[len(partition):].split("/", 1)[0]
+            version = key[len(partition) :].split("/", 1)[0]
             location = self.store.uri(f"{partition}{version}/")
             if version.startswith("v=") and version[2:] < before and location not in keep | rejected:
                 doomed.append(key)

@@ -14,6 +14,7 @@ GOLD_DEADLINE_CRON = "0 6 * * *"
 POLICIES: dict[str, dg.FreshnessPolicy] = {
     "bronze": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=28), warn_window=timedelta(hours=25)),
     "silver": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=28), warn_window=timedelta(hours=25)),
-    "gold": dg.FreshnessPolicy.cron(deadline_cron=GOLD_DEADLINE_CRON, lower_bound_delta=timedelta(hours=4),
-                                    timezone="UTC"),
+    "gold": dg.FreshnessPolicy.cron(
+        deadline_cron=GOLD_DEADLINE_CRON, lower_bound_delta=timedelta(hours=4), timezone="UTC"
+    ),
 }

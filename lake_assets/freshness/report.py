@@ -79,10 +79,14 @@ def asset_status(instance: dg.DagsterInstance, graph, key: dg.AssetKey, now: dat
         lag = max(lag, 0) if lag is not None else None
     errors, warnings = _failing_checks(instance, graph, key)
     return AssetStatus(
-        asset=key.to_user_string(), freshness=evaluate_policy(node.freshness_policy, last, now),
+        asset=key.to_user_string(),
+        freshness=evaluate_policy(node.freshness_policy, last, now),
         last_materialized=last.isoformat(timespec="seconds") if last else None,
-        latest_partition=latest_partition, partition_lag_days=lag,
-        failing_checks=errors, warning_checks=warnings)
+        latest_partition=latest_partition,
+        partition_lag_days=lag,
+        failing_checks=errors,
+        warning_checks=warnings,
+    )
 
 
 def _root_cause(graph, key: dg.AssetKey, statuses: dict[dg.AssetKey, AssetStatus]) -> dg.AssetKey | None:
@@ -107,8 +111,9 @@ def build_report(defs: dg.Definitions, instance: dg.DagsterInstance, now: dateti
     """Every materializable asset's status, with a root cause for the unhealthy ones."""
     now = now or datetime.now(UTC)
     graph = defs.resolve_asset_graph()
-    keys = sorted((k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable),
-                  key=lambda k: k.to_user_string())
+    keys = sorted(
+        (k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable), key=lambda k: k.to_user_string()
+    )
     statuses = {k: asset_status(instance, graph, k, now) for k in keys}
     for key, status in statuses.items():
         if status.healthy:

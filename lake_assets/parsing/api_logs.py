@@ -20,16 +20,26 @@ MALFORMED = "malformed"
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
 _STRING_FIELDS = {
-    "requestId": "request_id", "ip": "ip", "requestTime": "request_time", "httpMethod": "http_method",
-    "routeKey": "route_key", "path": "path", "protocol": "protocol", "userAgent": "user_agent",
+    "requestId": "request_id",
+    "ip": "ip",
+    "requestTime": "request_time",
+    "httpMethod": "http_method",
+    "routeKey": "route_key",
+    "path": "path",
+    "protocol": "protocol",
+    "userAgent": "user_agent",
     "userId": "user_id",
 }
 _INT_FIELDS = {
-    "status": "status", "responseLength": "response_length",
-    "responseLatency": "response_latency_ms", "integrationLatency": "integration_latency_ms",
+    "status": "status",
+    "responseLength": "response_length",
+    "responseLatency": "response_latency_ms",
+    "integrationLatency": "integration_latency_ms",
 }
 _KNOWN = {*_STRING_FIELDS, *_INT_FIELDS, "requestTimeEpoch"}
 # The stage's access-log template: a key absent from a record is schema drift, not a `"-"` value.
@@ -37,11 +47,35 @@ TEMPLATE_FIELDS = tuple(sorted(_KNOWN))
 
 # Column order of the rows this module yields (Bronze's schema mirrors it).
 COLUMNS = (
-    "record_type", "parse_error", "request_id", "ip", "request_time", "request_time_epoch_ms",
-    "event_time", "time_source", "http_method", "route_key", "path", "status", "protocol",
-    "response_length", "response_latency_ms", "integration_latency_ms", "user_agent", "user_id",
-    "invalid_fields", "missing_fields", "extra_fields", "log_group", "log_stream", "log_event_id", "log_event_time",
-    "source_key", "source_format", "record_index", "raw",
+    "record_type",
+    "parse_error",
+    "request_id",
+    "ip",
+    "request_time",
+    "request_time_epoch_ms",
+    "event_time",
+    "time_source",
+    "http_method",
+    "route_key",
+    "path",
+    "status",
+    "protocol",
+    "response_length",
+    "response_latency_ms",
+    "integration_latency_ms",
+    "user_agent",
+    "user_id",
+    "invalid_fields",
+    "missing_fields",
+    "extra_fields",
+    "log_group",
+    "log_stream",
+    "log_event_id",
+    "log_event_time",
+    "source_key",
+    "source_format",
+    "record_index",
+    "raw",
 )
 
 
@@ -134,7 +168,8 @@ def _line_record(text: str, index: int, envelope: dict[str, Any]) -> dict[str, A
 def _envelope_records(doc: dict[str, Any], raw: str, start: int) -> list[dict[str, Any]]:
     """Rows of one CloudWatch Logs subscription envelope."""
     meta = {
-        "log_group": _text(doc.get("logGroup")), "log_stream": _text(doc.get("logStream")),
+        "log_group": _text(doc.get("logGroup")),
+        "log_stream": _text(doc.get("logStream")),
         "source_format": "cloudwatch_envelope",
     }
     if doc.get("messageType") == "CONTROL_MESSAGE":
@@ -145,12 +180,12 @@ def _envelope_records(doc: dict[str, Any], raw: str, start: int) -> list[dict[st
     rows = []
     for offset, event in enumerate(events):
         if not isinstance(event, dict) or not isinstance(event.get("message"), str):
-            rows.append(_row(MALFORMED, json.dumps(event), start + offset,
-                             parse_error="invalid_log_event", **meta))
+            rows.append(_row(MALFORMED, json.dumps(event), start + offset, parse_error="invalid_log_event", **meta))
             continue
         stamp = event.get("timestamp")
         event_meta = {
-            **meta, "log_event_id": _text(event.get("id")),
+            **meta,
+            "log_event_id": _text(event.get("id")),
             "log_event_time": int(stamp) * 1000 if isinstance(stamp, int) else None,
         }
         rows.append(_line_record(event["message"], start + offset, event_meta))
@@ -202,5 +237,4 @@ def parse_api_log_object(data: bytes, source_key: str) -> Iterator[dict[str, Any
                 yield row
             index += len(rows)
     if unpacked.error:
-        yield _row(MALFORMED, "", index, parse_error=unpacked.error, source_key=source_key,
-                   source_format=plain_format)
+        yield _row(MALFORMED, "", index, parse_error=unpacked.error, source_key=source_key, source_format=plain_format)

@@ -53,7 +53,7 @@ def _typed_to_json(typed: Any) -> tuple[str, str]:
     """Return (DynamoDB type code, JSON text of the plain value) for one typed value."""
     if not isinstance(typed, dict) or len(typed) != 1:
         raise DynamoJsonError(f"a typed value must be an object with one type key, got {typed!r}"[:200])
-    (code, value), = typed.items()
+    ((code, value),) = typed.items()
     if code == "S":
         if not isinstance(value, str):
             raise DynamoJsonError("S value must be a string")
@@ -73,8 +73,11 @@ def _typed_to_json(typed: Any) -> tuple[str, str]:
     if code in ("SS", "NS", "BS"):
         if not isinstance(value, list):
             raise DynamoJsonError(f"{code} value must be a list")
-        convert = {"SS": lambda v: _typed_to_json({"S": v})[1], "NS": _number_literal,
-                   "BS": lambda v: json.dumps(_binary(v))}[code]
+        convert = {
+            "SS": lambda v: _typed_to_json({"S": v})[1],
+            "NS": _number_literal,
+            "BS": lambda v: json.dumps(_binary(v)),
+        }[code]
         return code, "[" + ",".join(convert(v) for v in value) + "]"
     if code == "L":
         if not isinstance(value, list):
@@ -106,7 +109,7 @@ def unmarshal(typed: Any) -> Any:
 def _key_text(item: dict[str, Any], name: str) -> str | None:
     typed = item.get(name)
     if isinstance(typed, dict) and len(typed) == 1:
-        (code, value), = typed.items()
+        ((code, value),) = typed.items()
         if code in ("S", "N") and isinstance(value, str):
             return value
     return None
@@ -133,7 +136,7 @@ def parse_full_export_line(line: str, line_number: int) -> dict[str, Any]:
         return row
     item = doc.get("Item") if isinstance(doc, dict) else None
     if not isinstance(item, dict):
-        row["parse_error"] = "missing_item: a full-export line must be {\"Item\": {...}}"
+        row["parse_error"] = 'missing_item: a full-export line must be {"Item": {...}}'
         return row
     row["pk"], row["sk"] = _key_text(item, "PK"), _key_text(item, "SK")
     try:
@@ -144,8 +147,18 @@ def parse_full_export_line(line: str, line_number: int) -> dict[str, Any]:
     return row
 
 
-CHANGE_COLUMNS = ("write_timestamp_micros", "operation", "pk", "sk", "item_json", "attribute_types",
-                  "old_item_json", "raw_item", "parse_error", "line_number")
+CHANGE_COLUMNS = (
+    "write_timestamp_micros",
+    "operation",
+    "pk",
+    "sk",
+    "item_json",
+    "attribute_types",
+    "old_item_json",
+    "raw_item",
+    "parse_error",
+    "line_number",
+)
 
 
 def parse_incremental_line(line: str, line_number: int) -> dict[str, Any]:

@@ -74,8 +74,9 @@ def _resolve(base_prefix: str, key: str) -> str:
     return f"{base_prefix}/{key[marker:]}" if marker >= 0 else key
 
 
-def list_completed_exports(landing: LocalLanding, table_prefix: str,
-                           names: list[str] | None = None) -> tuple[list[ExportSummary], list[str]]:
+def list_completed_exports(
+    landing: LocalLanding, table_prefix: str, names: list[str] | None = None
+) -> tuple[list[ExportSummary], list[str]]:
     """Completed exports under `table_prefix` (e.g. `dynamodb/tasks`) and notes on ignored ones.
 
     `names` limits the look to these export folders (a bounded listing done by the caller).
@@ -97,19 +98,22 @@ def list_completed_exports(landing: LocalLanding, table_prefix: str,
         except ValueError as exc:
             notes.append(f"{export_id}: unreadable manifest-summary.json ({exc})")
             continue
-        summaries.append(ExportSummary(
-            export_id=export_id,
-            export_type=str(doc.get("exportType") or "FULL_EXPORT"),
-            export_time=parse_aws_time(doc.get("exportTime")),
-            end_time=parse_aws_time(doc.get("endTime")),
-            item_count=doc.get("itemCount") if isinstance(doc.get("itemCount"), int) else None,
-            manifest_files_key=_resolve(table_prefix, str(doc.get("manifestFilesS3Key")
-                                                          or f"{root}/{export_id}/manifest-files.json")),
-            base_prefix=table_prefix,
-            export_from_time=parse_aws_time(doc.get("exportFromTime")),
-            export_to_time=parse_aws_time(doc.get("exportToTime")),
-            output_view=doc.get("outputView"),
-        ))
+        summaries.append(
+            ExportSummary(
+                export_id=export_id,
+                export_type=str(doc.get("exportType") or "FULL_EXPORT"),
+                export_time=parse_aws_time(doc.get("exportTime")),
+                end_time=parse_aws_time(doc.get("endTime")),
+                item_count=doc.get("itemCount") if isinstance(doc.get("itemCount"), int) else None,
+                manifest_files_key=_resolve(
+                    table_prefix, str(doc.get("manifestFilesS3Key") or f"{root}/{export_id}/manifest-files.json")
+                ),
+                base_prefix=table_prefix,
+                export_from_time=parse_aws_time(doc.get("exportFromTime")),
+                export_to_time=parse_aws_time(doc.get("exportToTime")),
+                output_view=doc.get("outputView"),
+            )
+        )
     return summaries, notes
 
 
@@ -122,8 +126,9 @@ def day_window(day: date) -> tuple[datetime, datetime]:
 def choose_full_export(exports: list[ExportSummary], day: date) -> ExportSummary | None:
     """The latest completed full export whose exportTime falls in `day_window(day)`."""
     lo, hi = day_window(day)
-    candidates = [e for e in exports if e.export_type == "FULL_EXPORT"
-                  and e.export_time is not None and lo < e.export_time <= hi]
+    candidates = [
+        e for e in exports if e.export_type == "FULL_EXPORT" and e.export_time is not None and lo < e.export_time <= hi
+    ]
     if not candidates:
         return None
     floor = datetime.min.replace(tzinfo=UTC)
@@ -133,8 +138,11 @@ def choose_full_export(exports: list[ExportSummary], day: date) -> ExportSummary
 def choose_incremental_exports(exports: list[ExportSummary], day: date) -> list[ExportSummary]:
     """Completed incremental exports whose window ends in `day_window(day)`, oldest first."""
     lo, hi = day_window(day)
-    chosen = [e for e in exports if e.export_type == "INCREMENTAL_EXPORT"
-              and e.export_to_time is not None and lo < e.export_to_time <= hi]
+    chosen = [
+        e
+        for e in exports
+        if e.export_type == "INCREMENTAL_EXPORT" and e.export_to_time is not None and lo < e.export_to_time <= hi
+    ]
     return sorted(chosen, key=lambda e: (e.export_to_time, e.export_id))
 
 
@@ -148,8 +156,7 @@ def _listed_keys(landing: LocalLanding, folder: str) -> set[str]:
     return {o.key for o in landing.list(folder)}
 
 
-def load_files(landing: LocalLanding, export: ExportSummary, *,
-               require_checksum_files: bool = False) -> ExportSummary:
+def load_files(landing: LocalLanding, export: ExportSummary, *, require_checksum_files: bool = False) -> ExportSummary:
     """The export with its data files from `manifest-files.json`, validated without reading data.
 
     Checks that the manifest exists (and, with `require_checksum_files`, both manifests' checksum
@@ -170,8 +177,9 @@ def load_files(landing: LocalLanding, export: ExportSummary, *,
         raise ExportError(f"export {export.export_id}: {export.manifest_files_key} is missing")
     for manifest in ("manifest-summary", "manifest-files") if require_checksum_files else ():
         if not any(f"{folder}/{manifest}.{ext}" in listed for ext in ("md5", "checksum")):
-            raise ExportError(f"export {export.export_id}: {manifest}.json has no checksum file "
-                              f"({manifest}.md5 or .checksum)")
+            raise ExportError(
+                f"export {export.export_id}: {manifest}.json has no checksum file ({manifest}.md5 or .checksum)"
+            )
     files = []
     text = landing.read_bytes(export.manifest_files_key).decode("utf-8")
     for number, line in enumerate(text.splitlines(), start=1):
@@ -183,14 +191,16 @@ def load_files(landing: LocalLanding, export: ExportSummary, *,
             count = int(entry.get("itemCount", 0))
         except (ValueError, KeyError, TypeError) as exc:
             raise ExportError(
-                f"export {export.export_id}: manifest-files.json line {number} is invalid ({exc})") from None
+                f"export {export.export_id}: manifest-files.json line {number} is invalid ({exc})"
+            ) from None
         if not exists(key):
             raise ExportError(f"export {export.export_id}: data file {key} listed in the manifest is missing")
         files.append(ExportFile(key, count, entry.get("md5Checksum") or None))
     total = sum(f.item_count for f in files)
     if export.item_count is not None and total != export.item_count:
-        raise ExportError(f"export {export.export_id}: manifest files list {total} items but the summary says "
-                          f"{export.item_count}")
+        raise ExportError(
+            f"export {export.export_id}: manifest files list {total} items but the summary says {export.item_count}"
+        )
     return ExportSummary(**{**export.__dict__, "files": tuple(files)})
 
 
@@ -225,7 +235,7 @@ def _gunzip(chunks: Iterator[bytes]) -> Iterator[bytes]:
     inflater, fed = zlib.decompressobj(_GZIP), False
     for chunk in chunks:
         for start in range(0, len(chunk), INFLATE_BYTES):
-            data = chunk[start:start + INFLATE_BYTES]
+            data = chunk[start : start + INFLATE_BYTES]
             while data:
                 fed = True
                 yield inflater.decompress(data)
@@ -281,8 +291,10 @@ class DataFileLines:
         expected = self.md5_checksum
         if expected and not md5_matches(digest, expected):
             found = base64.b64encode(digest).decode()
-            return (f"{FILE_PROBLEM_PREFIX}checksum_mismatch: {self.key} has MD5 {found} but manifest-files.json "
-                    f"says md5Checksum {expected}" + (f" ({fault})" if fault else ""))
+            return (
+                f"{FILE_PROBLEM_PREFIX}checksum_mismatch: {self.key} has MD5 {found} but manifest-files.json "
+                f"says md5Checksum {expected}" + (f" ({fault})" if fault else "")
+            )
         if fault:
             return f"{FILE_PROBLEM_PREFIX}unreadable: {self.key}: {fault}"
         return None

@@ -35,8 +35,10 @@ VOLUME = "Row count within the robust band (median ± 3.5 MAD) of the 7 previous
 def generated_checks(table: Table, volume: bool = True) -> list[CheckDecl]:
     """The checks a table's contract yields, plus the volume anomaly check (WARN) unless opted out."""
     blocking = table.layer in ("silver", "gold")
-    decls = [CheckDecl(table.key, name, _GENERATED_TEXT[name], "ERROR", blocking)
-             for name in generated_check_names(table.model)]
+    decls = [
+        CheckDecl(table.key, name, _GENERATED_TEXT[name], "ERROR", blocking)
+        for name in generated_check_names(table.model)
+    ]
     if volume:
         decls.append(CheckDecl(table.key, "volume_anomaly", VOLUME, "WARN"))
     return decls

@@ -26,11 +26,19 @@ def _schema_outcome(df: DataFrame, table: Table) -> CheckOutcome:
     with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
         validated = table.model.validate(check_obj=df)
     errors = json.loads(json.dumps(dict(validated.pandera.errors), default=str))
-    problems = [f"{e.get('column')}: {e.get('error')}" for kinds in errors.values()
-                for items in kinds.values() for e in items]
-    return CheckOutcome(table.key, "schema", not problems, {
-        "rule": f"columns and Spark types match the pandera contract {table.model.__name__}",
-        "problems": problems[:20], "problem_count": len(problems)})
+    problems = [
+        f"{e.get('column')}: {e.get('error')}" for kinds in errors.values() for items in kinds.values() for e in items
+    ]
+    return CheckOutcome(
+        table.key,
+        "schema",
+        not problems,
+        {
+            "rule": f"columns and Spark types match the pandera contract {table.model.__name__}",
+            "problems": problems[:20],
+            "problem_count": len(problems),
+        },
+    )
 
 
 def _sample(df: DataFrame, rule: Rule, keys: list[str]) -> list[dict]:
@@ -43,7 +51,8 @@ def _rule_outcomes(df: DataFrame, table: Table, keys: list[str]) -> list[CheckOu
     if not rules:
         return []
     aggregates = [F.count(F.lit(1)).alias("_rows")] + [
-        F.sum(F.when(rule.fails(), 1).otherwise(0)).alias(f"_r{i}") for i, rule in enumerate(rules)]
+        F.sum(F.when(rule.fails(), 1).otherwise(0)).alias(f"_r{i}") for i, rule in enumerate(rules)
+    ]
     totals = df.agg(*aggregates).first()
     rows = totals["_rows"]
     outcomes = []
@@ -53,12 +62,20 @@ def _rule_outcomes(df: DataFrame, table: Table, keys: list[str]) -> list[CheckOu
             continue
         failing = {r.text: int(totals[f"_r{i}"] or 0) for i, r in group}
         first_bad = next((r for i, r in group if totals[f"_r{i}"]), None)
-        outcomes.append(CheckOutcome(table.key, check, first_bad is None, {
-            "rules": [r.text for _, r in group], "rows_checked": rows,
-            "failing_rows": sum(failing.values()),
-            "failing_rows_by_rule": {k: v for k, v in failing.items() if v},
-            "sample": _sample(df, first_bad, keys) if first_bad else [],
-        }))
+        outcomes.append(
+            CheckOutcome(
+                table.key,
+                check,
+                first_bad is None,
+                {
+                    "rules": [r.text for _, r in group],
+                    "rows_checked": rows,
+                    "failing_rows": sum(failing.values()),
+                    "failing_rows_by_rule": {k: v for k, v in failing.items() if v},
+                    "sample": _sample(df, first_bad, keys) if first_bad else [],
+                },
+            )
+        )
     return outcomes
 
 
@@ -66,8 +83,12 @@ def _unique_outcome(df: DataFrame, table: Table, keys: list[str]) -> CheckOutcom
     dupes = df.groupBy(*keys).count().where(F.col("count") > 1)
     sample = [jsonable(r.asDict()) for r in dupes.limit(SAMPLE_ROWS).collect()]
     count = dupes.count() if sample else 0
-    return CheckOutcome(table.key, "unique_key", count == 0, {
-        "rule": f"({', '.join(keys)}) is unique", "duplicated_keys": count, "sample": sample})
+    return CheckOutcome(
+        table.key,
+        "unique_key",
+        count == 0,
+        {"rule": f"({', '.join(keys)}) is unique", "duplicated_keys": count, "sample": sample},
+    )
 
 
 def evaluate_contract(df: DataFrame, table: Table) -> list[CheckOutcome]:

@@ -12,26 +12,39 @@ from pyspark.sql import types as T
 
 # Declared attribute types of the `tasks` single-table design, per entity (format doc).
 DECLARED_ATTRIBUTES: dict[str, dict[str, set[str]]] = {
-    "user": {"PK": {"S"}, "SK": {"S"}, "email": {"S"}, "display_name": {"S"}, "plan": {"S"},
-             "created_at": {"S"}},
-    "task": {"PK": {"S"}, "SK": {"S"}, "title": {"S"}, "status": {"S"}, "priority": {"N"},
-             "created_at": {"S"}, "updated_at": {"S"}, "due_date": {"S", "NULL"}, "completed_at": {"S", "NULL"},
-             "tags": {"SS"}, "estimate_hours": {"N"}, "checklist": {"L"}},
+    "user": {"PK": {"S"}, "SK": {"S"}, "email": {"S"}, "display_name": {"S"}, "plan": {"S"}, "created_at": {"S"}},
+    "task": {
+        "PK": {"S"},
+        "SK": {"S"},
+        "title": {"S"},
+        "status": {"S"},
+        "priority": {"N"},
+        "created_at": {"S"},
+        "updated_at": {"S"},
+        "due_date": {"S", "NULL"},
+        "completed_at": {"S", "NULL"},
+        "tags": {"SS"},
+        "estimate_hours": {"N"},
+        "checklist": {"L"},
+    },
 }
 REQUIRED_ATTRIBUTES = {"user": {"PK", "SK", "email"}, "task": {"PK", "SK", "status", "created_at"}}
 
 
 def _counts(df: DataFrame, column: str) -> dict[str, int]:
     names = F.explode(F.split(F.col(column), ","))
-    return {r["name"]: r["count"] for r in
-            df.where(F.col(column).isNotNull()).select(names.alias("name")).groupBy("name").count().collect()}
+    return {
+        r["name"]: r["count"]
+        for r in df.where(F.col(column).isNotNull()).select(names.alias("name")).groupBy("name").count().collect()
+    }
 
 
 def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, object]]:
     """New fields (not in the template), missing fields, and fields whose values no longer type."""
     access = bronze.where(F.col("record_type") == "access_log")
     extra = access.where(F.col("extra_fields").isNotNull()).select(
-        F.explode(F.map_keys(F.from_json("extra_fields", T.MapType(T.StringType(), T.StringType())))).alias("name"))
+        F.explode(F.map_keys(F.from_json("extra_fields", T.MapType(T.StringType(), T.StringType())))).alias("name")
+    )
     new = {r["name"]: r["count"] for r in extra.groupBy("name").count().collect()}
     missing, retyped = _counts(access, "missing_fields"), _counts(access, "invalid_fields")
     metadata = {"new_fields": new, "missing_fields": missing, "fields_with_untypable_values": retyped}
@@ -40,11 +53,14 @@ def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, object]]:
 
 def export_drift(bronze: DataFrame) -> tuple[bool, dict[str, object]]:
     """Attributes per entity against `DECLARED_ATTRIBUTES`: new, changed type, or required and absent."""
-    entity = (F.when(F.col("sk") == "PROFILE", "user").when(F.col("sk").startswith("TASK#"), "task")
-              .otherwise("other"))
+    entity = F.when(F.col("sk") == "PROFILE", "user").when(F.col("sk").startswith("TASK#"), "task").otherwise("other")
     items = bronze.where(F.col("attribute_types").isNotNull()).withColumn("entity", entity)
-    counts = (items.select("entity", F.explode("attribute_types").alias("attribute", "type"))
-              .groupBy("entity", "attribute", "type").count().collect())
+    counts = (
+        items.select("entity", F.explode("attribute_types").alias("attribute", "type"))
+        .groupBy("entity", "attribute", "type")
+        .count()
+        .collect()
+    )
     entity_rows = {r["entity"]: r["count"] for r in items.groupBy("entity").count().collect()}
     new, retyped, seen = {}, {}, {}
     for row in counts:
@@ -57,8 +73,12 @@ def export_drift(bronze: DataFrame) -> tuple[bool, dict[str, object]]:
             new[name] = new.get(name, 0) + row["count"]
         elif row["type"] not in declared[row["attribute"]]:
             retyped[f"{name}:{row['type']}"] = row["count"]
-    absent = {f"{e}.{a}": entity_rows[e] - seen.get(f"{e}.{a}", 0)
-              for e, attrs in REQUIRED_ATTRIBUTES.items() if entity_rows.get(e)
-              for a in sorted(attrs) if seen.get(f"{e}.{a}", 0) < entity_rows[e]}
+    absent = {
+        f"{e}.{a}": entity_rows[e] - seen.get(f"{e}.{a}", 0)
+        for e, attrs in REQUIRED_ATTRIBUTES.items()
+        if entity_rows.get(e)
+        for a in sorted(attrs)
+        if seen.get(f"{e}.{a}", 0) < entity_rows[e]
+    }
     metadata = {"new_attributes": new, "type_changes": retyped, "required_attributes_absent": absent}
     return not (new or retyped or absent), metadata

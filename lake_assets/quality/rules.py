@@ -46,9 +46,13 @@ class Rule:
 
 
 def _range_text(name: str, stats: dict[str, Any]) -> str:
-    return {"greater_than_or_equal_to": ">= {min_value}", "greater_than": "> {min_value}",
-            "less_than_or_equal_to": "<= {max_value}", "less_than": "< {max_value}",
-            "in_range": "in [{min_value}, {max_value}]"}[name].format(**stats)
+    return {
+        "greater_than_or_equal_to": ">= {min_value}",
+        "greater_than": "> {min_value}",
+        "less_than_or_equal_to": "<= {max_value}",
+        "less_than": "< {max_value}",
+        "in_range": "in [{min_value}, {max_value}]",
+    }[name].format(**stats)
 
 
 def _range_passes(col: Column, name: str, stats: dict[str, Any]) -> Column:

@@ -24,10 +24,16 @@ def volume_band(history: list[int]) -> tuple[float, float, float]:
 def volume_verdict(rows: int, history: list[int]) -> tuple[bool, dict[str, object]]:
     """(passed, metadata); too little history passes and says so."""
     if len(history) < MIN_HISTORY:
-        return True, {"observed_rows": rows, "history": history,
-                      "note": f"needs {MIN_HISTORY} earlier partitions, has {len(history)}"}
+        return True, {
+            "observed_rows": rows,
+            "history": history,
+            "note": f"needs {MIN_HISTORY} earlier partitions, has {len(history)}",
+        }
     mid, low, high = volume_band(history)
     return low <= rows <= high, {
-        "observed_rows": rows, "history": history, "median": mid,
-        "expected_low": round(low, 1), "expected_high": round(high, 1),
+        "observed_rows": rows,
+        "history": history,
+        "median": mid,
+        "expected_low": round(low, 1),
+        "expected_high": round(high, 1),
     }

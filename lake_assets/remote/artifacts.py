@@ -1,35 +1,34 @@
 """`lake-deploy`: publish the job code for the remote engines and define the Glue job.
 
-Artifacts are content-addressed: the key contains a hash of the package's source files, so an
+Artifacts are content-addressed: the key contains a hash of the job wheel's files, so an
 unchanged build is neither rebuilt nor re-uploaded, and a running job never sees its code change
 under it. The Glue job definition is created or updated to the same state every time
 (idempotent): Glue version, worker type and count, bookmarks disabled (partitions are explicit
 arguments, not bookmarks), concurrency, no Glue retries (Dagster owns retries), metrics,
 continuous logs and the Spark UI's event logs, and `--additional-python-modules`: the job modules
 `lake_assets.remote.runtime` declares plus the package's wheel by S3 URI, which Glue pip-installs
-(the way AWS documents shipping a wheel). The wheel therefore declares only the job modules as its
-requirements: the Dagster side's (dagster, pyspark 4, ...) would be installed over Glue's runtime.
+(the way AWS documents shipping a wheel). The wheel holds only the modules the job script imports
+(`job_package`) and declares only the job modules as its requirements: the Dagster side's
+(dagster, pyspark 4, ...) would be installed over Glue's runtime.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lake_assets.core.aws_errors import error_code
 from lake_assets.remote import runtime
+from lake_assets.remote.job_package import PACKAGE_ROOT, job_files, job_source_hash
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+JOB_WHEEL_VERSION = "0.1.0"
 ENTRYPOINT = Path(__file__).with_name("entrypoint.py")
 
 
@@ -44,12 +43,9 @@ class GlueJobSpec:
     timeout_minutes: int = 120
 
 
-def source_hash(root: Path = PACKAGE_ROOT) -> str:
-    """Hash of every source file of the package (paths and bytes), independent of build time."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+def source_hash() -> str:
+    """The artifact version: a hash of the job wheel's files and requirements (not build time)."""
+    return job_source_hash(extra="\n".join(runtime.JOB_MODULES))
 
 
 def _exists(s3: Any, bucket: str, key: str) -> bool:
@@ -62,50 +58,36 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
         raise
 
 
-def build_wheel(out_dir: Path) -> Path:
-    """The package as a wheel whose requirements are the job's (`runtime.JOB_MODULES`).
+def job_pyproject() -> str:
+    """The job wheel's build file: its modules (`job_package.job_files`) and the job's
+    requirements only — the code location's (dagster, pyspark 4, …) would replace Glue's runtime."""
+    requirements = ", ".join(f'"{r}"' for r in runtime.JOB_MODULES)
+    return (
+        '[build-system]\nrequires = ["setuptools>=69", "wheel"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "lake_assets"\nversion = "{JOB_WHEEL_VERSION}"\n'
+        f'requires-python = ">=3.11"\ndependencies = [{requirements}]\n\n'
+        '[tool.setuptools.packages.find]\ninclude = ["lake_assets", "lake_assets.*"]\n\n'
+        '[tool.setuptools.package-data]\n"lake_assets.core" = ["log4j2.properties"]\n'
+    )
 
-    Built from a clean copy of the sources: setuptools reuses an in-tree `build/` folder and
-    would ship modules deleted since the last build.
+
+def build_wheel(out_dir: Path) -> Path:
+    """The job wheel: the entrypoint's import closure and the job's requirements, nothing else.
+
+    Built from a fresh copy of exactly those files: setuptools reuses an in-tree `build/` folder
+    and would ship modules deleted since the last build.
     """
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp, "src")
-        shutil.copytree(PACKAGE_ROOT, source / PACKAGE_ROOT.name, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy2(PACKAGE_ROOT.parent / "setup.py", source / "setup.py")
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(source)],
-                       check=True)
+        for relative in job_files():
+            (source / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PACKAGE_ROOT.parent / relative, source / relative)
+        (source / "pyproject.toml").write_text(job_pyproject())
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(source)], check=True
+        )
     (wheel,) = out_dir.glob("lake_assets-*.whl")
-    declare_requirements(wheel, runtime.JOB_MODULES)
     return wheel
-
-
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def declare_requirements(wheel: Path, requirements: tuple[str, ...]) -> None:
-    """Replace the wheel's `Requires-Dist` (and extras) by `requirements`, in place, RECORD updated.
-
-    setup.py declares what the Dagster code location needs; Glue pip-installs the wheel with its
-    requirements, so the shipped wheel must require exactly what the job needs on the cluster.
-    """
-    with zipfile.ZipFile(wheel) as zf:
-        entries = [(info, zf.read(info)) for info in zf.infolist()]
-    files = {info.filename: data for info, data in entries}
-    metadata_name = next(name for name in files if name.endswith(".dist-info/METADATA"))
-    record_name = metadata_name.rsplit("/", 1)[0] + "/RECORD"
-    head, _, body = files[metadata_name].decode().partition("\n\n")  # headers, then the description
-    kept = [line for line in head.splitlines() if not line.startswith(("Requires-Dist:", "Provides-Extra:"))]
-    metadata = ("\n".join(kept + [f"Requires-Dist: {r}" for r in requirements]) + "\n\n" + body).encode()
-    record = "".join(f"{metadata_name},{_record_hash(metadata)},{len(metadata)}\n"
-                     if line.startswith(metadata_name + ",") else line + "\n"
-                     for line in files[record_name].decode().splitlines())
-    replaced = {metadata_name: metadata, record_name: record.encode()}
-    tmp = wheel.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w") as zf:
-        for info, data in entries:
-            zf.writestr(info, replaced.get(info.filename, data))
-    tmp.replace(wheel)
 
 
 def publish(s3: Any, bucket: str, prefix: str = "lake-artifacts") -> dict[str, Any]:
@@ -115,23 +97,34 @@ def publish(s3: Any, bucket: str, prefix: str = "lake-artifacts") -> dict[str, A
     script_key, marker_key = f"{base}/entrypoint.py", f"{base}/_complete"
     if _exists(s3, bucket, marker_key):
         wheel_key = s3.get_object(Bucket=bucket, Key=marker_key)["Body"].read().decode()
-        return {"version": version, "uploaded": False, "script": f"s3://{bucket}/{script_key}",
-                "wheel": f"s3://{bucket}/{wheel_key}"}
+        return {
+            "version": version,
+            "uploaded": False,
+            "script": f"s3://{bucket}/{script_key}",
+            "wheel": f"s3://{bucket}/{wheel_key}",
+        }
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(Path(tmp))
         wheel_key = f"{base}/{wheel.name}"
         s3.upload_file(str(wheel), bucket, wheel_key)
     s3.upload_file(str(ENTRYPOINT), bucket, script_key)
     s3.put_object(Bucket=bucket, Key=marker_key, Body=wheel_key.encode())  # written last: the set is complete
-    return {"version": version, "uploaded": True, "script": f"s3://{bucket}/{script_key}",
-            "wheel": f"s3://{bucket}/{wheel_key}"}
+    return {
+        "version": version,
+        "uploaded": True,
+        "script": f"s3://{bucket}/{script_key}",
+        "wheel": f"s3://{bucket}/{wheel_key}",
+    }
 
 
 def job_definition(spec: GlueJobSpec, artifacts: dict[str, Any]) -> dict[str, Any]:
     bucket = artifacts["script"].removeprefix("s3://").split("/", 1)[0]
     return {
-        "Role": spec.role_arn, "GlueVersion": spec.glue_version, "WorkerType": spec.worker_type,
-        "NumberOfWorkers": spec.workers, "Timeout": spec.timeout_minutes,
+        "Role": spec.role_arn,
+        "GlueVersion": spec.glue_version,
+        "WorkerType": spec.worker_type,
+        "NumberOfWorkers": spec.workers,
+        "Timeout": spec.timeout_minutes,
         "MaxRetries": 0,  # Dagster retries the step (and reattaches to a run that is still going)
         "ExecutionProperty": {"MaxConcurrentRuns": spec.max_concurrent_runs},
         "Command": {"Name": "glueetl", "ScriptLocation": artifacts["script"], "PythonVersion": "3"},
@@ -166,8 +159,10 @@ def size_pool(instance: Any, pool: str, limit: int) -> str:
     Dagster instead of failing in Glue with ConcurrentRunsExceeded."""
     storage = instance.event_log_storage
     if not storage.supports_global_concurrency_limits:
-        return (f"pool {pool}: this Dagster instance's storage has no pool limits; "
-                f"run `dagster instance concurrency set {pool} {limit}` on one that has")
+        return (
+            f"pool {pool}: this Dagster instance's storage has no pool limits; "
+            f"run `dagster instance concurrency set {pool} {limit}` on one that has"
+        )
     storage.set_concurrency_slots(pool, limit)
     return f"pool {pool}: {limit} slots"
 
@@ -181,9 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role-arn", help="IAM role the Glue job runs as")
     parser.add_argument("--workers", type=int, default=2)
     concurrency = RemoteSettings.from_env(os.environ).max_concurrent_jobs
-    parser.add_argument("--max-concurrent-runs", type=int, default=concurrency,
-                        help="Glue MaxConcurrentRuns (default: LAKE_REMOTE_MAX_CONCURRENT_JOBS or 3); also the "
-                             "`glue` Dagster pool size if DAGSTER_HOME is set")
+    parser.add_argument(
+        "--max-concurrent-runs",
+        type=int,
+        default=concurrency,
+        help="Glue MaxConcurrentRuns (default: LAKE_REMOTE_MAX_CONCURRENT_JOBS or 3); also the "
+        "`glue` Dagster pool size if DAGSTER_HOME is set",
+    )
     parser.add_argument("--endpoint-url", default=None)
     args = parser.parse_args(argv)
     if args.glue_job and not args.role_arn:
@@ -195,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"LAKE_JOB_ENTRYPOINT_URI={artifacts['script']}")  # what the EMR engines submit
     print(f"LAKE_JOB_PACKAGE_URI={artifacts['wheel']}")
     if args.glue_job:
-        spec = GlueJobSpec(args.glue_job, args.role_arn, workers=args.workers,
-                           max_concurrent_runs=args.max_concurrent_runs)
+        spec = GlueJobSpec(
+            args.glue_job, args.role_arn, workers=args.workers, max_concurrent_runs=args.max_concurrent_runs
+        )
         action = upsert_glue_job(boto3.client("glue", endpoint_url=args.endpoint_url), spec, artifacts)
         print(f"Glue job {spec.name}: {action}")
         if os.environ.get("DAGSTER_HOME"):

@@ -24,7 +24,8 @@ PARQUET = {
 def table_input(table: Table, location: str) -> dict[str, Any]:
     columns = [{"Name": f.name, "Type": f.dataType.simpleString()} for f in table.schema.fields]
     return {
-        "Name": f"{table.layer}_{table.name}", "TableType": "EXTERNAL_TABLE",
+        "Name": f"{table.layer}_{table.name}",
+        "TableType": "EXTERNAL_TABLE",
         "Description": table.description[:2048],
         "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
         "PartitionKeys": [{"Name": "dt", "Type": "date"}],
@@ -50,13 +51,16 @@ def ensure_table(glue: Any, database: str, table: Table, location: str) -> str:
     return "updated"
 
 
-def register_partition(glue: Any, database: str, table: Table, table_location: str, dt: str,
-                       partition_location: str | None = None) -> str:
+def register_partition(
+    glue: Any, database: str, table: Table, table_location: str, dt: str, partition_location: str | None = None
+) -> str:
     """Point partition `dt` at its folder (default `<table>/dt=<dt>/`). Returns 'created' or 'updated'."""
     ensure_table(glue, database, table, table_location)
     name = f"{table.layer}_{table.name}"
-    storage = {**table_input(table, table_location)["StorageDescriptor"],
-               "Location": partition_location or f"{table_location.rstrip('/')}/dt={dt}/"}
+    storage = {
+        **table_input(table, table_location)["StorageDescriptor"],
+        "Location": partition_location or f"{table_location.rstrip('/')}/dt={dt}/",
+    }
     partition = {"Values": [dt], "StorageDescriptor": storage}
     try:
         glue.create_partition(DatabaseName=database, TableName=name, PartitionInput=partition)
@@ -68,15 +72,23 @@ def register_partition(glue: Any, database: str, table: Table, table_location: s
     return "updated"
 
 
-def catalog_publisher(glue: Any, database: str, lake_root_uri: str,
-                      layers: tuple[str, ...] = ("gold",)) -> Callable[[str, str, str, str], None]:
+def catalog_publisher(
+    glue: Any, database: str, lake_root_uri: str, layers: tuple[str, ...] = ("gold",)
+) -> Callable[[str, str, str, str], None]:
     """A lake `on_publish` hook: re-point the catalog partition of each published table in `layers`.
 
     The pointer object is what Spark readers follow; this makes Athena follow the same version.
     """
+
     def on_publish(layer: str, table: str, dt: str, location: str) -> None:
         if layer in layers:
-            register_partition(glue, database, TABLES[f"{layer}/{table}"],
-                               f"{lake_root_uri.rstrip('/')}/{layer}/{table}/", dt, location.rstrip("/") + "/")
+            register_partition(
+                glue,
+                database,
+                TABLES[f"{layer}/{table}"],
+                f"{lake_root_uri.rstrip('/')}/{layer}/{table}/",
+                dt,
+                location.rstrip("/") + "/",
+            )
 
     return on_publish

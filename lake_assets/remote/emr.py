@@ -24,15 +24,17 @@ COMPLETED = "COMPLETED"
 ACTIVE_STATES = {"PENDING", "RUNNING"}
 # CANCEL_PENDING only ever ends in CANCELLED, so it is final for us; an unknown state is too (and fails).
 POLICY = ErrorPolicy(
-    retryable=frozenset({"ThrottlingException", "Throttling", "InternalServerError", "InternalServerException",
-                         "RequestLimitExceeded"}),
+    retryable=frozenset(
+        {"ThrottlingException", "Throttling", "InternalServerError", "InternalServerException", "RequestLimitExceeded"}
+    ),
     fix_hints={
         "ValidationException": "EMR rejected the step: the cluster may be terminating or terminated, or the step "
-                               "is malformed; check the cluster id setting and that the cluster is WAITING/RUNNING",
+        "is malformed; check the cluster id setting and that the cluster is WAITING/RUNNING",
         "InvalidRequestException": "EMR rejected the request: check that the cluster id exists in this region",
         "AccessDeniedException": "the Dagster role may not call elasticmapreduce:AddJobFlowSteps/DescribeStep on "
-                                 "this cluster: fix its IAM policy",
-    })
+        "this cluster: fix its IAM policy",
+    },
+)
 
 
 def find_steps(emr: Any, cluster_id: str, key: str, pages: int = 5) -> list[dict]:
@@ -49,14 +51,28 @@ def find_steps(emr: Any, cluster_id: str, key: str, pages: int = 5) -> list[dict
 
 def find_reusable_step(emr: Any, cluster_id: str, key: str) -> tuple[str, str] | None:
     """(step id, state) of a step with this key that is pending, running or completed."""
-    return next(((s["Id"], s["Status"]["State"]) for s in find_steps(emr, cluster_id, key)
-                 if s["Status"]["State"] in ACTIVE_STATES | {COMPLETED}), None)
+    return next(
+        (
+            (s["Id"], s["Status"]["State"])
+            for s in find_steps(emr, cluster_id, key)
+            if s["Status"]["State"] in ACTIVE_STATES | {COMPLETED}
+        ),
+        None,
+    )
 
 
-def submit_or_reattach(emr: Any, cluster_id: str, key: str, step: dict[str, Any], log: Callable[[str], None],
-                       sleep: Callable[[float], None] = time.sleep, base_delay: float = 2.0,
-                       execution_role_arn: str | None = None) -> tuple[str, bool]:
+def submit_or_reattach(
+    emr: Any,
+    cluster_id: str,
+    key: str,
+    step: dict[str, Any],
+    log: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+    base_delay: float = 2.0,
+    execution_role_arn: str | None = None,
+) -> tuple[str, bool]:
     """(step id, reattached); `step` is one AddJobFlowSteps step whose `Name` must end with `key`."""
+
     def find() -> tuple[str, str] | None:
         return find_reusable_step(emr, cluster_id, key)
 
@@ -64,31 +80,53 @@ def submit_or_reattach(emr: Any, cluster_id: str, key: str, step: dict[str, Any]
         role = {"ExecutionRoleArn": execution_role_arn} if execution_role_arn else {}
         return emr.add_job_flow_steps(JobFlowId=cluster_id, Steps=[step], **role)["StepIds"][0]
 
-    return submit_with_retry(start, find, what=f"EMR cluster {cluster_id}", policy=POLICY, log=log, sleep=sleep,
-                             base_delay=base_delay)
+    return submit_with_retry(
+        start, find, what=f"EMR cluster {cluster_id}", policy=POLICY, log=log, sleep=sleep, base_delay=base_delay
+    )
 
 
-def step_arguments(entry_point: str, params: dict[str, str], pipes_args: dict[str, str],
-                   py_files: str | None = None, deploy_mode: str = "cluster", extra: str = "") -> list[str]:
+def step_arguments(
+    entry_point: str,
+    params: dict[str, str],
+    pipes_args: dict[str, str],
+    py_files: str | None = None,
+    deploy_mode: str = "cluster",
+    extra: str = "",
+) -> list[str]:
     """The command-runner.jar command line: spark-submit with the package, the script and its arguments."""
-    return ["spark-submit", "--deploy-mode", deploy_mode, *(["--py-files", py_files] if py_files else []),
-            *shlex.split(extra), entry_point,
-            *(x for name, value in params.items() for x in (f"--{name}", value)),
-            *(x for pair in pipes_args.items() for x in pair)]
+    return [
+        "spark-submit",
+        "--deploy-mode",
+        deploy_mode,
+        *(["--py-files", py_files] if py_files else []),
+        *shlex.split(extra),
+        entry_point,
+        *(x for name, value in params.items() for x in (f"--{name}", value)),
+        *(x for pair in pipes_args.items() for x in pair),
+    ]
 
 
-def wait_for_step(emr: Any, cluster_id: str, step_id: str, poll_seconds: float = 5.0,
-                  sleep: Callable[[float], None] = time.sleep) -> dict:
+def wait_for_step(
+    emr: Any, cluster_id: str, step_id: str, poll_seconds: float = 5.0, sleep: Callable[[float], None] = time.sleep
+) -> dict:
     """Poll until the step leaves the active states; return the final Step."""
-    return wait_until(lambda: emr.describe_step(ClusterId=cluster_id, StepId=step_id)["Step"],
-                      lambda step: step["Status"]["State"] not in ACTIVE_STATES, poll_seconds, sleep)
+    return wait_until(
+        lambda: emr.describe_step(ClusterId=cluster_id, StepId=step_id)["Step"],
+        lambda step: step["Status"]["State"] not in ACTIVE_STATES,
+        poll_seconds,
+        sleep,
+    )
 
 
 def failure_message(step: dict) -> str | None:
     status = step.get("Status") or {}
     details = status.get("FailureDetails") or {}
-    parts = [details.get("Reason"), details.get("Message"), details.get("LogFile") and f"log: {details['LogFile']}",
-             (status.get("StateChangeReason") or {}).get("Message")]
+    parts = [
+        details.get("Reason"),
+        details.get("Message"),
+        details.get("LogFile") and f"log: {details['LogFile']}",
+        (status.get("StateChangeReason") or {}).get("Message"),
+    ]
     return "; ".join(p for p in parts if p) or None
 
 
@@ -123,12 +161,21 @@ class EMREngine(PipesRemoteEngine):
     def _find(self, client: Any, key: str) -> tuple[str, str] | None:
         return find_reusable_step(client, self.remote.emr_cluster_id, key)
 
-    def _submit(self, client: Any, key: str, params: dict[str, str], session: Any,
-                log: Callable[[str], None]) -> tuple[str, bool]:
-        args = step_arguments(self.remote.entrypoint_uri, params, dict(session.get_bootstrap_cli_arguments()),
-                              self.remote.package_uri or None, self.deploy_mode)
-        step = {"Name": f"lake {params['lake-build']} {params['partition-key']} {key}", "ActionOnFailure": "CONTINUE",
-                "HadoopJarStep": {"Jar": "command-runner.jar", "Args": args}}
+    def _submit(
+        self, client: Any, key: str, params: dict[str, str], session: Any, log: Callable[[str], None]
+    ) -> tuple[str, bool]:
+        args = step_arguments(
+            self.remote.entrypoint_uri,
+            params,
+            dict(session.get_bootstrap_cli_arguments()),
+            self.remote.package_uri or None,
+            self.deploy_mode,
+        )
+        step = {
+            "Name": f"lake {params['lake-build']} {params['partition-key']} {key}",
+            "ActionOnFailure": "CONTINUE",
+            "HadoopJarStep": {"Jar": "command-runner.jar", "Args": args},
+        }
         return submit_or_reattach(client, self.remote.emr_cluster_id, key, step, log=log)
 
     def _wait(self, client: Any, run_id: str) -> RunEnd:
@@ -138,8 +185,9 @@ class EMREngine(PipesRemoteEngine):
         return RunEnd(state, state == COMPLETED, failure_message(step), cost, billed)
 
     def _cancel(self, client: Any, run_id: str) -> None:
-        answer = client.cancel_steps(ClusterId=self.remote.emr_cluster_id, StepIds=[run_id],
-                                     StepCancellationOption="SEND_INTERRUPT")
+        answer = client.cancel_steps(
+            ClusterId=self.remote.emr_cluster_id, StepIds=[run_id], StepCancellationOption="SEND_INTERRUPT"
+        )
         refused = [i for i in answer.get("CancelStepsInfoList", []) if i.get("Status") == "FAILED"]
         if refused:  # EMR answers 200 and says per step whether it could cancel
             raise RuntimeError(refused[0].get("Reason") or "EMR refused to cancel the step")

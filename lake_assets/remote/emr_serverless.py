@@ -32,15 +32,23 @@ SUCCESS = "SUCCESS"
 ACTIVE_STATES = {"SUBMITTED", "QUEUED", "PENDING", "SCHEDULED", "RUNNING"}
 # CANCELLING only ever ends in CANCELLED, so it is final for us; an unknown state is too (and fails).
 POLICY = ErrorPolicy(
-    retryable=frozenset({"ThrottlingException", "InternalServerException", "ServiceQuotaExceededException",
-                         "ConflictException", "TooManyRequestsException"}),
+    retryable=frozenset(
+        {
+            "ThrottlingException",
+            "InternalServerException",
+            "ServiceQuotaExceededException",
+            "ConflictException",
+            "TooManyRequestsException",
+        }
+    ),
     fix_hints={
         "ValidationException": "EMR Serverless rejected the job run: check the application (started, Spark, not "
-                               "terminated), the entry point and the Spark parameters",
+        "terminated), the entry point and the Spark parameters",
         "ResourceNotFoundException": "the EMR Serverless application does not exist: fix the application id setting",
         "AccessDeniedException": "the Dagster role may not call emr-serverless:StartJobRun or pass the execution "
-                                 "role (iam:PassRole), or the role is in another account: fix the IAM policies",
-    })
+        "role (iam:PassRole), or the role is in another account: fix the IAM policies",
+    },
+)
 DRIVER_ENV = "spark.emr-serverless.driverEnv"
 
 
@@ -48,8 +56,9 @@ def find_runs(client: Any, application_id: str, key: str, pages: int = 5) -> lis
     """Job runs of the application whose name ends with the key, newest first."""
     runs, token = [], None
     for _ in range(pages):
-        page = client.list_job_runs(applicationId=application_id, maxResults=50,
-                                    **({"nextToken": token} if token else {}))
+        page = client.list_job_runs(
+            applicationId=application_id, maxResults=50, **({"nextToken": token} if token else {})
+        )
         runs += [r for r in page.get("jobRuns", []) if (r.get("name") or "").endswith(key)]
         token = page.get("nextToken")
         if not token:
@@ -57,9 +66,15 @@ def find_runs(client: Any, application_id: str, key: str, pages: int = 5) -> lis
     return runs
 
 
-def submit_or_reattach(client: Any, application_id: str, key: str, request: dict[str, Any],
-                       log: Callable[[str], None], sleep: Callable[[float], None] = time.sleep,
-                       base_delay: float = 2.0) -> tuple[str, bool]:
+def submit_or_reattach(
+    client: Any,
+    application_id: str,
+    key: str,
+    request: dict[str, Any],
+    log: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+    base_delay: float = 2.0,
+) -> tuple[str, bool]:
     """(run id, reattached); `request` is StartJobRun's arguments, whose `name` must end with `key`."""
     earlier: list[int] = []
 
@@ -69,23 +84,39 @@ def submit_or_reattach(client: Any, application_id: str, key: str, request: dict
         return next(((r["id"], r["state"]) for r in runs if r["state"] in ACTIVE_STATES | {SUCCESS}), None)
 
     def start() -> str:  # the token is fixed by the first look, so resending after an error is idempotent
-        return client.start_job_run(applicationId=application_id, clientToken=f"{key}-{earlier[0]}",
-                                    **request)["jobRunId"]
+        return client.start_job_run(applicationId=application_id, clientToken=f"{key}-{earlier[0]}", **request)[
+            "jobRunId"
+        ]
 
-    return submit_with_retry(start, find, what=f"EMR Serverless application {application_id}", policy=POLICY,
-                             log=log, sleep=sleep, base_delay=base_delay)
+    return submit_with_retry(
+        start,
+        find,
+        what=f"EMR Serverless application {application_id}",
+        policy=POLICY,
+        log=log,
+        sleep=sleep,
+        base_delay=base_delay,
+    )
 
 
-def spark_submit_parameters(env: dict[str, str], py_files: str | None = None, archives: str | None = None,
-                            python: str | None = None, extra: str = "") -> str:
+def spark_submit_parameters(
+    env: dict[str, str],
+    py_files: str | None = None,
+    archives: str | None = None,
+    python: str | None = None,
+    extra: str = "",
+) -> str:
     """`--conf` pairs: the package, the Python to use and each `env` entry as a driver variable.
 
     sparkSubmitParameters is split on whitespace, so a value with a space would be cut in two.
     """
     conf = {"spark.submit.pyFiles": py_files, "spark.archives": archives}
     if python:
-        conf |= {f"{DRIVER_ENV}.PYSPARK_DRIVER_PYTHON": python, f"{DRIVER_ENV}.PYSPARK_PYTHON": python,
-                 "spark.executorEnv.PYSPARK_PYTHON": python}
+        conf |= {
+            f"{DRIVER_ENV}.PYSPARK_DRIVER_PYTHON": python,
+            f"{DRIVER_ENV}.PYSPARK_PYTHON": python,
+            "spark.executorEnv.PYSPARK_PYTHON": python,
+        }
     conf |= {f"{DRIVER_ENV}.{name}": value for name, value in env.items()}
     spaced = sorted(name for name, value in conf.items() if value and len(value.split()) != 1)
     if spaced:
@@ -93,17 +124,28 @@ def spark_submit_parameters(env: dict[str, str], py_files: str | None = None, ar
     return " ".join([*(f"--conf {name}={value}" for name, value in conf.items() if value), extra]).strip()
 
 
-def wait_for_job_run(client: Any, application_id: str, run_id: str, poll_seconds: float = 5.0,
-                     sleep: Callable[[float], None] = time.sleep) -> dict:
+def wait_for_job_run(
+    client: Any,
+    application_id: str,
+    run_id: str,
+    poll_seconds: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Poll until the job run leaves the active states; return the final JobRun."""
-    return wait_until(lambda: client.get_job_run(applicationId=application_id, jobRunId=run_id)["jobRun"],
-                      lambda run: run["state"] not in ACTIVE_STATES, poll_seconds, sleep)
+    return wait_until(
+        lambda: client.get_job_run(applicationId=application_id, jobRunId=run_id)["jobRun"],
+        lambda run: run["state"] not in ACTIVE_STATES,
+        poll_seconds,
+        sleep,
+    )
 
 
 def console_url(region: str | None, application_id: str, run_id: str) -> str:
     region = region or "us-east-1"
-    return (f"https://{region}.console.aws.amazon.com/emr/home?region={region}"
-            f"#/serverless-applications/{application_id}/job-runs/{run_id}")
+    return (
+        f"https://{region}.console.aws.amazon.com/emr/home?region={region}"
+        f"#/serverless-applications/{application_id}/job-runs/{run_id}"
+    )
 
 
 def run_cost(run: dict) -> tuple[dict[str, Any], tuple[str, float] | None]:
@@ -113,10 +155,16 @@ def run_cost(run: dict) -> tuple[dict[str, Any], tuple[str, float] | None]:
     includes the minimum charge); throughput is given per billed vCPU-second.
     """
     billed = run.get("billedResourceUtilization") or {}
-    cost = {k: v for k, v in (("emr_serverless_execution_seconds", run.get("totalExecutionDurationSeconds")),
-                              ("emr_serverless_billed_vcpu_hours", billed.get("vCPUHour")),
-                              ("emr_serverless_billed_memory_gb_hours", billed.get("memoryGBHour")),
-                              ("emr_serverless_billed_storage_gb_hours", billed.get("storageGBHour"))) if v is not None}
+    cost = {
+        k: v
+        for k, v in (
+            ("emr_serverless_execution_seconds", run.get("totalExecutionDurationSeconds")),
+            ("emr_serverless_billed_vcpu_hours", billed.get("vCPUHour")),
+            ("emr_serverless_billed_memory_gb_hours", billed.get("memoryGBHour")),
+            ("emr_serverless_billed_storage_gb_hours", billed.get("storageGBHour")),
+        )
+        if v is not None
+    }
     vcpu_hours = billed.get("vCPUHour")
     return cost, (("vcpu_second", float(vcpu_hours) * 3600) if vcpu_hours else None)
 
@@ -133,7 +181,10 @@ class EMRServerlessEngine(PipesRemoteEngine):
     service: ClassVar[str] = "EMR Serverless"
     boto_service: ClassVar[str] = "emr-serverless"
     metadata_keys: ClassVar[tuple[str, str, str]] = (
-        "emr_serverless_job_run_id", "emr_serverless_job_run_url", "emr_serverless_reattached")
+        "emr_serverless_job_run_id",
+        "emr_serverless_job_run_url",
+        "emr_serverless_reattached",
+    )
 
     def _target(self) -> str:
         return f"application {self.remote.emr_serverless_application_id}"
@@ -142,23 +193,31 @@ class EMRServerlessEngine(PipesRemoteEngine):
         runs = find_runs(client, self.remote.emr_serverless_application_id, key)
         return next(((r["id"], r["state"]) for r in runs if r["state"] in ACTIVE_STATES | {SUCCESS}), None)
 
-    def _submit(self, client: Any, key: str, params: dict[str, str], session: Any,
-                log: Callable[[str], None]) -> tuple[str, bool]:
+    def _submit(
+        self, client: Any, key: str, params: dict[str, str], session: Any, log: Callable[[str], None]
+    ) -> tuple[str, bool]:
         remote = self.remote
         env = {name.upper().replace("-", "_"): value for name, value in params.items()}
         packed = remote.python_env_uri
         try:
             parameters = spark_submit_parameters(
-                {**env, **session.get_bootstrap_env_vars()}, remote.package_uri or None,
-                f"{packed}#environment" if packed else None, "./environment/bin/python" if packed else None)
+                {**env, **session.get_bootstrap_env_vars()},
+                remote.package_uri or None,
+                f"{packed}#environment" if packed else None,
+                "./environment/bin/python" if packed else None,
+            )
         except ValueError as exc:
             raise POLICY.error(str(exc)) from None
         request = {
             "name": f"{params['lake-build']}-{params['partition-key']}-{key}",
             "executionRoleArn": remote.emr_execution_role_arn,
             "jobDriver": {"sparkSubmit": {"entryPoint": remote.entrypoint_uri, "sparkSubmitParameters": parameters}},
-            "tags": {"lake-build": params["lake-build"], "partition": params["partition-key"],
-                     "lake-idempotency-key": key, **session.context.run.dagster_execution_info},
+            "tags": {
+                "lake-build": params["lake-build"],
+                "partition": params["partition-key"],
+                "lake-idempotency-key": key,
+                **session.context.run.dagster_execution_info,
+            },
         }
         return submit_or_reattach(client, remote.emr_serverless_application_id, key, request, log=log)
 

@@ -62,8 +62,10 @@ def pii_key(settings: LakeSettings, client: Any) -> str | None:
         code = error_code(exc)
         if code not in CONFIG_ERRORS:
             raise  # throttling, a network error: the run fails and Dagster retries it
-        raise BuildInputError(f"cannot read the PII hash key secret {secret_id!r} ({code}): check the secret exists "
-                            "and the job role may call secretsmanager:GetSecretValue") from None
+        raise BuildInputError(
+            f"cannot read the PII hash key secret {secret_id!r} ({code}): check the secret exists "
+            "and the job role may call secretsmanager:GetSecretValue"
+        ) from None
 
 
 def run(build: str, partition: str, settings: LakeSettings, client: Any) -> BuildReport:
@@ -101,8 +103,11 @@ def main(argv: list[str] | None = None) -> int:
 
     s3 = client("s3")
     loader = PipesCliArgsParamsLoader() if "--dagster-pipes-context" in argv else PipesEnvVarParamsLoader()
-    with open_dagster_pipes(params_loader=loader, context_loader=PipesS3ContextLoader(client=s3),
-                            message_writer=PipesS3MessageWriter(client=s3, interval=1)) as pipes:
+    with open_dagster_pipes(
+        params_loader=loader,
+        context_loader=PipesS3ContextLoader(client=s3),
+        message_writer=PipesS3MessageWriter(client=s3, interval=1),
+    ) as pipes:
         build, partition = params["lake-build"], params["partition-key"]
         pipes.log.info(f"running {build} for {partition}")
         report = run(build, partition, settings, client)
@@ -112,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         elif report.skipped:
             pipes.log.info(f"nothing to write: {report.skipped}")
         elif report.blocking_failures:
-            pipes.log.error("blocking checks failed (nothing published): "
-                            + ", ".join(f"{c.table}:{c.name}" for c in report.blocking_failures))
+            pipes.log.error(
+                "blocking checks failed (nothing published): "
+                + ", ".join(f"{c.table}:{c.name}" for c in report.blocking_failures)
+            )
     return 0
 
 

@@ -38,11 +38,13 @@ class GlueEngine(PipesRemoteEngine):
         run = find_reusable_run(client, self.remote.glue_job_name, key)
         return (run["Id"], run["JobRunState"]) if run else None
 
-    def _submit(self, client: Any, key: str, params: dict[str, str], session: Any,
-                log: Callable[[str], None]) -> tuple[str, bool]:
+    def _submit(
+        self, client: Any, key: str, params: dict[str, str], session: Any, log: Callable[[str], None]
+    ) -> tuple[str, bool]:
         arguments = {f"--{name}": value for name, value in params.items()}
-        return submit_or_reattach(client, self.remote.glue_job_name,
-                                  {**arguments, **session.get_bootstrap_cli_arguments()}, key, log=log)
+        return submit_or_reattach(
+            client, self.remote.glue_job_name, {**arguments, **session.get_bootstrap_cli_arguments()}, key, log=log
+        )
 
     def _wait(self, client: Any, run_id: str) -> RunEnd:
         run = wait_for_run(client, self.remote.glue_job_name, run_id, self.remote.poll_seconds)

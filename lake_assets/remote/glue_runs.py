@@ -23,8 +23,13 @@ KEY_ARGUMENT = "--lake-idempotency-key"
 SUCCEEDED = "SUCCEEDED"
 FAILED_STATES = {"FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"}
 ACTIVE_STATES = {"STARTING", "RUNNING", "WAITING", "STOPPING"}
-RETRYABLE = {"ConcurrentRunsExceededException", "ThrottlingException", "InternalServiceException",
-             "OperationTimeoutException", "ResourceNumberLimitExceededException"}
+RETRYABLE = {
+    "ConcurrentRunsExceededException",
+    "ThrottlingException",
+    "InternalServiceException",
+    "OperationTimeoutException",
+    "ResourceNumberLimitExceededException",
+}
 FIX_HINTS = {
     "EntityNotFoundException": "the Glue job does not exist: create it or fix the Glue job name setting",
     "InvalidInputException": "Glue rejected the job arguments: check the job definition and parameters",
@@ -45,8 +50,9 @@ def find_reusable_run(glue: Any, job_name: str, key: str, pages: int = 3) -> dic
     for _ in range(pages):
         page = glue.get_job_runs(JobName=job_name, **({"NextToken": token} if token else {}))
         for run in page.get("JobRuns", []):
-            if (run.get("Arguments") or {}).get(KEY_ARGUMENT) == key and \
-                    run.get("JobRunState") in ACTIVE_STATES | {SUCCEEDED}:
+            if (run.get("Arguments") or {}).get(KEY_ARGUMENT) == key and run.get("JobRunState") in ACTIVE_STATES | {
+                SUCCEEDED
+            }:
                 return run
         token = page.get("NextToken")
         if not token:
@@ -54,10 +60,17 @@ def find_reusable_run(glue: Any, job_name: str, key: str, pages: int = 3) -> dic
     return None
 
 
-def submit_or_reattach(glue: Any, job_name: str, arguments: dict[str, str], key: str,
-                       log: Callable[[str], None], sleep: Callable[[float], None] = time.sleep,
-                       base_delay: float = 2.0) -> tuple[str, bool]:
+def submit_or_reattach(
+    glue: Any,
+    job_name: str,
+    arguments: dict[str, str],
+    key: str,
+    log: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+    base_delay: float = 2.0,
+) -> tuple[str, bool]:
     """(run id, reattached) for this key: an existing reusable run, or a new one."""
+
     def find() -> tuple[str, str] | None:
         run = find_reusable_run(glue, job_name, key)
         return (run["Id"], run["JobRunState"]) if run else None
@@ -65,16 +78,21 @@ def submit_or_reattach(glue: Any, job_name: str, arguments: dict[str, str], key:
     def start() -> str:
         return glue.start_job_run(JobName=job_name, Arguments={**arguments, KEY_ARGUMENT: key})["JobRunId"]
 
-    return submit_with_retry(start, find, what=f"Glue job {job_name}", policy=POLICY, log=log, sleep=sleep,
-                             base_delay=base_delay)
+    return submit_with_retry(
+        start, find, what=f"Glue job {job_name}", policy=POLICY, log=log, sleep=sleep, base_delay=base_delay
+    )
 
 
-def wait_for_run(glue: Any, job_name: str, run_id: str, poll_seconds: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep) -> dict:
+def wait_for_run(
+    glue: Any, job_name: str, run_id: str, poll_seconds: float = 5.0, sleep: Callable[[float], None] = time.sleep
+) -> dict:
     """Poll until the run reaches a final state; return the final JobRun."""
-    return wait_until(lambda: glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"],
-                      lambda run: run["JobRunState"] == SUCCEEDED or run["JobRunState"] in FAILED_STATES,
-                      poll_seconds, sleep)
+    return wait_until(
+        lambda: glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"],
+        lambda run: run["JobRunState"] == SUCCEEDED or run["JobRunState"] in FAILED_STATES,
+        poll_seconds,
+        sleep,
+    )
 
 
 # DPUs per worker of each Glue worker type (Glue's pricing page); used when a run reports no DPUSeconds.
@@ -94,13 +112,19 @@ def run_cost(run: dict) -> tuple[dict[str, Any], tuple[str, float] | None]:
         if capacity is None and run.get("NumberOfWorkers") and run.get("WorkerType") in WORKER_DPUS:
             capacity = run["NumberOfWorkers"] * WORKER_DPUS[run["WorkerType"]]
         dpu_seconds = seconds * capacity if capacity is not None else None
-    cost = {k: v for k, v in (("glue_execution_seconds", seconds), ("glue_dpu_seconds", dpu_seconds),
-                              ("glue_worker_type", run.get("WorkerType")),
-                              ("glue_workers", run.get("NumberOfWorkers"))) if v is not None}
+    cost = {
+        k: v
+        for k, v in (
+            ("glue_execution_seconds", seconds),
+            ("glue_dpu_seconds", dpu_seconds),
+            ("glue_worker_type", run.get("WorkerType")),
+            ("glue_workers", run.get("NumberOfWorkers")),
+        )
+        if v is not None
+    }
     return cost, (("dpu_second", float(dpu_seconds)) if dpu_seconds else None)
 
 
 def console_url(region: str | None, job_name: str, run_id: str) -> str:
     region = region or "us-east-1"
-    return (f"https://{region}.console.aws.amazon.com/gluestudio/home?region={region}"
-            f"#/job/{job_name}/run/{run_id}")
+    return f"https://{region}.console.aws.amazon.com/gluestudio/home?region={region}#/job/{job_name}/run/{run_id}"

@@ -68,9 +68,17 @@ class ErrorPolicy:
     error: type[RemoteSubmitError] = RemoteSubmitError
 
 
-def submit_with_retry(start: Callable[[], str], find: Callable[[], tuple[str, str] | None], *, what: str,
-                      policy: ErrorPolicy, log: Callable[[str], None], sleep: Callable[[float], None] = time.sleep,
-                      base_delay: float = 2.0, max_attempts: int = MAX_ATTEMPTS) -> tuple[str, bool]:
+def submit_with_retry(
+    start: Callable[[], str],
+    find: Callable[[], tuple[str, str] | None],
+    *,
+    what: str,
+    policy: ErrorPolicy,
+    log: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+    base_delay: float = 2.0,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> tuple[str, bool]:
     """(run id, reattached): a reusable run `find()` returns as (id, state), else a new one from `start()`.
 
     A request that failed transiently may still have started a run, so `find()` runs again after
@@ -99,8 +107,12 @@ def submit_with_retry(start: Callable[[], str], find: Callable[[], tuple[str, st
     raise AssertionError("unreachable")
 
 
-def wait_until(fetch: Callable[[], T], is_final: Callable[[T], bool], poll_seconds: float,
-               sleep: Callable[[float], None] = time.sleep) -> T:
+def wait_until(
+    fetch: Callable[[], T],
+    is_final: Callable[[T], bool],
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """Poll `fetch()` until its answer is final; return that answer."""
     while True:
         value = fetch()
@@ -153,14 +165,20 @@ def open_session(context: StepContext, injector: Any, reader: Any) -> Iterator[d
     if isinstance(context, dg.AssetCheckExecutionContext):  # a standalone check: Pipes wants its op
         context = context.op_execution_context
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*AssetExecutionContext\.run_id is deprecated",
-                                category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message=r".*AssetExecutionContext\.run_id is deprecated", category=DeprecationWarning
+        )
         warnings.filterwarnings("ignore", message=r".*expected_writer_count", category=dg.PreviewWarning)
         data = build_external_execution_context_data(context, None)
         handler = dg.PipesMessageHandler(context, reader)
     with injector.inject_context(data) as injector_params, handler.handle_messages() as reader_params:
-        yield dg.PipesSession(context_data=data, message_handler=handler, context_injector_params=injector_params,
-                              message_reader_params=reader_params, context=context)
+        yield dg.PipesSession(
+            context_data=data,
+            message_handler=handler,
+            context_injector_params=injector_params,
+            message_reader_params=reader_params,
+            context=context,
+        )
 
 
 def clear_messages(s3: Any, bucket: str, prefix: str) -> int:
@@ -215,8 +233,9 @@ class PipesRemoteEngine(ABC):
         """(run id, state) of a run with this key that is still active or succeeded."""
 
     @abstractmethod
-    def _submit(self, client: Any, key: str, params: dict[str, str], session: Any,
-                log: Callable[[str], None]) -> tuple[str, bool]:
+    def _submit(
+        self, client: Any, key: str, params: dict[str, str], session: Any, log: Callable[[str], None]
+    ) -> tuple[str, bool]:
         """(run id, reattached); `params` are the job script's (`lake-build`, `partition-key`, `lake-settings`)."""
 
     @abstractmethod
@@ -253,17 +272,28 @@ class PipesRemoteEngine(ABC):
                 self._stop(context, client, run_id, link)
                 raise
         id_key, url_key, reattached_key = self.metadata_keys
-        metadata = {id_key: run_id, url_key: dg.MetadataValue.url(link), reattached_key: reattached,
-                    f"{self.boto_service.replace('-', '_')}_final_state": end.state, **end.cost}
+        metadata = {
+            id_key: run_id,
+            url_key: dg.MetadataValue.url(link),
+            reattached_key: reattached,
+            f"{self.boto_service.replace('-', '_')}_final_state": end.state,
+            **end.cost,
+        }
         if not end.succeeded:
-            raise RemoteRunFailed(description=f"{self.service} run {run_id} of {self._target()} ended {end.state}: "
-                                              f"{end.message or 'no error message'} ({link})", metadata=metadata)
+            raise RemoteRunFailed(
+                description=f"{self.service} run {run_id} of {self._target()} ended {end.state}: "
+                f"{end.message or 'no error message'} ({link})",
+                metadata=metadata,
+            )
         reports = [r for r in map(BuildReport.from_message, session.get_custom_messages()) if r is not None]
         if not reports:
             raise RemoteJobSilentError(
                 description=f"{self.service} run {run_id} of {self._target()} succeeded for {build} {partition} but "
-                            "reported no outcome through Pipes: check that the job script is lake_assets' "
-                            "entrypoint and can reach the Pipes bucket.", metadata=metadata, allow_retries=False)
+                "reported no outcome through Pipes: check that the job script is lake_assets' "
+                "entrypoint and can reach the Pipes bucket.",
+                metadata=metadata,
+                allow_retries=False,
+            )
         report = reports[-1]
         return StepResult(report, {**metadata, **throughput(report, end.billed)})
 
@@ -273,5 +303,7 @@ class PipesRemoteEngine(ABC):
             self._cancel(client, run_id)
             context.log.warning(f"Dagster run cancelled: stopped {self.service} run {run_id}")
         except Exception as exc:
-            context.log.error(f"Dagster run cancelled but stopping {self.service} run {run_id} failed ({exc}): "
-                              f"stop it by hand at {link}")
+            context.log.error(
+                f"Dagster run cancelled but stopping {self.service} run {run_id} failed ({exc}): "
+                f"stop it by hand at {link}"
+            )

@@ -15,11 +15,19 @@ from pyspark.sql import types as T
 
 BATCH_ROWS = 20_000
 _PRIMITIVES = {
-    T.BooleanType: pa.bool_(), T.ByteType: pa.int8(), T.ShortType: pa.int16(), T.IntegerType: pa.int32(),
-    T.LongType: pa.int64(), T.FloatType: pa.float32(), T.DoubleType: pa.float64(), T.StringType: pa.string(),
-    T.BinaryType: pa.binary(), T.DateType: pa.date32(),
+    T.BooleanType: pa.bool_(),
+    T.ByteType: pa.int8(),
+    T.ShortType: pa.int16(),
+    T.IntegerType: pa.int32(),
+    T.LongType: pa.int64(),
+    T.FloatType: pa.float32(),
+    T.DoubleType: pa.float64(),
+    T.StringType: pa.string(),
+    T.BinaryType: pa.binary(),
+    T.DateType: pa.date32(),
     # Spark's TIMESTAMP is an instant: Arrow microseconds in UTC, what Spark reads back exactly.
-    T.TimestampType: pa.timestamp("us", tz="UTC"), T.TimestampNTZType: pa.timestamp("us"),
+    T.TimestampType: pa.timestamp("us", tz="UTC"),
+    T.TimestampNTZType: pa.timestamp("us"),
 }
 
 
@@ -33,8 +41,10 @@ def arrow_type(dt: T.DataType) -> pa.DataType:
     if isinstance(dt, T.ArrayType):
         return pa.list_(pa.field("element", arrow_type(dt.elementType), nullable=dt.containsNull))
     if isinstance(dt, T.MapType):
-        return pa.map_(pa.field("key", arrow_type(dt.keyType), nullable=False),
-                       pa.field("value", arrow_type(dt.valueType), nullable=dt.valueContainsNull))
+        return pa.map_(
+            pa.field("key", arrow_type(dt.keyType), nullable=False),
+            pa.field("value", arrow_type(dt.valueType), nullable=dt.valueContainsNull),
+        )
     if isinstance(dt, T.StructType):
         return pa.struct([pa.field(f.name, arrow_type(f.dataType), nullable=f.nullable) for f in dt.fields])
     raise TypeError(f"no Arrow mapping for Spark type {dt.simpleString()}")

@@ -136,8 +136,12 @@ def parse_api_log_objects(objects: DataFrame, landing: LocalLanding) -> DataFram
     return objects.mapInArrow(lambda it: _parse_api_batches(landing, it), API_REQUESTS_SCHEMA)
 
 
-def _parse_data_files(landing: LocalLanding, parse: Callable[[str, int], dict[str, Any]], schema: StructType,
-                      batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _parse_data_files(
+    landing: LocalLanding,
+    parse: Callable[[str, int], dict[str, Any]],
+    schema: StructType,
+    batches_in: Iterator[pa.RecordBatch],
+) -> Iterator[pa.RecordBatch]:
     """Rows of the data files listed in the input batches; each input row's other columns
     (export id, times) are copied onto every row parsed from that file.
 
@@ -157,22 +161,33 @@ def _parse_data_files(landing: LocalLanding, parse: Callable[[str, int], dict[st
                     row.update(carried, source_key=obj["key"])
                     yield row
                 if lines.problem:
-                    yield {**carried, "source_key": obj["key"], "line_number": lines.last_line + 1, "raw_item": "",
-                           "parse_error": lines.problem}
+                    yield {
+                        **carried,
+                        "source_key": obj["key"],
+                        "line_number": lines.last_line + 1,
+                        "raw_item": "",
+                        "parse_error": lines.problem,
+                    }
 
     return batches(rows(), arrow_schema(schema))
 
 
 def parse_export_files(files: DataFrame, landing: LocalLanding, export_id: str, export_time: Any) -> DataFrame:
     """Bronze `tasks_export` rows of one export's data files (a DataFrame of `key`, `md5_checksum`)."""
-    listed = files.select("key", "md5_checksum", F.lit(export_id).alias("export_id"),
-                          F.lit(export_time).cast("timestamp").alias("export_time"))
+    listed = files.select(
+        "key",
+        "md5_checksum",
+        F.lit(export_id).alias("export_id"),
+        F.lit(export_time).cast("timestamp").alias("export_time"),
+    )
     return listed.mapInArrow(
-        lambda it: _parse_data_files(landing, parse_full_export_line, TASKS_EXPORT_SCHEMA, it), TASKS_EXPORT_SCHEMA)
+        lambda it: _parse_data_files(landing, parse_full_export_line, TASKS_EXPORT_SCHEMA, it), TASKS_EXPORT_SCHEMA
+    )
 
 
 def parse_change_files(files: DataFrame, landing: LocalLanding) -> DataFrame:
     """Bronze `tasks_changes` rows of incremental-export data files (key, md5_checksum, export_id,
     export_to_time)."""
     return files.mapInArrow(
-        lambda it: _parse_data_files(landing, parse_incremental_line, TASKS_CHANGES_SCHEMA, it), TASKS_CHANGES_SCHEMA)
+        lambda it: _parse_data_files(landing, parse_incremental_line, TASKS_CHANGES_SCHEMA, it), TASKS_CHANGES_SCHEMA
+    )

@@ -15,8 +15,17 @@ from datetime import datetime
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-ITEM_COLUMNS = ("pk", "sk", "item_json", "attribute_types", "raw_item", "parse_error", "source_key",
-                "line_number", "export_id")
+ITEM_COLUMNS = (
+    "pk",
+    "sk",
+    "item_json",
+    "attribute_types",
+    "raw_item",
+    "parse_error",
+    "source_key",
+    "line_number",
+    "export_id",
+)
 
 
 @dataclass
@@ -31,20 +40,30 @@ def _micros(moment: datetime) -> int:
 
 def merge_changes(snapshot: DataFrame, changes: DataFrame, snapshot_time: datetime, until: datetime) -> Merged:
     """Items at `until`: `snapshot` (taken at `snapshot_time`) plus `changes` in (snapshot_time, until]."""
-    base = snapshot.select(*ITEM_COLUMNS, F.lit(_micros(snapshot_time)).alias("_ts"),
-                           F.lit("SNAPSHOT").alias("_op"), F.lit(0).alias("_rank_source"))
+    base = snapshot.select(
+        *ITEM_COLUMNS,
+        F.lit(_micros(snapshot_time)).alias("_ts"),
+        F.lit("SNAPSHOT").alias("_op"),
+        F.lit(0).alias("_rank_source"),
+    )
     window = (F.col("write_timestamp_micros") > _micros(snapshot_time)) & (
-        F.col("write_timestamp_micros") <= _micros(until))
+        F.col("write_timestamp_micros") <= _micros(until)
+    )
     delta = changes.where(window | F.col("write_timestamp_micros").isNull()).select(
-        *ITEM_COLUMNS, F.col("write_timestamp_micros").alias("_ts"), F.col("operation").alias("_op"),
-        F.lit(1).alias("_rank_source"))
+        *ITEM_COLUMNS,
+        F.col("write_timestamp_micros").alias("_ts"),
+        F.col("operation").alias("_op"),
+        F.lit(1).alias("_rank_source"),
+    )
     rows = base.unionByName(delta)
     usable = F.col("pk").isNotNull() & F.col("sk").isNotNull() & F.col("parse_error").isNull()
     keyed = rows.where(usable)
     latest = Window.partitionBy("pk", "sk").orderBy(
-        F.col("_ts").desc(), F.col("_rank_source").desc(), F.col("source_key").desc(), F.col("line_number").desc())
+        F.col("_ts").desc(), F.col("_rank_source").desc(), F.col("source_key").desc(), F.col("line_number").desc()
+    )
     ranked = keyed.withColumn("_n", F.row_number().over(latest)).withColumn(
-        "_fate", F.when(F.col("_n") > 1, "superseded").when(F.col("_op") == "REMOVE", "removed").otherwise("kept"))
+        "_fate", F.when(F.col("_n") > 1, "superseded").when(F.col("_op") == "REMOVE", "removed").otherwise("kept")
+    )
     unusable = rows.where(~usable).withColumn("_n", F.lit(1)).withColumn("_fate", F.lit("kept"))
     ranked = ranked.unionByName(unusable)  # bad rows pass through so Silver quarantines them
     items = ranked.where(F.col("_fate") == "kept").select(*ITEM_COLUMNS)

@@ -27,6 +27,7 @@ OPEN_STATUSES = ("OPEN", "IN_PROGRESS")
 UNKNOWN_ROUTE = "-"
 PERCENTILES = {"latency_p50_ms": 50, "latency_p95_ms": 95, "latency_p99_ms": 99}  # in percent
 
+
 class GoldTasksPerUserDaily(pandera.DataFrameModel):
     """Per (D, user with a task): tasks created on D, completed on D, open at the end of D."""
 
@@ -80,11 +81,15 @@ def _count_if(condition: F.Column) -> F.Column:
 
 def tasks_per_user_daily(tasks: DataFrame, day: date) -> DataFrame:
     """Per user with at least one task in D's snapshot: created on D, completed on D, open at end of D."""
-    return tasks.groupBy("user_id").agg(
-        _count_if(F.to_date("created_at") == F.lit(day)).alias("tasks_created"),
-        _count_if(F.to_date("completed_at") == F.lit(day)).alias("tasks_completed"),
-        _count_if(F.col("status").isin(*OPEN_STATUSES)).alias("open_tasks"),
-    ).select(*TASKS_PER_USER_SCHEMA.fieldNames())
+    return (
+        tasks.groupBy("user_id")
+        .agg(
+            _count_if(F.to_date("created_at") == F.lit(day)).alias("tasks_created"),
+            _count_if(F.to_date("completed_at") == F.lit(day)).alias("tasks_completed"),
+            _count_if(F.col("status").isin(*OPEN_STATUSES)).alias("open_tasks"),
+        )
+        .select(*TASKS_PER_USER_SCHEMA.fieldNames())
+    )
 
 
 def exact_percentiles(values: DataFrame, key: str, value: str, percents: dict[str, int]) -> DataFrame:
@@ -98,15 +103,20 @@ def exact_percentiles(values: DataFrame, key: str, value: str, percents: dict[st
     divided once by 100, so the same double on any Spark and any plan.
     """
     by_key = Window.partitionBy(key)
-    counts = (values.where(F.col(value).isNotNull())
-              .groupBy(key, F.col(value).cast("long").alias("_v")).agg(F.count(F.lit(1)).alias("_c"))
-              .withColumn("_n", F.sum("_c").over(by_key))
-              .withColumn("_upto", F.sum("_c").over(by_key.orderBy("_v"))))
+    counts = (
+        values.where(F.col(value).isNotNull())
+        .groupBy(key, F.col(value).cast("long").alias("_v"))
+        .agg(F.count(F.lit(1)).alias("_c"))
+        .withColumn("_n", F.sum("_c").over(by_key))
+        .withColumn("_upto", F.sum("_c").over(by_key.orderBy("_v")))
+    )
     picks, results = [], []
     for column, percent in percents.items():
         rank = F.expr(f"((_n - 1) * {percent}) div 100")
-        picks += [F.min(F.when(F.col("_upto") > rank, F.col("_v"))).alias(f"_lo_{column}"),
-                  F.min(F.when(F.col("_upto") > rank + 1, F.col("_v"))).alias(f"_hi_{column}")]
+        picks += [
+            F.min(F.when(F.col("_upto") > rank, F.col("_v"))).alias(f"_lo_{column}"),
+            F.min(F.when(F.col("_upto") > rank + 1, F.col("_v"))).alias(f"_hi_{column}"),
+        ]
         low, high = F.col(f"_lo_{column}"), F.coalesce(f"_hi_{column}", f"_lo_{column}")
         remainder = F.expr(f"((_n - 1) * {percent}) % 100")
         results.append(((low * 100 + remainder * (high - low)).cast("double") / F.lit(100.0)).alias(column))
@@ -128,10 +138,10 @@ def route_latency_daily(requests: DataFrame) -> DataFrame:
 
 def user_activity_daily(requests: DataFrame, tasks: DataFrame, day: date) -> DataFrame:
     """Per user active on D: API calls (anonymous calls belong to no user) and task events."""
-    calls = requests.where(F.col("user_id").isNotNull()).groupBy("user_id").agg(
-        F.count(F.lit(1)).alias("api_requests"))
+    calls = requests.where(F.col("user_id").isNotNull()).groupBy("user_id").agg(F.count(F.lit(1)).alias("api_requests"))
     task_events = tasks_per_user_daily(tasks, day).select("user_id", "tasks_created", "tasks_completed")
     joined = calls.join(task_events, "user_id", "full_outer").fillna(
-        0, subset=["api_requests", "tasks_created", "tasks_completed"])
+        0, subset=["api_requests", "tasks_created", "tasks_completed"]
+    )
     active = (F.col("api_requests") + F.col("tasks_created") + F.col("tasks_completed")) > 0
     return joined.where(active).select(*USER_ACTIVITY_SCHEMA.fieldNames())

@@ -22,6 +22,7 @@ S, TS = T.StringType(), T.TimestampType()
 TASK_STATUSES = ("OPEN", "IN_PROGRESS", "DONE", "ARCHIVED")
 ESTIMATE_TYPE = T.DecimalType(38, 18)
 
+
 class SilverTasks(pandera.DataFrameModel):
     """Tasks (SK = TASK#<id>) in D's snapshot, typed."""
 
@@ -105,10 +106,23 @@ def keyed_hash(column: Column, key: bytes) -> Column:
 # Attributes Silver reads. Text fields take any JSON value as its text; `estimate_hours` is read
 # as a decimal by the JSON reader itself, which keeps every digit (a string-then-cast would round
 # the number through a double first) and also accepts a number stored as a string.
-_ATTRIBUTES = ("title", "status", "priority", "created_at", "updated_at", "due_date", "completed_at",
-               "tags", "checklist", "email", "display_name", "plan")
-_ATTRS_SCHEMA = T.StructType([*(T.StructField(name, S) for name in _ATTRIBUTES),
-                              T.StructField("estimate_hours", ESTIMATE_TYPE)])
+_ATTRIBUTES = (
+    "title",
+    "status",
+    "priority",
+    "created_at",
+    "updated_at",
+    "due_date",
+    "completed_at",
+    "tags",
+    "checklist",
+    "email",
+    "display_name",
+    "plan",
+)
+_ATTRS_SCHEMA = T.StructType(
+    [*(T.StructField(name, S) for name in _ATTRIBUTES), T.StructField("estimate_hours", ESTIMATE_TYPE)]
+)
 
 
 def _attr(name: str) -> Column:
@@ -138,8 +152,9 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
     latest = Window.partitionBy("pk", "sk").orderBy(F.col("source_key").desc(), F.col("line_number").desc())
     user_id = F.regexp_extract("pk", r"^USER#(.+)$", 1)
     task_id = F.regexp_extract("sk", r"^TASK#(.+)$", 1)
-    entity = (F.when(F.col("sk") == "PROFILE", F.lit("user"))
-              .when(task_id != "", F.lit("task")).otherwise(F.lit("other")))
+    entity = (
+        F.when(F.col("sk") == "PROFILE", F.lit("user")).when(task_id != "", F.lit("task")).otherwise(F.lit("other"))
+    )
     status = F.upper(F.trim(_attr("status")))
     reason = (
         F.when(F.col("parse_error").isNotNull(), F.col("parse_error"))
@@ -150,28 +165,42 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
         .when((F.col("entity") == "task") & ~status.isin(*TASK_STATUSES), F.lit("invalid_status"))
         .when((F.col("entity") == "task") & _timestamp("created_at").isNull(), F.lit("missing_or_invalid_created_at"))
     )
-    items = (bronze.withColumn("_attrs", F.from_json("item_json", _ATTRS_SCHEMA))
-             .withColumn("_dup", F.row_number().over(latest))
-             .withColumn("entity", entity).withColumn("user_id", user_id).withColumn("task_id", task_id)
-             .withColumn("reason", reason).drop("_dup"))
+    items = (
+        bronze.withColumn("_attrs", F.from_json("item_json", _ATTRS_SCHEMA))
+        .withColumn("_dup", F.row_number().over(latest))
+        .withColumn("entity", entity)
+        .withColumn("user_id", user_id)
+        .withColumn("task_id", task_id)
+        .withColumn("reason", reason)
+        .drop("_dup")
+    )
     good = items.where(F.col("reason").isNull())
     tasks = good.where(F.col("entity") == "task").select(
-        "user_id", "task_id", _attr("title").alias("title"), status.alias("status"),
+        "user_id",
+        "task_id",
+        _attr("title").alias("title"),
+        status.alias("status"),
         _try_cast("priority", "DOUBLE", "INT").alias("priority"),
-        _timestamp("created_at").alias("created_at"), _timestamp("updated_at").alias("updated_at"),
+        _timestamp("created_at").alias("created_at"),
+        _timestamp("updated_at").alias("updated_at"),
         F.to_date(_timestamp("due_date")).alias("due_date"),
         _timestamp("completed_at").alias("completed_at"),
         F.from_json(_attr("tags"), T.ArrayType(S)).alias("tags"),
         _attr("estimate_hours").alias("estimate_hours"),
-        F.json_array_length(_attr("checklist")).alias("checklist_items"), "export_id",
+        F.json_array_length(_attr("checklist")).alias("checklist_items"),
+        "export_id",
     )
     users = good.where(F.col("entity") == "user").select(
-        "user_id", keyed_hash(F.lower(F.trim(_attr("email"))), pii_key).alias("email_hash"),
-        _attr("display_name").alias("display_name"), _attr("plan").alias("plan"),
-        _timestamp("created_at").alias("created_at"), "export_id",
+        "user_id",
+        keyed_hash(F.lower(F.trim(_attr("email"))), pii_key).alias("email_hash"),
+        _attr("display_name").alias("display_name"),
+        _attr("plan").alias("plan"),
+        _timestamp("created_at").alias("created_at"),
+        "export_id",
     )
     quarantine = items.where(F.col("reason").isNotNull()).select(
-        "reason", "entity", "pk", "sk", "source_key", "line_number", "raw_item", "export_id")
+        "reason", "entity", "pk", "sk", "source_key", "line_number", "raw_item", "export_id"
+    )
     return Entities(items, tasks, users, quarantine)
 
 

@@ -110,22 +110,32 @@ def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
     day_lit = F.lit(day)
     owned = bronze.where(owned_by(day)).withColumn("arrival_date", F.col("dt"))
     owned = owned.withColumn(
-        "reason", F.when(F.col("record_type") == "control_message", F.lit("control_message"))
-        .otherwise(_reason(day_lit)))
+        "reason",
+        F.when(F.col("record_type") == "control_message", F.lit("control_message")).otherwise(_reason(day_lit)),
+    )
     first_seen = Window.partitionBy("request_id").orderBy("ingested_at", "source_key", "record_index")
     usable = F.col("reason").isNull()
     rank = F.when(usable, F.row_number().over(first_seen))
-    routed = owned.withColumn("_rank", rank).withColumn(
-        "disposition",
-        F.when(F.col("record_type") == "control_message", F.lit("skipped"))
-        .when(~usable, F.lit("quarantine"))
-        .when(F.col("_rank") == 1, F.lit("silver"))
-        .otherwise(F.lit("duplicate")),
-    ).drop("_rank")
-    requests = routed.where(F.col("disposition") == "silver").select(
-        *[c for c in REQUESTS_SCHEMA.fieldNames() if c not in ("arrival_date", "is_late_arrival")],
-        "arrival_date", (F.col("arrival_date") > F.to_date("event_time")).alias("is_late_arrival"),
-    ).select(*REQUESTS_SCHEMA.fieldNames())
+    routed = (
+        owned.withColumn("_rank", rank)
+        .withColumn(
+            "disposition",
+            F.when(F.col("record_type") == "control_message", F.lit("skipped"))
+            .when(~usable, F.lit("quarantine"))
+            .when(F.col("_rank") == 1, F.lit("silver"))
+            .otherwise(F.lit("duplicate")),
+        )
+        .drop("_rank")
+    )
+    requests = (
+        routed.where(F.col("disposition") == "silver")
+        .select(
+            *[c for c in REQUESTS_SCHEMA.fieldNames() if c not in ("arrival_date", "is_late_arrival")],
+            "arrival_date",
+            (F.col("arrival_date") > F.to_date("event_time")).alias("is_late_arrival"),
+        )
+        .select(*REQUESTS_SCHEMA.fieldNames())
+    )
     quarantine = routed.where(F.col("disposition") == "quarantine").select(*QUARANTINE_SCHEMA.fieldNames())
     return RoutedRequests(routed, requests, quarantine)
 

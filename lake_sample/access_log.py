@@ -13,7 +13,7 @@ import bisect
 import random
 from collections.abc import Sequence
 
-from lake_assets.sample.common import DAY_MS, clf
+from lake_sample.common import DAY_MS, clf
 
 # Event kinds (planned per event; see api_logs.plan_day).
 VALID, LATE, DUP, DUP_NEXT, EPOCH_DASH = 0, 1, 2, 3, 4
@@ -57,7 +57,7 @@ PLAIN_TEXT = (
     "2026-01-01 00:00:00 WARN access log buffer overflow, 17 lines dropped",
     "\tat com.amazonaws.Handler.invoke(Handler.java:42)",
 )
-NOT_OBJECTS = ('[1,2]', '"x"', '42', 'null', 'true', '["GET /tasks", "200"]')
+NOT_OBJECTS = ("[1,2]", '"x"', "42", "null", "true", '["GET /tasks", "200"]')
 BAD_TIMES = ("-", "-", "", "32/Foo/2026:25:61:99 +0000", "yesterday", "0")
 
 
@@ -72,8 +72,9 @@ def _cumulative(weights: Sequence[int]) -> list[int]:
 class LineFactory:
     """Builds access-log lines for one run; users/tasks come from each event day's table."""
 
-    def __init__(self, rng: random.Random, start_ms: int, date_keys: list[str],
-                 unknown_users: list[str], keep_latency: bool) -> None:
+    def __init__(
+        self, rng: random.Random, start_ms: int, date_keys: list[str], unknown_users: list[str], keep_latency: bool
+    ) -> None:
         self.rng = rng
         self.start_ms = start_ms
         self.date_keys = date_keys
@@ -97,8 +98,15 @@ class LineFactory:
         method, key, _, auth, ok = route
         table = list(ok) + [e for e in _ERR if e[0] not in {s for s, _ in ok}]
         path = key.split(" ", 1)[1]
-        return (method, key, path.replace("{taskId}", ""), "{taskId}" in path, auth,
-                [s for s, _ in table], _cumulative([w for _, w in table]))
+        return (
+            method,
+            key,
+            path.replace("{taskId}", ""),
+            "{taskId}" in path,
+            auth,
+            [s for s, _ in table],
+            _cumulative([w for _, w in table]),
+        )
 
     def add_population(self, users: list[str], task_ids: list[str]) -> None:
         """Users and tasks existing at the start of the next event day (one call per day).

@@ -12,7 +12,7 @@ import json
 import random
 import time
 
-from lake_assets.sample.common import gzip_bytes, rand_hex
+from lake_sample.common import gzip_bytes, rand_hex
 
 STREAM = "tasks-api-access-logs"
 OWNER = "123456789012"
@@ -28,8 +28,7 @@ CONTROL_MESSAGE = {
     "logStream": "",
     "subscriptionFilters": [],
     "logEvents": [
-        {"id": "", "timestamp": 0,
-         "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}
+        {"id": "", "timestamp": 0, "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}
     ],
 }
 
@@ -39,10 +38,7 @@ Record = tuple[int, str]  # (event epoch ms, access-log line text)
 def object_key(ts_ms: int, suffix: str) -> str:
     """``api_logs/YYYY/MM/DD/HH/<stream>-1-YYYY-MM-DD-HH-MM-SS-<suffix>.gz`` (UTC arrival)."""
     t = time.gmtime(ts_ms // 1000)
-    return (
-        f"api_logs/{time.strftime('%Y/%m/%d/%H', t)}/"
-        f"{STREAM}-1-{time.strftime('%Y-%m-%d-%H-%M-%S', t)}-{suffix}.gz"
-    )
+    return f"api_logs/{time.strftime('%Y/%m/%d/%H', t)}/{STREAM}-1-{time.strftime('%Y-%m-%d-%H-%M-%S', t)}-{suffix}.gz"
 
 
 def encode_ndjson(records: list[Record], trailing_newline: bool) -> bytes:
@@ -69,8 +65,7 @@ class CwlEncoder:
             self._seq += 1
             ts = event_ms + int(r() * 1500)  # CloudWatch ingestion lag
             mixed = (self._seq * self._id_key) % 10**42
-            events.append({"id": f"3{ts:013d}{mixed:042d}", "timestamp": ts,
-                           "message": line})
+            events.append({"id": f"3{ts:013d}{mixed:042d}", "timestamp": ts, "message": line})
         env = {
             "messageType": "DATA_MESSAGE",
             "owner": OWNER,

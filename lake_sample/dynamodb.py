@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lake_assets.sample.common import (
+from lake_sample.common import (
     gzip_bytes,
     iso_ms,
     md5_hex,
@@ -26,7 +26,7 @@ from lake_assets.sample.common import (
     seeded_uuid,
     write_file,
 )
-from lake_assets.sample.table import Item, Key
+from lake_sample.table import Item, Key
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -58,8 +58,9 @@ def serialize(items: dict[Key, Item]) -> list[tuple[Key, str]]:
     def order(key: Key) -> str:
         return hashlib.md5(f"{key[0]}|{key[1]}".encode()).hexdigest()
 
-    return [(k, json.dumps({"Item": items[k]}, ensure_ascii=False, separators=(",", ":")))
-            for k in sorted(items, key=order)]
+    return [
+        (k, json.dumps({"Item": items[k]}, ensure_ascii=False, separators=(",", ":"))) for k in sorted(items, key=order)
+    ]
 
 
 def _partition(lines: list[tuple[Key, str]], rng: random.Random) -> list[list[str]]:
@@ -109,11 +110,9 @@ def write_export(
             "dataFileS3Key": key,
         }
         manifest_lines.append(json.dumps(entry, separators=(",", ":")))
-    info = ExportInfo(export_id, iso_ms(export_time_ms), kind, complete,
-                      sum(len(p) for p in parts), len(parts))
+    info = ExportInfo(export_id, iso_ms(export_time_ms), kind, complete, sum(len(p) for p in parts), len(parts))
     if complete:
-        _write_manifests(root, rng, base, table_id, export_time_ms, manifest_lines,
-                         billed, info)
+        _write_manifests(root, rng, base, table_id, export_time_ms, manifest_lines, billed, info)
     return info
 
 

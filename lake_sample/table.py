@@ -14,18 +14,65 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from lake_assets.sample.common import DAY_MS, MINUTE_MS, iso_s, ms_to_date
+from lake_sample.common import DAY_MS, MINUTE_MS, iso_s, ms_to_date
 
 Item = dict[str, Any]
 Key = tuple[str, str]
 
-FIRST = ("Ada", "Ben", "Chloe", "Dmitri", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-         "Kemi", "Lena", "Mateo", "Nora", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tala")
-LAST = ("Ahmed", "Berg", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Huang", "Ito",
-        "Jensen", "Kowalski", "Lopez", "Müller", "Nakamura", "O'Brien", "Patel", "Rossi")
+FIRST = (
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dmitri",
+    "Elif",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tala",
+)
+LAST = (
+    "Ahmed",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Huang",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Müller",
+    "Nakamura",
+    "O'Brien",
+    "Patel",
+    "Rossi",
+)
 VERBS = ("Write", "Review", "Fix", "Plan", "Call", "Refactor", "Draft", "Update", "Ship", "Test")
-NOUNS = ("quarterly report", "login bug", "team offsite", "invoice #42", "API docs",
-         "release notes", "budget", "onboarding checklist", "landing page", "backup job")
+NOUNS = (
+    "quarterly report",
+    "login bug",
+    "team offsite",
+    "invoice #42",
+    "API docs",
+    "release notes",
+    "budget",
+    "onboarding checklist",
+    "landing page",
+    "backup job",
+)
 TAGS = ("work", "home", "urgent", "later", "finance", "ops", "design", "q4", "ideas", "health")
 STATUS_INIT = (("OPEN", 40), ("IN_PROGRESS", 20), ("DONE", 30), ("ARCHIVED", 10))
 # op -> (statuses it applies to, new status; None = edit without a status change)
@@ -95,8 +142,9 @@ class TableSim:
             thumb = bytes(rng.getrandbits(8) for _ in range(rng.randint(12, 40)))
             item["avatar_thumb"] = {"B": base64.b64encode(thumb).decode()}
         if rng.random() < 0.5:
-            item["settings"] = {"M": {"theme": s(rng.choice(("dark", "light"))),
-                                      "notifications": {"BOOL": rng.random() < 0.7}}}
+            item["settings"] = {
+                "M": {"theme": s(rng.choice(("dark", "light"))), "notifications": {"BOOL": rng.random() < 0.7}}
+            }
         self.items[(f"USER#{uid}", "PROFILE")] = item
         self.user_ids.append(uid)
         if len(self.user_ids) == 1:
@@ -142,10 +190,12 @@ class TableSim:
         if rng.random() < 0.7:
             item["estimate_hours"] = n(f"{rng.randint(1, 40) * 0.25:.2f}")
         if rng.random() < 0.4:
-            item["checklist"] = {"L": [
-                {"M": {"text": s(f"step {i + 1}"), "done": {"BOOL": rng.random() < 0.4}}}
-                for i in range(rng.randint(1, 4))
-            ]}
+            item["checklist"] = {
+                "L": [
+                    {"M": {"text": s(f"step {i + 1}"), "done": {"BOOL": rng.random() < 0.4}}}
+                    for i in range(rng.randint(1, 4))
+                ]
+            }
         if rng.random() < 0.1:
             item["reminder_offsets"] = {"NS": sorted(rng.sample(["15", "60", "1440"], 2))}
         if rng.random() < 0.1:
@@ -161,13 +211,12 @@ class TableSim:
             lambda it: it.update(reminder_offsets={"NS": ["30", "120"]}),
             lambda it: it.update(due_date={"NULL": True}),
             lambda it: it.update(legacy_import={"M": {"batch": n(17), "src": s("trello")}}),
-            lambda it: it.update(checklist={"L": [{"M": {"text": s("x"),
-                                                         "done": {"BOOL": False}}}]}),
+            lambda it: it.update(checklist={"L": [{"M": {"text": s("x"), "done": {"BOOL": False}}}]}),
         ]
         for key, mutate in zip(self.task_keys, oddities, strict=False):
             mutate(self.items[key])
             self.protected.add(key)
-        for key in self.task_keys[len(oddities):]:
+        for key in self.task_keys[len(oddities) :]:
             if self.rng.random() < 0.02:
                 self.items[key]["x_client_version"] = s("2.3.1")
 

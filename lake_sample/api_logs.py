@@ -14,16 +14,22 @@ import math
 import random
 from pathlib import Path
 
-from lake_assets.sample import access_log as al
-from lake_assets.sample.common import DAY_MS, MINUTE_MS, gzip_bytes, rand_hex, write_file
-from lake_assets.sample.firehose import CwlEncoder, Record, encode_ndjson, object_key
-from lake_assets.sample.truth import MALFORMED_KINDS, ApiLogTruth
+from lake_sample import access_log as al
+from lake_sample.common import DAY_MS, MINUTE_MS, gzip_bytes, rand_hex, write_file
+from lake_sample.firehose import CwlEncoder, Record, encode_ndjson, object_key
+from lake_sample.truth import MALFORMED_KINDS, ApiLogTruth
 
 # Share of a day's events per dirt kind (at least one each when requests_per_day >= 50).
 KIND_RATES = (
-    (al.LATE, 0.001), (al.DUP, 0.002), (al.DUP_NEXT, 0.0005), (al.EPOCH_DASH, 0.002),
-    (al.MISSING_RID, 0.001), (al.NO_TIME, 0.001), (al.TRUNCATED, 0.0007),
-    (al.NOT_JSON, 0.0007), (al.NOT_OBJECT, 0.0007),
+    (al.LATE, 0.001),
+    (al.DUP, 0.002),
+    (al.DUP_NEXT, 0.0005),
+    (al.EPOCH_DASH, 0.002),
+    (al.MISSING_RID, 0.001),
+    (al.NO_TIME, 0.001),
+    (al.TRUNCATED, 0.0007),
+    (al.NOT_JSON, 0.0007),
+    (al.NOT_OBJECT, 0.0007),
 )
 MIN_DIRT_REQUESTS = 50
 # Diurnal traffic shape by UTC hour.
@@ -46,8 +52,7 @@ def plan_day(rng: random.Random, day_ms: int, n: int, window_ms: int) -> list[in
     hours = rng.choices(range(24), weights=HOUR_WEIGHTS, k=n)
     events = [day_ms + h * 3_600_000 + int(r() * 3_600_000) for h in hours]
     kinds = bytearray(n)
-    counts = [(k, max(1, round(n * rate)) if n >= MIN_DIRT_REQUESTS else round(n * rate))
-              for k, rate in KIND_RATES]
+    counts = [(k, max(1, round(n * rate)) if n >= MIN_DIRT_REQUESTS else round(n * rate)) for k, rate in KIND_RATES]
     chosen = rng.sample(range(n), min(n, sum(c for _, c in counts)))
     pos = 0
     for kind, c in counts:
@@ -82,8 +87,16 @@ def _inc(d: dict[str, int], key: str, by: int = 1) -> None:
 class ApiLogWriter:
     """Writes the api_logs tree and accumulates the arrival-side truth."""
 
-    def __init__(self, root: Path, rng: random.Random, start_ms: int, days: int,
-                 requests_per_day: int, factory: al.LineFactory, date_keys: list[str]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        rng: random.Random,
+        start_ms: int,
+        days: int,
+        requests_per_day: int,
+        factory: al.LineFactory,
+        date_keys: list[str],
+    ) -> None:
         self.root, self.rng, self.start_ms, self.days = root, rng, start_ms, days
         self.rpd, self.factory, self.date_keys = requests_per_day, factory, date_keys
         self.per_day = windows_per_day(requests_per_day)
@@ -112,10 +125,10 @@ class ApiLogWriter:
         """All windows of arrival day ``d``; extra=True is the day after the range."""
         day_ms = self.start_ms + d * DAY_MS
         first = d * self.per_day
-        bounds = [bisect.bisect_left(codes, (day_ms + j * self.window_ms) << 24)
-                  for j in range(self.per_day)] + [len(codes)]
-        filled = [j for j in range(self.per_day)
-                  if bounds[j] < bounds[j + 1] or (first + j) in self.pending]
+        bounds = [bisect.bisect_left(codes, (day_ms + j * self.window_ms) << 24) for j in range(self.per_day)] + [
+            len(codes)
+        ]
+        filled = [j for j in range(self.per_day) if bounds[j] < bounds[j + 1] or (first + j) in self.pending]
         # Variants are drawn for every window (a duplicate may fill an empty one later);
         # each day with two or more filled windows gets both variants.
         cwl = {j for j in range(self.per_day) if self.rng.random() < 0.5}
@@ -129,8 +142,7 @@ class ApiLogWriter:
             host = self.rng.choice(hosts) if hosts else -1
         for j in range(self.per_day):
             if bounds[j] < bounds[j + 1] or (first + j) in self.pending:
-                self._write_window(first + j, codes[bounds[j] : bounds[j + 1]], j in cwl,
-                                   controls if j == host else [])
+                self._write_window(first + j, codes[bounds[j] : bounds[j + 1]], j in cwl, controls if j == host else [])
         if not extra:
             if host == -1:  # no CWL data object today: the control message comes alone
                 data, _ = self.cwl.encode([], controls)
@@ -213,8 +225,14 @@ class ApiLogWriter:
             t.user_requests[day] = dict(sorted(s["users"].items()))
             t.late_arrivals.setdefault(day, 0)
         for day in t.arrival_dates:
-            for counter in (t.valid_lines, t.duplicates_injected, t.malformed, t.lines_total,
-                            t.control_messages, t.empty_objects):
+            for counter in (
+                t.valid_lines,
+                t.duplicates_injected,
+                t.malformed,
+                t.lines_total,
+                t.control_messages,
+                t.empty_objects,
+            ):
                 counter.setdefault(day, 0)
             by_kind = t.malformed_by_kind.setdefault(day, {})
             t.malformed_by_kind[day] = {k: by_kind.get(k, 0) for k in MALFORMED_KINDS}

@@ -14,12 +14,12 @@ import random
 import shutil
 from pathlib import Path
 
-from lake_assets.sample.access_log import LineFactory
-from lake_assets.sample.api_logs import ApiLogWriter
-from lake_assets.sample.common import DAY_MS, HOUR_MS, date_to_ms
-from lake_assets.sample.dynamodb import new_table_id, snapshot_stats, write_export
-from lake_assets.sample.table import TableSim
-from lake_assets.sample.truth import SampleTruth, TableTruth
+from lake_sample.access_log import LineFactory
+from lake_sample.api_logs import ApiLogWriter
+from lake_sample.common import DAY_MS, HOUR_MS, date_to_ms
+from lake_sample.dynamodb import new_table_id, snapshot_stats, write_export
+from lake_sample.table import TableSim
+from lake_sample.truth import SampleTruth, TableTruth
 
 __all__ = ["OWNED_ENTRIES", "TRUTH_FILE", "SampleTruth", "clear_output", "generate_sample"]
 
@@ -53,22 +53,32 @@ def generate_sample(
 
     sim = TableSim(random.Random(f"{seed}:table"), users, tasks_per_user)
     sim.seed_initial(start_ms)
-    table_truth, populations = _run_table(
-        sim, out_dir, random.Random(f"{seed}:exports"), start_ms, days, date_keys
-    )
+    table_truth, populations = _run_table(sim, out_dir, random.Random(f"{seed}:exports"), start_ms, days, date_keys)
     base = max(9000, len(sim.user_ids) + 1000)
     unknown = [f"u-{base + 7 * i + 1:04d}" for i in range(3)]
 
-    factory = LineFactory(random.Random(f"{seed}:lines"), start_ms, date_keys, unknown,
-                          keep_latency=requests_per_day <= LATENCY_SAMPLE_MAX_RPD)
+    factory = LineFactory(
+        random.Random(f"{seed}:lines"),
+        start_ms,
+        date_keys,
+        unknown,
+        keep_latency=requests_per_day <= LATENCY_SAMPLE_MAX_RPD,
+    )
     for day_users, day_tasks in populations:
         factory.add_population(day_users, day_tasks)
-    writer = ApiLogWriter(out_dir, random.Random(f"{seed}:firehose"), start_ms, days,
-                          requests_per_day, factory, date_keys)
+    writer = ApiLogWriter(
+        out_dir, random.Random(f"{seed}:firehose"), start_ms, days, requests_per_day, factory, date_keys
+    )
     log_truth = writer.write_all()
 
-    params = {"start": start.isoformat(), "days": days, "requests_per_day": requests_per_day,
-              "seed": seed, "users": users, "tasks_per_user": tasks_per_user}
+    params = {
+        "start": start.isoformat(),
+        "days": days,
+        "requests_per_day": requests_per_day,
+        "seed": seed,
+        "users": users,
+        "tasks_per_user": tasks_per_user,
+    }
     truth = SampleTruth.combine(log_truth, table_truth, params)
     (out_dir / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8")
     return truth
@@ -105,11 +115,11 @@ def _run_table(
     return truth, populations
 
 
-def _export(sim: TableSim, root: Path, rng: random.Random, table_id: str, at_ms: int,
-            kind: str, truth: TableTruth, day: str) -> None:
+def _export(
+    sim: TableSim, root: Path, rng: random.Random, table_id: str, at_ms: int, kind: str, truth: TableTruth, day: str
+) -> None:
     """Write one export of the current table state and record it in the truth."""
-    info = write_export(root, rng, table_id, at_ms, sim.items, kind,
-                        complete=kind != "in_progress")
+    info = write_export(root, rng, table_id, at_ms, sim.items, kind, complete=kind != "in_progress")
     truth.exports.append(info.to_dict())
     if kind != "daily":
         return
@@ -127,8 +137,12 @@ def _export(sim: TableSim, root: Path, rng: random.Random, table_id: str, at_ms:
 def _validate(start: dt.date, days: int, rpd: int, users: int, tasks_per_user: int) -> None:
     if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         raise ValueError(f"start must be a datetime.date, got {start!r}")
-    checks = (("days", days, 1), ("requests_per_day", rpd, 0), ("users", users, 1),
-              ("tasks_per_user", tasks_per_user, 0))
+    checks = (
+        ("days", days, 1),
+        ("requests_per_day", rpd, 0),
+        ("users", users, 1),
+        ("tasks_per_user", tasks_per_user, 0),
+    )
     for name, value, low in checks:
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise ValueError(f"{name} must be an int >= {low}, got {value!r}")

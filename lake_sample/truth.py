@@ -79,9 +79,7 @@ class SampleTruth(ApiLogTruth, TableTruth):
     params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def combine(
-        cls, logs: ApiLogTruth, table: TableTruth, params: dict[str, Any]
-    ) -> SampleTruth:
+    def combine(cls, logs: ApiLogTruth, table: TableTruth, params: dict[str, Any]) -> SampleTruth:
         """Merge the two partial truths (fields are disjoint by construction)."""
         values: dict[str, Any] = {"params": params}
         for part in (logs, table):
