@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lake_assets.quality.catalog import CheckDecl, generated_checks
 from lake_assets.tables import Table
 
 if TYPE_CHECKING:
+    from pandera.pyspark import DataFrameModel
+
     from lake_assets.builds.base import BuildContext, BuildResult
 
 Build = Callable[["BuildContext"], "BuildResult"]
@@ -47,7 +49,7 @@ class Output:
     """A table a step writes: its key, its pandera contract and its extra checks."""
 
     key: str  # "<layer>/<name>"
-    contract: Any  # a pandera.pyspark DataFrameModel
+    contract: type[DataFrameModel]  # a pandera.pyspark model class
     description: str | None = None  # default: the step's description
     checks: tuple[Check, ...] = ()
     volume_check: bool = True  # off for quarantine tables, whose size is not a health signal

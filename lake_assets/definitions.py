@@ -7,8 +7,9 @@ variable, starts no Spark and creates no AWS client.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
@@ -20,13 +21,13 @@ if TYPE_CHECKING:
 ALL_LAKE_ASSETS = dg.AssetSelection.groups("bronze", "silver", "gold")
 
 
-def layer_policy(layer: str, upstreams: list[str]) -> dict:
+def layer_policy(layer: str, upstreams: Sequence[str]) -> dict[str, Any]:
     """Cross-cutting policy per layer, applied to every asset of the layer: freshness for all,
     automation for Silver and Gold (Bronze is requested by the sensors and the schedule)."""
     from lake_assets.automation.policy import follow_upstreams
     from lake_assets.freshness.policies import POLICIES
 
-    policy: dict = {"freshness_policy": POLICIES[layer]}
+    policy: dict[str, Any] = {"freshness_policy": POLICIES[layer]}
     if layer in ("silver", "gold"):
         policy["automation_condition"] = follow_upstreams(upstreams)
     return policy
@@ -85,7 +86,9 @@ def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
 def build_definitions(settings: LakeSettings, catalog: Catalog | None = None) -> dg.Definitions:
     """Everything Dagster needs, for these settings and step declarations (default: `steps.CATALOG`)."""
     if catalog is None:
-        from lake_assets.steps import CATALOG as catalog
+        from lake_assets.steps import CATALOG
+
+        catalog = CATALOG
     from lake_assets.assets.factory import build_lake_asset, build_standalone_check
     from lake_assets.assets.landing import LANDING_SPECS
     from lake_assets.automation.policy import RETRY_POLICY
@@ -124,5 +127,5 @@ def executor_for(settings: LakeSettings) -> dg.ExecutorDefinition:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Entry point for `dagster dev`, `dagster asset materialize -m lake_assets.definitions`."""
+    """Entry point for `dg dev`, `dg launch` and `dagster code-server start -m lake_assets.definitions`."""
     return build_definitions(LakeSettings.from_env())

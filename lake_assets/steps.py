@@ -217,7 +217,8 @@ GOLD = (
                 gold.GoldUserActivityDaily,
                 checks=(
                     reconciliation(
-                        "API requests equal Silver's non-anonymous requests; task events equal gold/tasks_per_user_daily's."
+                        "API requests equal Silver's non-anonymous requests; "
+                        "task events equal gold/tasks_per_user_daily's."
                     ),
                 ),
             ),

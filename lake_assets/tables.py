@@ -6,16 +6,19 @@ Every table is declared once, with the step that writes it, in `lake_assets/step
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pyspark.sql.types import StructType
+
+if TYPE_CHECKING:
+    from pandera.pyspark import DataFrameModel
 
 
 @dataclass(frozen=True)
 class Table:
     layer: str
     name: str
-    model: Any  # a pandera.pyspark DataFrameModel
+    model: type[DataFrameModel]  # the contract: a pandera.pyspark model class
     schema: StructType = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -165,12 +165,13 @@ class LineFactory:
             uid = users[int(r() * len(users))]
         # Anonymous calls to protected routes are rejected by the JWT authorizer.
         status = "401" if uid == "-" and auth else names[bisect.bisect_right(cum, r() * cum[-1])]
-        lat: int | None = self._latencies[int(r() * 8192)]
+        latency = self._latencies[int(r() * 8192)]
         if status[0] == "5" and status != "503":
-            lat = lat * 20 + 1000  # upstream timeouts and crashes are slow
+            latency = latency * 20 + 1000  # upstream timeouts and crashes are slow
         # Rejected before the backend (auth, throttling): no integration latency.
-        integ = "-" if status in NO_INTEGRATION or r() < 0.005 else str(max(0, lat - 1 - int(r() * 8)))
-        resp_lat = str(lat)
+        integ = "-" if status in NO_INTEGRATION or r() < 0.005 else str(max(0, latency - 1 - int(r() * 8)))
+        resp_lat = str(latency)
+        lat: int | None = latency  # None when the record does not log it
         if r() < 0.004:
             resp_lat, lat = "-", None
         if has_task:

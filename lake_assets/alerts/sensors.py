@@ -134,7 +134,7 @@ def newly_failed(previous: Mapping[str, str], current: Mapping[str, str]) -> lis
     return sorted(key for key, state in current.items() if state == "FAIL" and previous.get(key) != "FAIL")
 
 
-def _send(context: Any, notifier: Notifier, alert: Alert) -> int:
+def _send(context: dg.SensorEvaluationContext | dg.RunFailureSensorContext, notifier: Notifier, alert: Alert) -> int:
     """Notify; log failed targets on the tick (names only, never secrets). Returns the failure count."""
     failures = [(name, error) for name, error in notifier.notify(alert) if error is not None]
     for name, error in failures:

@@ -16,11 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from lake_assets.parsing import exports as ex
+
+if TYPE_CHECKING:
+    from lake_assets.core.landing import Landing
 
 TABLE_PREFIX = "dynamodb/tasks"
 TARGETS = {
@@ -36,7 +39,7 @@ def export_partition(export: ex.ExportSummary) -> date | None:
 
 
 def evaluate_exports(
-    landing: Any, cursor: str | None, now: datetime, lookback_days: int, first_day: date
+    landing: Landing, cursor: str | None, now: datetime, lookback_days: int, first_day: date
 ) -> tuple[list[dg.RunRequest], str, list[str]]:
     """(run requests, new cursor, problems newly found) for one tick."""
     state = json.loads(cursor) if cursor else {"done": {}, "broken": {}}
@@ -77,7 +80,7 @@ def evaluate_exports(
 
 
 def build_export_sensor(
-    landing_factory: Callable[[], Any],
+    landing_factory: Callable[[], Landing],
     lookback_days: int,
     first_day: date,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),

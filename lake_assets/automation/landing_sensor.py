@@ -14,15 +14,18 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import dagster as dg
+
+if TYPE_CHECKING:
+    from lake_assets.core.landing import Landing, LandingObject
 
 API_LOGS = "api_logs"
 BRONZE_API_REQUESTS = dg.AssetKey(["bronze", "api_requests"])
 
 
-def day_fingerprint(objects: list[Any]) -> str:
+def day_fingerprint(objects: list[LandingObject]) -> str:
     digest = hashlib.sha256()
     for obj in sorted(objects, key=lambda o: o.key):
         digest.update(f"{obj.key}\0{obj.etag}\n".encode())
@@ -30,7 +33,7 @@ def day_fingerprint(objects: list[Any]) -> str:
 
 
 def evaluate_landing(
-    landing: Any, cursor: str | None, today: date, lookback_days: int, first_day: date
+    landing: Landing, cursor: str | None, today: date, lookback_days: int, first_day: date
 ) -> tuple[list[dg.RunRequest], str, dict[str, int]]:
     """(run requests, new cursor, objects listed per day) for one tick."""
     seen: dict[str, str] = json.loads(cursor) if cursor else {}
@@ -58,7 +61,7 @@ def evaluate_landing(
 
 
 def build_landing_sensor(
-    landing_factory: Callable[[], Any],
+    landing_factory: Callable[[], Landing],
     lookback_days: int,
     first_day: date,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),

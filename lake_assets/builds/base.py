@@ -14,9 +14,8 @@ from lake_assets.tables import Table
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from lake_assets.core.lake import LocalLake
-    from lake_assets.core.landing import LocalLanding
-    from lake_assets.core.versioned_lake import VersionedLake
+    from lake_assets.core.lake import LakeStorage
+    from lake_assets.core.landing import Landing
     from lake_assets.declare import Catalog
 
 VOLUME_HISTORY = 7
@@ -70,8 +69,8 @@ class Staged:
 @dataclass(frozen=True)
 class BuildContext:
     spark: SparkSession
-    lake: LocalLake | VersionedLake
-    landing: LocalLanding
+    lake: LakeStorage
+    landing: Landing
     day: date
     pii_key: bytes = field(repr=False, default=b"")
     settings: LakeSettings = field(default_factory=LakeSettings)
@@ -84,11 +83,15 @@ class BuildContext:
     def next_dt(self, days: int = 1) -> str:
         return (self.day + timedelta(days=days)).isoformat()
 
-    def table(self, key: str) -> Table:
-        """A declared table (contract, layer, name) by key."""
+    def require_catalog(self) -> Catalog:
+        """The declarations; a context built without them cannot look up tables or checks."""
         if self.catalog is None:
             raise RuntimeError("this build context has no catalog: build it with lake_assets.execute.build_context")
-        return self.catalog.table(key)
+        return self.catalog
+
+    def table(self, key: str) -> Table:
+        """A declared table (contract, layer, name) by key."""
+        return self.require_catalog().table(key)
 
     def quarantine_limit(self, table_key: str) -> float:
         """`LAKE_MAX_QUARANTINE_RATE` for this table (its own entry, else the "*" default)."""

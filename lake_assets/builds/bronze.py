@@ -107,6 +107,8 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
         export = ex.load_files(ctx.landing, chosen)
     except ex.ExportError as exc:
         raise BuildInputError(str(exc)) from None
+    export_time = export.export_time
+    assert export_time is not None, "choose_full_export picks only exports with an exportTime"
     keys = [(f.key, f.md5_checksum) for f in export.files]
     files = ctx.spark.createDataFrame(keys, "key string, md5_checksum string")
     if keys:
@@ -114,9 +116,9 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
     manifest_items = sum(f.item_count for f in export.files)
     staged = ctx.stage(
         table,
-        parse_export_files(files, ctx.landing, export.export_id, export.export_time),
+        parse_export_files(files, ctx.landing, export.export_id, export_time),
         export_id=export.export_id,
-        export_time=export.export_time.isoformat(),
+        export_time=export_time.isoformat(),
         export_data_files=len(export.files),
         manifest_item_count=manifest_items,
         exports_ignored=notes + [s.export_id for s in summaries if s.export_id != export.export_id],

@@ -6,13 +6,14 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lake_assets.builds.base import BuildContext, BuildResult
+from lake_assets.core.spark import aggregate_row
 from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.transforms import gold
 from lake_assets.transforms.gold import OPEN_STATUSES
 
 
 def _sums(df: DataFrame, *columns: str) -> dict[str, int]:
-    row = df.agg(*[F.coalesce(F.sum(c), F.lit(0)).alias(c) for c in columns]).first()
+    row = aggregate_row(df, *[F.coalesce(F.sum(c), F.lit(0)).alias(c) for c in columns])
     return {c: int(row[c]) for c in columns}
 
 
@@ -28,12 +29,13 @@ def _reconcile(table_key: str, gold_totals: dict[str, int], silver_totals: dict[
 
 def _silver_task_totals(tasks: DataFrame, ctx: BuildContext) -> dict[str, int]:
     day = F.lit(ctx.day)
-    row = tasks.agg(
+    row = aggregate_row(
+        tasks,
         F.sum(F.when(F.to_date("created_at") == day, 1).otherwise(0)).alias("tasks_created"),
         F.sum(F.when(F.to_date("completed_at") == day, 1).otherwise(0)).alias("tasks_completed"),
         F.sum(F.when(F.col("status").isin(*OPEN_STATUSES), 1).otherwise(0)).alias("open_tasks"),
         F.countDistinct("user_id").alias("users"),
-    ).first()
+    )
     return {k: int(row[k] or 0) for k in ("tasks_created", "tasks_completed", "open_tasks", "users")}
 
 
@@ -50,11 +52,12 @@ def gold_route_latency_daily(ctx: BuildContext) -> BuildResult:
     key = "gold/route_latency_daily"
     requests = ctx.read(ctx.table("silver/api_requests"))
     staged = ctx.stage(ctx.table(key), gold.route_latency_daily(requests), max_files=1)
-    silver = requests.agg(
+    silver = aggregate_row(
+        requests,
         F.count(F.lit(1)).alias("requests"),
         F.sum(F.when(F.col("status").between(400, 499), 1).otherwise(0)).alias("errors_4xx"),
         F.sum(F.when(F.col("status").between(500, 599), 1).otherwise(0)).alias("errors_5xx"),
-    ).first()
+    )
     silver_totals = {k: int(silver[k] or 0) for k in ("requests", "errors_4xx", "errors_5xx")}
     gold_totals = _sums(ctx.read_staged(staged), "requests", "errors_4xx", "errors_5xx")
     return ctx.finish([staged], [_reconcile(key, gold_totals, silver_totals)])

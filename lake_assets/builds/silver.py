@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lake_assets.builds.base import BuildContext, BuildInputError, BuildResult
+from lake_assets.core.spark import aggregate_row
 from lake_assets.quality.outcome import CheckOutcome, jsonable
 from lake_assets.transforms.cdc import merge_changes, merge_counts
 from lake_assets.transforms.silver_entities import entity_counts, type_entities
@@ -68,7 +70,7 @@ def silver_api_requests(ctx: BuildContext) -> BuildResult:
 SNAPSHOT_LOOKBACK_DAYS = 31
 
 
-def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[str, object]]:
+def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[str, Any]]:
     """Items at the end of D: the latest full snapshot ≤ D plus incremental changes up to D+1 00:00."""
     earliest = ctx.day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS)
     snapshots = [d for d in ctx.lake.partitions("bronze", "tasks_export") if earliest.isoformat() <= d <= ctx.dt]
@@ -79,10 +81,10 @@ def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[
         )
     base_dt = snapshots[-1]
     snapshot = ctx.read(ctx.table("bronze/tasks_export"), [base_dt])
-    micros = snapshot.agg(F.unix_micros(F.max("export_time"))).first()[0]
+    micros = aggregate_row(snapshot, F.unix_micros(F.max("export_time")))[0]
     snapshot_time = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
     change_days = [d for d in ctx.lake.partitions("bronze", "tasks_changes") if base_dt <= d <= ctx.dt]
-    info: dict[str, object] = {
+    info: dict[str, Any] = {  # step metadata: JSON-able values of several types
         "snapshot_partition": base_dt,
         "snapshot_time": snapshot_time.isoformat(),
         "change_partitions": change_days,
@@ -151,7 +153,7 @@ def silver_entities(ctx: BuildContext) -> BuildResult:
 def check_unknown_users(ctx: BuildContext) -> BuildResult:
     """API requests by users missing from the day's silver/users (WARN: reported, not blocking)."""
     key = "silver/api_requests"
-    decl = ctx.catalog.standalone_check(check_unknown_users)
+    decl = ctx.require_catalog().standalone_check(check_unknown_users)
     declared = {(decl.table, decl.name): decl}
     if not ctx.lake.has_partition("silver", "users", ctx.dt):
         outcome = CheckOutcome(key, "unknown_users", False, {"error": f"silver/users has no partition {ctx.dt}"})

@@ -62,10 +62,13 @@ def run_days(settings: LakeSettings, days: list[date]) -> tuple[list[tuple[str, 
     defs = build_definitions(settings)
     job = defs.resolve_job_def("lake_daily")
     instance = dg.DagsterInstance.get()
-    layers = {"bronze": dg.AssetSelection.groups("bronze"), "silver+gold": dg.AssetSelection.groups("silver", "gold")}
+    layers: dict[str, dg.AssetSelection] = {
+        "bronze": dg.AssetSelection.groups("bronze"),
+        "silver+gold": dg.AssetSelection.groups("silver", "gold"),
+    }
     results, checks = [], []
     next_day = days[-1] + timedelta(days=1)
-    plan = [("bronze", day, layers["bronze"]) for day in days]
+    plan: list[tuple[str, date, dg.AssetSelection]] = [("bronze", day, layers["bronze"]) for day in days]
     if next_day <= datetime.now(UTC).date():  # late arrivals only: its table export comes tomorrow
         plan.append(("bronze", next_day, dg.AssetSelection.assets(["bronze", "api_requests"])))
     plan += [("silver+gold", day, layers["silver+gold"]) for day in days]

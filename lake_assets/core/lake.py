@@ -5,6 +5,9 @@ DuckDB. A partition is first written to `<table>/_staging/…` (ignored by every
 the leading underscore), audited there, and then swapped in with one atomic
 `renameat2(RENAME_EXCHANGE)` (write-audit-publish): a reader sees either the old partition or the
 new one, and a failed write or a failed blocking check leaves the old one intact.
+
+`LakeStorage` is what builds and CLIs are written against; `LocalLake` here and `VersionedLake`
+(S3, `versioned_lake.py`) both satisfy it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -33,6 +36,50 @@ class PartitionInfo:
     rows: int
     files: int
     bytes: int
+
+
+class LakeStorage(Protocol):
+    """The lake's table storage as builds see it: read published partitions, stage a new one,
+    audit it, then publish or reject it (write-audit-publish)."""
+
+    @property
+    def root(self) -> str:
+        """Where the lake is (a folder or `s3://bucket/prefix`)."""
+        ...
+
+    def has_partition(self, layer: str, table: str, dt: str) -> bool: ...
+
+    def partitions(self, layer: str, table: str) -> list[str]:
+        """Dates of the published partitions, oldest first."""
+        ...
+
+    def read(self, spark: SparkSession, layer: str, table: str, dts: list[str], schema: StructType) -> DataFrame:
+        """Rows of the published partitions among `dts` (with a `dt` column); missing ones skipped."""
+        ...
+
+    def stage(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> str:
+        """Write `df` where no reader sees it yet; returns the staged location."""
+        ...
+
+    def publish(self, staged: str, layer: str, table: str, dt: str) -> PartitionInfo:
+        """Make a staged location partition `dt`, atomically for readers."""
+        ...
+
+    def reject(self, staged: str, layer: str, table: str) -> str:
+        """Keep a staged location that failed its checks for inspection; returns where it is."""
+        ...
+
+    def write(self, df: DataFrame, layer: str, table: str, dt: str, max_files: int = 4) -> PartitionInfo:
+        """Stage and publish in one go (no audit)."""
+        ...
+
+    def describe_path(self, location: str) -> PartitionInfo:
+        """Rows, files and bytes of a staged or rejected location."""
+        ...
+
+    def describe(self, layer: str, table: str, dt: str) -> PartitionInfo:
+        """Rows, files and bytes of a published partition."""
+        ...
 
 
 def read_partitions(spark: SparkSession, locations: list[tuple[str, str]], schema: StructType) -> DataFrame:

@@ -1,15 +1,18 @@
 """Read-only access to the landing zone (the Firehose and DynamoDB export drop points).
 
 Listing is always bounded by a prefix (a day folder, an export folder), never the whole zone.
-`LocalLanding` is picklable so Spark tasks can read objects themselves.
+`LocalLanding` is picklable so Spark tasks can read objects themselves. Consumers are written
+against the `Landing` protocol, which `LocalLanding` and `S3Landing` both satisfy.
 """
 
 from __future__ import annotations
 
+import builtins
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -23,19 +26,39 @@ class LandingObject:
     etag: str = ""
 
 
+class Landing(Protocol):
+    """What the jobs and sensors read from a landing zone, wherever it is (a folder, a bucket).
+
+    Implementations must be picklable: Spark tasks receive the landing and call `read_bytes`.
+    (`builtins.list` because the method `list` shadows the builtin inside the class body.)
+    """
+
+    def list(self, prefix: str, *, start_after: str | None = None) -> builtins.list[LandingObject]:
+        """Objects under the folder `prefix` (recursively), sorted by key; hidden files skipped."""
+        ...
+
+    def list_dirs(self, prefix: str, *, start_after: str | None = None) -> builtins.list[str]:
+        """Immediate sub-folder names under `prefix`, sorted."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def read_bytes(self, key: str) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class LocalLanding:
     """A landing zone on the local filesystem; keys are '/'-separated paths below `root`."""
 
     root: str
 
-    def list(self, prefix: str, *, start_after: str | None = None) -> list[LandingObject]:
+    def list(self, prefix: str, *, start_after: str | None = None) -> builtins.list[LandingObject]:
         """Objects under `prefix` (recursively), sorted by key; hidden/temporary files skipped.
         With `start_after`, only keys greater than it."""
         base = Path(self.root, prefix)
         if not base.exists():
             return []
-        found = []
+        found: builtins.list[LandingObject] = []
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in filenames:
@@ -56,7 +79,7 @@ class LocalLanding:
                 )
         return sorted(found, key=lambda o: o.key)
 
-    def list_dirs(self, prefix: str, *, start_after: str | None = None) -> list[str]:
+    def list_dirs(self, prefix: str, *, start_after: str | None = None) -> builtins.list[str]:
         """Immediate sub-folder names under `prefix` (like an S3 delimiter listing).
         With `start_after`, only names greater than it."""
         base = Path(self.root, prefix)

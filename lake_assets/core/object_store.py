@@ -9,22 +9,30 @@ small control objects (pointers, markers), listings and Parquet footers.
 
 from __future__ import annotations
 
+import builtins
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from lake_assets.core.aws_errors import error_code
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
 
 class ObjectStore(Protocol):
+    """The object operations `VersionedLake` is written against (`builtins.list` because the method
+    `list` shadows the builtin inside the class body)."""
+
     def uri(self, key: str) -> str: ...
     def key_of(self, uri: str) -> str: ...
     def get(self, key: str) -> bytes | None: ...
     def put(self, key: str, data: bytes) -> None: ...
-    def list(self, prefix: str) -> list[tuple[str, int]]: ...
-    def delete(self, keys: list[str]) -> None: ...
+    def list(self, prefix: str) -> builtins.list[tuple[str, int]]: ...
+    def delete(self, keys: builtins.list[str]) -> None: ...
     def parquet_rows(self, key: str) -> int: ...
 
 
@@ -52,7 +60,7 @@ class LocalObjectStore:
             handle.write(data)
         os.replace(tmp, path)
 
-    def list(self, prefix: str) -> list[tuple[str, int]]:
+    def list(self, prefix: str) -> builtins.list[tuple[str, int]]:
         base = Path(self.root, prefix)
         folder = base if base.is_dir() else base.parent
         if not folder.is_dir():
@@ -64,7 +72,7 @@ class LocalObjectStore:
                 found.append((key, path.stat().st_size))
         return sorted(found)
 
-    def delete(self, keys: list[str]) -> None:
+    def delete(self, keys: builtins.list[str]) -> None:
         root = Path(self.root)
         for key in keys:
             path = root / key
@@ -92,7 +100,7 @@ class S3ObjectStore:
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def _client(self) -> Any:
+    def _client(self) -> S3Client:
         from lake_assets.core.s3_landing import s3_client
 
         return s3_client(self.endpoint_url, self.region_name)  # one pooled client per process
@@ -117,7 +125,7 @@ class S3ObjectStore:
     def put(self, key: str, data: bytes) -> None:
         self._client().put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
-    def list(self, prefix: str) -> list[tuple[str, int]]:
+    def list(self, prefix: str) -> builtins.list[tuple[str, int]]:
         found = []
         strip = len(self._key(""))
         for page in (
@@ -126,17 +134,17 @@ class S3ObjectStore:
             found += [(obj["Key"][strip:], obj["Size"]) for obj in page.get("Contents", [])]
         return sorted(found)
 
-    def delete(self, keys: list[str]) -> None:
+    def delete(self, keys: builtins.list[str]) -> None:
         client = self._client()
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
-            batch = [{"Key": self._key(k)} for k in keys[start : start + 1000]]
+            batch: builtins.list[ObjectIdentifierTypeDef] = [{"Key": self._key(k)} for k in keys[start : start + 1000]]
             client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
     def parquet_rows(self, key: str) -> int:
         import pyarrow.parquet as pq
         from pyarrow import fs
 
-        scheme = "http" if (self.endpoint_url or "").startswith("http://") else "https"
+        scheme: Literal["http", "https"] = "http" if (self.endpoint_url or "").startswith("http://") else "https"
         endpoint = (self.endpoint_url or "").split("://", 1)[-1] or None
         s3fs = fs.S3FileSystem(
             endpoint_override=endpoint,

@@ -12,6 +12,7 @@ contain credentials.
 
 from __future__ import annotations
 
+import builtins
 import os
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,9 @@ from lake_assets.core.aws_errors import error_code
 from lake_assets.core.landing import LandingObject
 
 if TYPE_CHECKING:
-    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ListObjectsV2OutputTypeDef
 
 
 class LandingError(RuntimeError):
@@ -39,7 +42,7 @@ _CLIENT_OPTIONS: dict[str, Any] = {
     "read_timeout": 60,
 }
 
-_clients: dict[tuple[str | None, str | None], BaseClient] = {}
+_clients: dict[tuple[str | None, str | None], S3Client] = {}
 _clients_lock = threading.Lock()
 
 
@@ -66,7 +69,7 @@ def _safe_endpoint(endpoint_url: str | None) -> str:
         return "<unparseable endpoint_url>"
 
 
-def s3_client(endpoint_url: str | None, region_name: str | None) -> BaseClient:
+def s3_client(endpoint_url: str | None, region_name: str | None) -> S3Client:
     """The process-wide S3 client for this endpoint and region, created on first use."""
     key = (endpoint_url, region_name)
     client = _clients.get(key)
@@ -132,9 +135,9 @@ class S3Landing:
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
 
-    # -- the LocalLanding interface -------------------------------------------------------------
+    # -- the Landing protocol -------------------------------------------------------------
 
-    def list(self, prefix: str, *, start_after: str | None = None) -> list[LandingObject]:
+    def list(self, prefix: str, *, start_after: str | None = None) -> builtins.list[LandingObject]:
         """Objects under `prefix` (recursively), sorted by key; hidden/temporary files skipped.
 
         `prefix` is a folder: `api_logs/2026/11/2` never matches `api_logs/2026/11/21/...`. Objects in
@@ -166,7 +169,7 @@ class S3Landing:
                 )
         return sorted(found, key=lambda o: o.key)
 
-    def list_dirs(self, prefix: str, *, start_after: str | None = None) -> list[str]:
+    def list_dirs(self, prefix: str, *, start_after: str | None = None) -> builtins.list[str]:
         """Immediate sub-folder names under `prefix`, sorted; with `start_after`, only names greater than it."""
         folder = self._folder(prefix)
         params: dict[str, Any] = {"Prefix": folder, "Delimiter": "/"}
@@ -206,7 +209,7 @@ class S3Landing:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _client(self) -> BaseClient:
+    def _client(self) -> S3Client:
         return s3_client(self.endpoint_url, self.region_name)
 
     def _full_key(self, key: str) -> str:
@@ -224,7 +227,7 @@ class S3Landing:
     def _s3_url(self, key: str | None) -> str:
         return f"s3://{self.bucket}/{self._full_key(key)}" if key else self.uri
 
-    def _list_pages(self, params: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    def _list_pages(self, params: dict[str, Any], prefix: str) -> builtins.list[ListObjectsV2OutputTypeDef]:
         """Every `list_objects_v2` page (fetched here, so errors surface inside the error translation)."""
         client = self._client()
         with self._errors("list", prefix, is_folder=True):
@@ -243,7 +246,7 @@ class S3Landing:
         except BotoCoreError as exc:
             raise LandingError(self._explain_botocore_error(exc, action, where)) from None
 
-    def _explain_client_error(self, exc: Any, action: str, where: str, is_folder: bool) -> str:
+    def _explain_client_error(self, exc: ClientError, action: str, where: str, is_folder: bool) -> str:
         code, status = _code(exc), _status(exc)
         endpoint = _safe_endpoint(self.endpoint_url)
         if code == "NoSuchBucket":
@@ -303,9 +306,9 @@ class S3Landing:
         return f"cannot {action} {where} at {endpoint}: {type(exc).__name__}: {exc}"
 
 
-def _code(exc: Any) -> str:
+def _code(exc: ClientError) -> str:
     return error_code(exc) or ""
 
 
-def _status(exc: Any) -> int | None:
+def _status(exc: ClientError) -> int | None:
     return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

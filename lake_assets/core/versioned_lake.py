@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lake_assets.core.lake import PartitionInfo, read_partitions
 from lake_assets.core.object_store import ObjectStore
@@ -47,7 +47,7 @@ class VersionedLake:
     def _pointer_key(layer: str, table: str, dt: str) -> str:
         return f"{layer}/{table}/_published/dt={dt}.json"
 
-    def pointer(self, layer: str, table: str, dt: str) -> dict | None:
+    def pointer(self, layer: str, table: str, dt: str) -> dict[str, Any] | None:
         """The published version of a partition: location, version, rows, files, bytes."""
         data = self.store.get(self._pointer_key(layer, table, dt))
         return json.loads(data) if data is not None else None

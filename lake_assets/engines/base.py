@@ -31,7 +31,10 @@ class StepResult:
 class LakeEngine(Protocol):
     """What the assets require of the `engine` resource."""
 
-    settings: LakeSettings
+    @property
+    def settings(self) -> LakeSettings:
+        """The settings the engine runs with (read-only: engines are frozen dataclasses)."""
+        ...
 
     def run_build(self, context: StepContext, build: str) -> StepResult:
         """Run `build` for `context.partition_key`. Infrastructure failures raise (and are retried);

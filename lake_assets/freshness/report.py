@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
+
+# Dagster exports only the `FreshnessPolicy` base; its two kinds are told apart by class.
+from dagster._core.definitions.freshness import CronFreshnessPolicy, TimeWindowFreshnessPolicy
 from dagster._utils.schedules import cron_string_iterator
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 
 PASS, WARN, FAIL, UNKNOWN = "PASS", "WARN", "FAIL", "UNKNOWN"
 
@@ -40,32 +47,36 @@ def evaluate_policy(policy: dg.FreshnessPolicy | None, last: datetime | None, no
         return "NOT_APPLICABLE"
     if last is None:
         return UNKNOWN
-    fail_window = getattr(policy, "fail_window", None)
-    if fail_window is not None:
+    if isinstance(policy, TimeWindowFreshnessPolicy):
         age = now - last
         warn_window = policy.warn_window
-        if age >= fail_window.to_timedelta():
+        if age >= policy.fail_window.to_timedelta():
             return FAIL
         return WARN if warn_window and age >= warn_window.to_timedelta() else PASS
+    if not isinstance(policy, CronFreshnessPolicy):
+        raise TypeError(f"unsupported freshness policy {type(policy).__name__}")
     ticks = cron_string_iterator(now.timestamp(), policy.deadline_cron, policy.timezone, ascending=False)
     tick = next(t for t in ticks if t.timestamp() <= now.timestamp())
     return PASS if last >= tick - policy.lower_bound_delta else FAIL
 
 
-def _failing_checks(instance: dg.DagsterInstance, graph, key: dg.AssetKey) -> tuple[list[str], list[str]]:
+def _failing_checks(instance: dg.DagsterInstance, graph: AssetGraph, key: dg.AssetKey) -> tuple[list[str], list[str]]:
     """(ERROR, WARN) checks whose latest evaluation did not pass, as `name [partition]`."""
     check_keys = list(graph.get_check_keys_for_assets({key}))
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
-    errors, warnings = [], []
+    errors: list[str] = []
+    warnings: list[str] = []
     for check_key, record in sorted(latest.items(), key=lambda kv: kv[0].name):
-        evaluation = record.event.dagster_event.event_specific_data if record.event else None
-        if evaluation is not None and not evaluation.passed:
+        event = record.event.dagster_event if record.event else None
+        evaluation = event.event_specific_data if event else None
+        # The latest record of a check still running is its planned event, which has no verdict yet.
+        if isinstance(evaluation, dg.AssetCheckEvaluation) and not evaluation.passed:
             target = errors if evaluation.severity == dg.AssetCheckSeverity.ERROR else warnings
             target.append(f"{check_key.name} [{evaluation.partition or '-'}]")
     return errors, warnings
 
 
-def asset_status(instance: dg.DagsterInstance, graph, key: dg.AssetKey, now: datetime) -> AssetStatus:
+def asset_status(instance: dg.DagsterInstance, graph: AssetGraph, key: dg.AssetKey, now: datetime) -> AssetStatus:
     """Status of one asset at `now`, without root cause."""
     node = graph.get(key)
     event = instance.get_latest_materialization_event(key)
@@ -89,7 +100,7 @@ def asset_status(instance: dg.DagsterInstance, graph, key: dg.AssetKey, now: dat
     )
 
 
-def _root_cause(graph, key: dg.AssetKey, statuses: dict[dg.AssetKey, AssetStatus]) -> dg.AssetKey | None:
+def _root_cause(graph: AssetGraph, key: dg.AssetKey, statuses: dict[dg.AssetKey, AssetStatus]) -> dg.AssetKey | None:
     """The most upstream unhealthy ancestor of `key` (None when all upstreams are healthy)."""
     for parent in sorted(graph.get(key).parent_keys, key=lambda k: k.to_user_string()):
         if parent in statuses and not statuses[parent].healthy:
@@ -124,5 +135,5 @@ def build_report(defs: dg.Definitions, instance: dg.DagsterInstance, now: dateti
     return list(statuses.values())
 
 
-def as_dicts(report: list[AssetStatus]) -> list[dict]:
+def as_dicts(report: list[AssetStatus]) -> list[dict[str, Any]]:
     return [{**asdict(s), "healthy": s.healthy} for s in report]

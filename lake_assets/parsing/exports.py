@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from lake_assets.core.landing import LocalLanding
+from lake_assets.core.landing import Landing, LocalLanding
 
 EXPORTS_DIR = "AWSDynamoDB"
 FILE_PROBLEM_PREFIX = "data_file_"  # parse_error of the one row that flags an untrusted data file
@@ -75,7 +75,7 @@ def _resolve(base_prefix: str, key: str) -> str:
 
 
 def list_completed_exports(
-    landing: LocalLanding, table_prefix: str, names: list[str] | None = None
+    landing: Landing, table_prefix: str, names: list[str] | None = None
 ) -> tuple[list[ExportSummary], list[str]]:
     """Completed exports under `table_prefix` (e.g. `dynamodb/tasks`) and notes on ignored ones.
 
@@ -151,12 +151,12 @@ def md5_matches(digest: bytes, expected: str) -> bool:
     return expected in (base64.b64encode(digest).decode(), digest.hex())
 
 
-def _listed_keys(landing: LocalLanding, folder: str) -> set[str]:
+def _listed_keys(landing: Landing, folder: str) -> set[str]:
     """Keys under one export's own folder: a single bounded listing, never a read."""
     return {o.key for o in landing.list(folder)}
 
 
-def load_files(landing: LocalLanding, export: ExportSummary, *, require_checksum_files: bool = False) -> ExportSummary:
+def load_files(landing: Landing, export: ExportSummary, *, require_checksum_files: bool = False) -> ExportSummary:
     """The export with its data files from `manifest-files.json`, validated without reading data.
 
     Checks that the manifest exists (and, with `require_checksum_files`, both manifests' checksum
@@ -204,7 +204,7 @@ def load_files(landing: LocalLanding, export: ExportSummary, *, require_checksum
     return ExportSummary(**{**export.__dict__, "files": tuple(files)})
 
 
-def _open(landing: LocalLanding, key: str) -> BinaryIO:
+def _open(landing: Landing, key: str) -> BinaryIO:
     """A binary stream of one landing object.
 
     A landing that offers `open(key)` is streamed and a local one is opened as a file. Any other
@@ -258,7 +258,7 @@ class DataFileLines:
     file then, so the caller must account for `problem` (see `transforms.bronze`).
     """
 
-    def __init__(self, landing: LocalLanding, key: str, md5_checksum: str | None) -> None:
+    def __init__(self, landing: Landing, key: str, md5_checksum: str | None) -> None:
         self.landing, self.key, self.md5_checksum = landing, key, md5_checksum
         self.last_line = 0  # the number of the last line seen, blank ones included
         self.problem: str | None = None

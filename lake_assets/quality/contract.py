@@ -9,10 +9,12 @@ group-by. Each outcome carries the rules, failing row counts and a small sample 
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from lake_assets.core.spark import aggregate_row
 from lake_assets.quality.outcome import CheckOutcome, jsonable
 from lake_assets.quality.rules import ACCEPTED_VALUES, NOT_NULL, RANGES, Rule, rules_for, unique_key
 from lake_assets.tables import Table
@@ -24,8 +26,13 @@ def _schema_outcome(df: DataFrame, table: Table) -> CheckOutcome:
     from pandera.config import ValidationDepth, config_context
 
     with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
-        validated = table.model.validate(check_obj=df)
-    errors = json.loads(json.dumps(dict(validated.pandera.errors), default=str))
+        # What `model.validate` does, through the schema, whose signature takes a Spark DataFrame.
+        validated = table.model.to_schema().validate(df)
+    # pandera's Spark backend leaves its error summary (category → reason → [error]) on the
+    # `.pandera` accessor it registers on DataFrames at import. Statically `DataFrame.__getattr__`
+    # makes that a Column, and pandera annotates `errors` as its ErrorHandler: neither is the dict.
+    summary = cast("dict[str, dict[str, list[dict[str, Any]]]]", validated.pandera.errors)
+    errors = json.loads(json.dumps(dict(summary), default=str))
     problems = [
         f"{e.get('column')}: {e.get('error')}" for kinds in errors.values() for items in kinds.values() for e in items
     ]
@@ -53,7 +60,7 @@ def _rule_outcomes(df: DataFrame, table: Table, keys: list[str]) -> list[CheckOu
     aggregates = [F.count(F.lit(1)).alias("_rows")] + [
         F.sum(F.when(rule.fails(), 1).otherwise(0)).alias(f"_r{i}") for i, rule in enumerate(rules)
     ]
-    totals = df.agg(*aggregates).first()
+    totals = aggregate_row(df, *aggregates)
     rows = totals["_rows"]
     outcomes = []
     for check in (NOT_NULL, ACCEPTED_VALUES, RANGES):

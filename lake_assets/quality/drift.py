@@ -39,7 +39,7 @@ def _counts(df: DataFrame, column: str) -> dict[str, int]:
     }
 
 
-def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, object]]:
+def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
     """New fields (not in the template), missing fields, and fields whose values no longer type."""
     access = bronze.where(F.col("record_type") == "access_log")
     extra = access.where(F.col("extra_fields").isNotNull()).select(
@@ -51,7 +51,7 @@ def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, object]]:
     return not (new or missing or retyped), metadata
 
 
-def export_drift(bronze: DataFrame) -> tuple[bool, dict[str, object]]:
+def export_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
     """Attributes per entity against `DECLARED_ATTRIBUTES`: new, changed type, or required and absent."""
     entity = F.when(F.col("sk") == "PROFILE", "user").when(F.col("sk").startswith("TASK#"), "task").otherwise("other")
     items = bronze.where(F.col("attribute_types").isNotNull()).withColumn("entity", entity)
@@ -62,7 +62,9 @@ def export_drift(bronze: DataFrame) -> tuple[bool, dict[str, object]]:
         .collect()
     )
     entity_rows = {r["entity"]: r["count"] for r in items.groupBy("entity").count().collect()}
-    new, retyped, seen = {}, {}, {}
+    new: dict[str, int] = {}
+    retyped: dict[str, int] = {}
+    seen: dict[str, int] = {}
     for row in counts:
         declared = DECLARED_ATTRIBUTES.get(row["entity"])
         if declared is None:

@@ -8,10 +8,13 @@ and evaluated in one aggregation pass; pandera itself validates the schema (colu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
+
+if TYPE_CHECKING:
+    from pandera.pyspark import DataFrameModel
 
 NOT_NULL, ACCEPTED_VALUES, RANGES = "not_null", "accepted_values", "ranges"
 _RANGE_CHECKS = {"greater_than_or_equal_to", "greater_than", "less_than_or_equal_to", "less_than", "in_range"}
@@ -74,7 +77,7 @@ def _frozen(stats: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in stats.items()))
 
 
-def rules_for(model: Any) -> list[Rule]:
+def rules_for(model: type[DataFrameModel]) -> list[Rule]:
     """Every column rule of a pandera.pyspark model, grouped by generated check name."""
     rules = []
     for name, column in model.to_schema().columns.items():
@@ -96,13 +99,13 @@ def rules_for(model: Any) -> list[Rule]:
     return rules
 
 
-def unique_key(model: Any) -> list[str]:
+def unique_key(model: type[DataFrameModel]) -> list[str]:
     """The columns whose combination must be unique (the model's `Config.unique`)."""
     unique = model.to_schema().unique
     return [unique] if isinstance(unique, str) else list(unique or [])
 
 
-def generated_check_names(model: Any) -> list[str]:
+def generated_check_names(model: type[DataFrameModel]) -> list[str]:
     """The generated checks this model yields, in a stable order."""
     present = {rule.check for rule in rules_for(model)}
     names = ["schema", *[c for c in (NOT_NULL, ACCEPTED_VALUES, RANGES) if c in present]]

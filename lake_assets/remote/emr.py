@@ -152,7 +152,7 @@ class EMREngine(PipesRemoteEngine):
     deploy_mode: str = "cluster"
 
     service: ClassVar[str] = "EMR"
-    boto_service: ClassVar[str] = "emr"
+    boto_service = "emr"
     metadata_keys: ClassVar[tuple[str, str, str]] = ("emr_step_id", "emr_cluster_url", "emr_reattached")
 
     def _target(self) -> str:

@@ -179,7 +179,7 @@ class EMRServerlessEngine(PipesRemoteEngine):
     """
 
     service: ClassVar[str] = "EMR Serverless"
-    boto_service: ClassVar[str] = "emr-serverless"
+    boto_service = "emr-serverless"
     metadata_keys: ClassVar[tuple[str, str, str]] = (
         "emr_serverless_job_run_id",
         "emr_serverless_job_run_url",

@@ -17,9 +17,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from lake_assets.builds.base import BuildInputError
 from lake_assets.builds.report import BuildReport
@@ -29,6 +30,9 @@ from lake_assets.core.settings import LakeSettings
 PARAMS = ("lake-build", "partition-key", "lake-settings")
 # Secrets Manager answers that retrying cannot change: the deployment must be fixed.
 CONFIG_ERRORS = {"ResourceNotFoundException", "AccessDeniedException", "AccessDenied", "DecryptionFailure"}
+# The AWS services the job script calls (a literal set, so boto3-stubs can type each client).
+JobService = Literal["s3", "glue", "secretsmanager"]
+ClientFactory = Callable[[JobService], Any]
 
 
 def parse_params(argv: list[str], env: dict[str, str]) -> dict[str, str]:
@@ -51,7 +55,7 @@ def job_settings(param: str, env: dict[str, str]) -> LakeSettings:
     return replace(LakeSettings.from_param(param), spark_master=env.get("LAKE_SPARK_MASTER", ""))
 
 
-def pii_key(settings: LakeSettings, client: Any) -> str | None:
+def pii_key(settings: LakeSettings, client: ClientFactory) -> str | None:
     """The PII hash key from Secrets Manager (`remote.pii_key_secret_id`); never from arguments."""
     secret_id = settings.remote.pii_key_secret_id
     if not secret_id:
@@ -68,7 +72,7 @@ def pii_key(settings: LakeSettings, client: Any) -> str | None:
         ) from None
 
 
-def run(build: str, partition: str, settings: LakeSettings, client: Any) -> BuildReport:
+def run(build: str, partition: str, settings: LakeSettings, client: ClientFactory) -> BuildReport:
     """The job's report; a deployment or input problem becomes the report's `input_error`."""
     from lake_assets.execute import build_context, run_build
     from lake_assets.remote.catalog import catalog_publisher
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     params = parse_params(argv, env)
     settings = job_settings(params["lake-settings"], env)
 
-    def client(service: str) -> Any:
+    def client(service: JobService) -> Any:
         return boto3.client(service, region_name=settings.remote.region_name, endpoint_url=settings.s3_endpoint_url)
 
     s3 = client("s3")

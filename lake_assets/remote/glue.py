@@ -28,7 +28,7 @@ class GlueEngine(PipesRemoteEngine):
     """Runs jobs on AWS Glue (`LAKE_ENGINE=glue`)."""
 
     service: ClassVar[str] = "Glue"
-    boto_service: ClassVar[str] = "glue"
+    boto_service = "glue"
     metadata_keys: ClassVar[tuple[str, str, str]] = ("glue_job_run_id", "glue_job_run_url", "glue_reattached")
 
     def _target(self) -> str:

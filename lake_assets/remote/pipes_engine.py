@@ -29,7 +29,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import dagster as dg
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
@@ -41,6 +41,8 @@ from lake_assets.engines.base import StepContext, StepResult
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
+# The AWS services an engine calls (a literal set, so boto3-stubs can type each client).
+EngineService = Literal["s3", "glue", "emr", "emr-serverless"]
 
 
 def idempotency_key(root_run_id: str, build: str, partition: str) -> str:
@@ -150,7 +152,9 @@ class StablePrefixS3MessageReader(PipesS3MessageReader):
 
 
 @contextmanager
-def open_session(context: StepContext, injector: Any, reader: Any) -> Iterator[dg.PipesSession]:
+def open_session(
+    context: StepContext, injector: dg.PipesContextInjector, reader: dg.PipesMessageReader
+) -> Iterator[dg.PipesSession]:
     """A Pipes session for a lake step: `dg.open_pipes_session` without its typed-event-stream guard.
 
     That guard makes every output of the step mandatory once Pipes is opened, because it assumes
@@ -162,22 +166,24 @@ def open_session(context: StepContext, injector: Any, reader: Any) -> Iterator[d
     """
     from dagster._core.pipes.context import build_external_execution_context_data  # not re-exported by dg
 
-    if isinstance(context, dg.AssetCheckExecutionContext):  # a standalone check: Pipes wants its op
-        context = context.op_execution_context
+    # A standalone check: Pipes wants its op's context.
+    pipes_context: dg.OpExecutionContext | dg.AssetExecutionContext = (
+        context.op_execution_context if isinstance(context, dg.AssetCheckExecutionContext) else context
+    )
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message=r".*AssetExecutionContext\.run_id is deprecated", category=DeprecationWarning
         )
         warnings.filterwarnings("ignore", message=r".*expected_writer_count", category=dg.PreviewWarning)
-        data = build_external_execution_context_data(context, None)
-        handler = dg.PipesMessageHandler(context, reader)
+        data = build_external_execution_context_data(pipes_context, None)
+        handler = dg.PipesMessageHandler(pipes_context, reader)
     with injector.inject_context(data) as injector_params, handler.handle_messages() as reader_params:
         yield dg.PipesSession(
             context_data=data,
             message_handler=handler,
             context_injector_params=injector_params,
             message_reader_params=reader_params,
-            context=context,
+            context=pipes_context,
         )
 
 
@@ -212,14 +218,14 @@ class PipesRemoteEngine(ABC):
     settings: LakeSettings
 
     service: ClassVar[str] = "remote"  # in messages: "Glue run …"
-    boto_service: ClassVar[str] = ""
+    boto_service: ClassVar[EngineService]  # every engine sets its own
     metadata_keys: ClassVar[tuple[str, str, str]] = ("remote_run_id", "remote_run_url", "remote_reattached")
 
     @property
     def remote(self) -> RemoteSettings:
         return self.settings.remote
 
-    def client(self, service: str) -> Any:
+    def client(self, service: EngineService) -> Any:
         import boto3
 
         return boto3.client(service, region_name=self.remote.region_name, endpoint_url=self.settings.s3_endpoint_url)

@@ -14,7 +14,7 @@ import pyarrow as pa
 from pyspark.sql import types as T
 
 BATCH_ROWS = 20_000
-_PRIMITIVES = {
+_PRIMITIVES: dict[type[T.DataType], pa.DataType] = {
     T.BooleanType: pa.bool_(),
     T.ByteType: pa.int8(),
     T.ShortType: pa.int16(),
@@ -41,7 +41,8 @@ def arrow_type(dt: T.DataType) -> pa.DataType:
     if isinstance(dt, T.ArrayType):
         return pa.list_(pa.field("element", arrow_type(dt.elementType), nullable=dt.containsNull))
     if isinstance(dt, T.MapType):
-        return pa.map_(
+        # pyarrow takes fields here (to carry the value's nullability); pyarrow-stubs 20 type only DataTypes.
+        return pa.map_(  # type: ignore[call-overload]  # stub gap: fields are accepted at run time
             pa.field("key", arrow_type(dt.keyType), nullable=False),
             pa.field("value", arrow_type(dt.valueType), nullable=dt.valueContainsNull),
         )

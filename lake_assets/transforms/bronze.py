@@ -7,7 +7,8 @@ rows travel to the JVM as Arrow, not pickled Python rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import pandera.pyspark as pandera
 import pyarrow as pa
@@ -16,14 +17,21 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.types import StructType
 
-from lake_assets.core.landing import LocalLanding
+from lake_assets.core.landing import Landing
 from lake_assets.parsing.api_logs import parse_api_log_object
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
 from lake_assets.parsing.exports import DataFileLines
 from lake_assets.quality.fields import optional, required
 from lake_assets.transforms.arrow_rows import arrow_schema, batches
 
-S, L, INT, TS = T.StringType(), T.LongType(), T.IntegerType(), T.TimestampType()
+# Column types of the pandera contracts below. pandera takes a Spark type class as a column
+# annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
+# `T.StringType()`, that is also a valid static type.
+S = T.StringType
+L = T.LongType
+INT = T.IntegerType
+TS = T.TimestampType
+STRING_MAP = Annotated[T.MapType, T.StringType(), T.StringType(), True]  # key, value, valueContainsNull
 RECORD_TYPES = ["access_log", "control_message", "malformed"]
 
 
@@ -76,7 +84,7 @@ class BronzeTasksExport(pandera.DataFrameModel):
     pk: S = optional()
     sk: S = optional()
     item_json: S = optional()
-    attribute_types: T.MapType(S, S) = optional()
+    attribute_types: STRING_MAP = optional()
     raw_item: S = required()
     parse_error: S = optional()
 
@@ -97,7 +105,7 @@ class BronzeTasksChanges(pandera.DataFrameModel):
     pk: S = optional()
     sk: S = optional()
     item_json: S = optional()
-    attribute_types: T.MapType(S, S) = optional()
+    attribute_types: STRING_MAP = optional()
     old_item_json: S = optional()
     raw_item: S = required()
     parse_error: S = optional()
@@ -114,7 +122,7 @@ TASKS_EXPORT_SCHEMA = BronzeTasksExport.to_structtype()
 OBJECTS_SCHEMA = "key string, landed_at timestamp"
 
 
-def _parse_api_batches(landing: LocalLanding, batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def _parse_api_batches(landing: Landing, batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     schema = arrow_schema(API_REQUESTS_SCHEMA)
 
     def rows() -> Iterator[dict[str, Any]]:
@@ -128,7 +136,7 @@ def _parse_api_batches(landing: LocalLanding, batches_in: Iterator[pa.RecordBatc
     return batches(rows(), schema)
 
 
-def parse_api_log_objects(objects: DataFrame, landing: LocalLanding) -> DataFrame:
+def parse_api_log_objects(objects: DataFrame, landing: Landing) -> DataFrame:
     """Bronze `api_requests` rows of the landing objects listed in `objects` (key, landed_at).
 
     `ingested_at` is the object's landing time, so re-running a partition yields identical rows.
@@ -137,7 +145,7 @@ def parse_api_log_objects(objects: DataFrame, landing: LocalLanding) -> DataFram
 
 
 def _parse_data_files(
-    landing: LocalLanding,
+    landing: Landing,
     parse: Callable[[str, int], dict[str, Any]],
     schema: StructType,
     batches_in: Iterator[pa.RecordBatch],
@@ -172,7 +180,7 @@ def _parse_data_files(
     return batches(rows(), arrow_schema(schema))
 
 
-def parse_export_files(files: DataFrame, landing: LocalLanding, export_id: str, export_time: Any) -> DataFrame:
+def parse_export_files(files: DataFrame, landing: Landing, export_id: str, export_time: datetime) -> DataFrame:
     """Bronze `tasks_export` rows of one export's data files (a DataFrame of `key`, `md5_checksum`)."""
     listed = files.select(
         "key",
@@ -185,7 +193,7 @@ def parse_export_files(files: DataFrame, landing: LocalLanding, export_id: str, 
     )
 
 
-def parse_change_files(files: DataFrame, landing: LocalLanding) -> DataFrame:
+def parse_change_files(files: DataFrame, landing: Landing) -> DataFrame:
     """Bronze `tasks_changes` rows of incremental-export data files (key, md5_checksum, export_id,
     export_to_time)."""
     return files.mapInArrow(

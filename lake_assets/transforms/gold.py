@@ -22,7 +22,12 @@ from pyspark.sql import types as T
 
 from lake_assets.quality.fields import optional, required
 
-S, L, D = T.StringType(), T.LongType(), T.DoubleType()
+# Column types of the pandera contracts below. pandera takes a Spark type class as a column
+# annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
+# `T.StringType()`, that is also a valid static type.
+S = T.StringType
+L = T.LongType
+D = T.DoubleType
 OPEN_STATUSES = ("OPEN", "IN_PROGRESS")
 UNKNOWN_ROUTE = "-"
 PERCENTILES = {"latency_p50_ms": 50, "latency_p95_ms": 95, "latency_p99_ms": 99}  # in percent

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Annotated, TypedDict
 
 import pandera.pyspark as pandera
 from pyspark.sql import Column, DataFrame, Window
@@ -18,9 +19,15 @@ from pyspark.sql import types as T
 
 from lake_assets.quality.fields import optional, required
 
-S, TS = T.StringType(), T.TimestampType()
+# Column types of the pandera contracts below. pandera takes a Spark type class as a column
+# annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
+# `T.StringType()`, that is also a valid static type.
+S = T.StringType
+TS = T.TimestampType
 TASK_STATUSES = ("OPEN", "IN_PROGRESS", "DONE", "ARCHIVED")
 ESTIMATE_TYPE = T.DecimalType(38, 18)
+ESTIMATE = Annotated[T.DecimalType, ESTIMATE_TYPE.precision, ESTIMATE_TYPE.scale]
+STRING_LIST = Annotated[T.ArrayType, T.StringType(), True]  # elementType, containsNull
 
 
 class SilverTasks(pandera.DataFrameModel):
@@ -30,14 +37,14 @@ class SilverTasks(pandera.DataFrameModel):
     task_id: S = required()
     title: S = optional()
     status: S = required(isin=list(TASK_STATUSES))
-    priority: T.IntegerType() = optional(in_range={"min_value": 1, "max_value": 5})
+    priority: T.IntegerType = optional(in_range={"min_value": 1, "max_value": 5})
     created_at: TS = required()
     updated_at: TS = optional()
-    due_date: T.DateType() = optional()
+    due_date: T.DateType = optional()
     completed_at: TS = optional()
-    tags: T.ArrayType(S) = optional()
-    estimate_hours: ESTIMATE_TYPE = optional(ge=0)
-    checklist_items: T.IntegerType() = optional(ge=0)
+    tags: STRING_LIST = optional()
+    estimate_hours: ESTIMATE = optional(ge=0)
+    checklist_items: T.IntegerType = optional(ge=0)
     export_id: S = required()
 
     class Config:
@@ -68,7 +75,7 @@ class SilverTasksQuarantine(pandera.DataFrameModel):
     pk: S = optional()
     sk: S = optional()
     source_key: S = required()
-    line_number: T.IntegerType() = required(ge=1)
+    line_number: T.IntegerType = required(ge=1)
     raw_item: S = required()
     export_id: S = required()
 
@@ -121,7 +128,7 @@ _ATTRIBUTES = (
     "plan",
 )
 _ATTRS_SCHEMA = T.StructType(
-    [*(T.StructField(name, S) for name in _ATTRIBUTES), T.StructField("estimate_hours", ESTIMATE_TYPE)]
+    [*(T.StructField(name, T.StringType()) for name in _ATTRIBUTES), T.StructField("estimate_hours", ESTIMATE_TYPE)]
 )
 
 
@@ -185,7 +192,7 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
         _timestamp("updated_at").alias("updated_at"),
         F.to_date(_timestamp("due_date")).alias("due_date"),
         _timestamp("completed_at").alias("completed_at"),
-        F.from_json(_attr("tags"), T.ArrayType(S)).alias("tags"),
+        F.from_json(_attr("tags"), T.ArrayType(T.StringType())).alias("tags"),
         _attr("estimate_hours").alias("estimate_hours"),
         F.json_array_length(_attr("checklist")).alias("checklist_items"),
         "export_id",
@@ -204,7 +211,18 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
     return Entities(items, tasks, users, quarantine)
 
 
-def entity_counts(items: DataFrame) -> dict[str, object]:
+class EntityCounts(TypedDict):
+    """What the Bronze items became."""
+
+    bronze_items: int
+    users: int
+    tasks: int
+    other_entities: int
+    quarantined: int
+    quarantine_reasons: dict[str, int]
+
+
+def entity_counts(items: DataFrame) -> EntityCounts:
     """Every Bronze item accounted for: typed user, typed task, other entity, or quarantined."""
     counts = {"users": 0, "tasks": 0, "other_entities": 0, "quarantined": 0}
     reasons: dict[str, int] = {}
@@ -215,4 +233,11 @@ def entity_counts(items: DataFrame) -> dict[str, object]:
             reasons[key] = reasons.get(key, 0) + row["count"]
         else:
             counts[{"user": "users", "task": "tasks", "other": "other_entities"}[row["entity"]]] += row["count"]
-    return {"bronze_items": sum(counts.values()), **counts, "quarantine_reasons": dict(sorted(reasons.items()))}
+    return EntityCounts(
+        bronze_items=sum(counts.values()),
+        users=counts["users"],
+        tasks=counts["tasks"],
+        other_entities=counts["other_entities"],
+        quarantined=counts["quarantined"],
+        quarantine_reasons=dict(sorted(reasons.items())),
+    )

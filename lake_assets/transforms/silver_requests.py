@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 import pandera.pyspark as pandera
 from pyspark.sql import DataFrame, Window
@@ -19,7 +20,13 @@ from pyspark.sql import types as T
 
 from lake_assets.quality.fields import optional, required
 
-S, L, INT, TS = T.StringType(), T.LongType(), T.IntegerType(), T.TimestampType()
+# Column types of the pandera contracts below. pandera takes a Spark type class as a column
+# annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
+# `T.StringType()`, that is also a valid static type.
+S = T.StringType
+L = T.LongType
+INT = T.IntegerType
+TS = T.TimestampType
 
 
 class SilverApiRequests(pandera.DataFrameModel):
@@ -39,8 +46,8 @@ class SilverApiRequests(pandera.DataFrameModel):
     integration_latency_ms: L = optional(ge=0)
     user_agent: S = optional()
     user_id: S = optional()
-    arrival_date: T.DateType() = required()
-    is_late_arrival: T.BooleanType() = required()
+    arrival_date: T.DateType = required()
+    is_late_arrival: T.BooleanType = required()
     source_key: S = required()
     ingested_at: TS = required()
 
@@ -53,7 +60,7 @@ class SilverApiRequestsQuarantine(pandera.DataFrameModel):
     """Bronze API records owned by day D that could not be used, each with the reason."""
 
     reason: S = required()
-    arrival_date: T.DateType() = required()
+    arrival_date: T.DateType = required()
     source_key: S = required()
     record_index: INT = required(ge=0)
     record_type: S = required(isin=["access_log", "malformed"])
@@ -140,7 +147,19 @@ def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
     return RoutedRequests(routed, requests, quarantine)
 
 
-def accounting(routed: DataFrame) -> dict[str, object]:
+class RequestCounts(TypedDict):
+    """Where the owned Bronze rows went (`<disposition>_rows` for each of `DISPOSITIONS`)."""
+
+    bronze_rows_owned: int
+    bronze_rows_by_arrival_date: dict[str, int]
+    silver_rows: int
+    quarantine_rows: int
+    duplicate_rows: int
+    skipped_rows: int
+    quarantine_reasons: dict[str, int]
+
+
+def accounting(routed: DataFrame) -> RequestCounts:
     """Counts that prove every owned Bronze row ended in exactly one place."""
     rows = routed.groupBy("disposition", "reason", "arrival_date").count().collect()
     by_disposition = dict.fromkeys(DISPOSITIONS, 0)
@@ -152,9 +171,12 @@ def accounting(routed: DataFrame) -> dict[str, object]:
         if row["disposition"] == "quarantine":
             key = row["reason"].split(":", 1)[0]
             reasons[key] = reasons.get(key, 0) + row["count"]
-    return {
-        "bronze_rows_owned": sum(by_disposition.values()),
-        "bronze_rows_by_arrival_date": dict(sorted(by_arrival.items())),
-        **{f"{k}_rows": v for k, v in by_disposition.items()},
-        "quarantine_reasons": dict(sorted(reasons.items())),
-    }
+    return RequestCounts(
+        bronze_rows_owned=sum(by_disposition.values()),
+        bronze_rows_by_arrival_date=dict(sorted(by_arrival.items())),
+        silver_rows=by_disposition["silver"],
+        quarantine_rows=by_disposition["quarantine"],
+        duplicate_rows=by_disposition["duplicate"],
+        skipped_rows=by_disposition["skipped"],
+        quarantine_reasons=dict(sorted(reasons.items())),
+    )
