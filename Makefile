@@ -29,7 +29,7 @@ demo: setup $(DAGSTER_HOME)/dagster.yaml
 DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dg
 
 # Formatting, lint, types and loadable definitions: each fails the build.
-check: setup
+check: setup $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy

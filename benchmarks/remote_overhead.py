@@ -47,9 +47,9 @@ def main() -> None:
 
     from lake_assets.core.settings import LakeSettings, RemoteSettings
     from lake_assets.definitions import build_definitions
-    from lake_sample.generator import generate_sample
     from lake_assets_tests.remote_runners import job_python, seed_aws
     from lake_assets_tests.service_doubles import create_services, new_double
+    from lake_sample.generator import generate_sample
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

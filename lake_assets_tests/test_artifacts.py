@@ -10,7 +10,6 @@ import boto3
 from lake_assets.remote import runtime
 from lake_assets.remote.artifacts import GlueJobSpec, main, publish, upsert_glue_job
 from lake_assets.remote.job_package import job_files, job_source_hash
-from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 
 def write_package(root, files: dict[str, str]):
@@ -61,7 +60,7 @@ def wheel_metadata(data: bytes) -> tuple[list[str], bool]:
     return requires, f"{name},sha256={digest},{len(metadata)}" in record.splitlines()
 
 
-def test_publish_once_then_reuse_and_define_the_job_idempotently(endpoint, capsys):
+def test_publish_once_then_reuse_and_create_the_glue_job(endpoint, capsys):
     s3, glue = boto3.client("s3", endpoint_url=endpoint), boto3.client("glue", endpoint_url=endpoint)
     s3.create_bucket(Bucket="lake-artifacts")
     first = publish(s3, "lake-artifacts")

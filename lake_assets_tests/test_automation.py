@@ -1,12 +1,14 @@
-"""Declarative automation and the daily schedule, evaluated against a test instance."""
+"""Declarative automation, the daily schedule and the retry policy, evaluated against a test instance."""
 
 import warnings
 from datetime import UTC, date, datetime
 
 import dagster as dg
 
+from lake_assets.builds.report import BuildReport, CheckReport, OutputReport
 from lake_assets.core.settings import LakeSettings
 from lake_assets.definitions import build_definitions
+from lake_assets.engines.base import StepResult
 
 SETTINGS = LakeSettings(partition_start=date(2026, 11, 1))
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -22,7 +24,47 @@ def materialized(instance, key, partition):
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key.split("/"), partition=partition))
 
 
-def test_silver_and_gold_follow_updates_and_wait_for_published_upstreams():
+SILVER = dg.AssetKey(["silver", "api_requests"])
+
+
+class ReportingEngine:
+    """An `engine` resource that runs nothing: every build returns `report` (with the asked build
+    and partition), as an engine returns what a job reported; it counts the calls (attempts)."""
+
+    def __init__(self, **report):
+        self.report, self.calls = report, 0
+
+    def run_build(self, context, build):
+        self.calls += 1
+        return StepResult(BuildReport(build, context.partition_key, **self.report))
+
+
+def blocking_check_fails() -> dict:
+    """What `silver_api_requests` reports when its blocking quarantine-rate check fails: both
+    outputs written but not published, the ERROR check failed."""
+    outputs = [
+        OutputReport(key, f"/lake/{key}/_staging/x", 10, 1, 100, published=False)
+        for key in ("silver/api_requests", "silver/api_requests_quarantine")
+    ]
+    check = CheckReport("silver/api_requests", "quarantine_rate", passed=False, severity="ERROR", blocking=True)
+    return {"outputs": outputs, "checks": [check]}
+
+
+def run_silver(instance, engine, monkeypatch, day="2026-11-21") -> dg.ExecuteInProcessResult:
+    """Silver API requests for one day through the production definitions (`lake_daily`, its retry
+    policy included), with `engine` as the `engine` resource."""
+    monkeypatch.setattr("lake_assets.engines.select.engine_for", lambda settings, catalog=None: engine)
+    defs = build_definitions(SETTINGS)
+    assert defs.resources["engine"] is engine
+    return defs.resolve_job_def("lake_daily").execute_in_process(
+        partition_key=day,
+        instance=instance,
+        asset_selection=[SILVER, dg.AssetKey(["silver", "api_requests_quarantine"])],
+        raise_on_error=False,
+    )
+
+
+def test_silver_and_gold_follow_updates_and_wait_for_published_upstreams(monkeypatch):
     defs = build_definitions(SETTINGS)
     with dg.instance_for_test() as instance:
         first = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=NOW)
@@ -36,7 +78,11 @@ def test_silver_and_gold_follow_updates_and_wait_for_published_upstreams():
         assert ("silver/api_requests", "2026-11-21") in got and ("silver/api_requests", "2026-11-22") in got
         assert ("gold/route_latency_daily", "2026-11-21") in got  # same run, after silver
         assert not any(key.startswith("silver/tasks") for key, _ in got)  # its upstreams did not change
-        # Silver's run failed a blocking check: nothing was published, so nothing is "updated".
+        # Silver's run for the 21st fails a blocking check: the run is recorded with its failed
+        # check evaluation, but nothing was published, so Silver is not "updated" for Gold.
+        failed = run_silver(instance, ReportingEngine(**blocking_check_fails()), monkeypatch)
+        assert not failed.success and failed.get_asset_materialization_events() == []
+        assert [(e.check_name, e.passed) for e in failed.get_asset_check_evaluations()] == [("quarantine_rate", False)]
         third = dg.evaluate_automation_conditions(
             defs=defs, instance=instance, cursor=second.cursor, evaluation_time=NOW
         )
@@ -89,8 +135,21 @@ def test_sensors_and_automation_run_by_default():
     assert set(statuses.values()) == {dg.DefaultSensorStatus.RUNNING}
 
 
-def test_retry_policy_is_exponential_with_jitter_and_quality_failures_do_not_retry():
+def test_retry_policy_is_exponential_with_jitter():
     defs = build_definitions(SETTINGS)
-    node = defs.resolve_assets_def(dg.AssetKey(["silver", "api_requests"])).node_def
-    policy = node.retry_policy
+    policy = defs.resolve_assets_def(SILVER).node_def.retry_policy
     assert (policy.max_retries, policy.backoff, policy.jitter) == (2, dg.Backoff.EXPONENTIAL, dg.Jitter.PLUS_MINUS)
+
+
+def test_failed_blocking_checks_and_input_errors_are_not_retried(monkeypatch):
+    """The Silver asset carries the retry policy (2 retries), yet a data failure — a failed blocking
+    check, or an input the build cannot run on — ends the step at its first attempt: retrying the
+    same build on the same data cannot help. (Infrastructure failures *are* retried: the parity
+    suite, test_engine_parity.py, runs them on every engine with the production delays.)"""
+    with dg.instance_for_test() as instance:
+        for report in (blocking_check_fails(), {"input_error": "no completed FULL_EXPORT closes the day"}):
+            engine = ReportingEngine(**report)
+            result = run_silver(instance, engine, monkeypatch)
+            events = [e.event_type_value for e in result.all_events]
+            assert not result.success and engine.calls == 1, report
+            assert (events.count("STEP_FAILURE"), events.count("STEP_UP_FOR_RETRY")) == (1, 0), report

@@ -4,7 +4,6 @@ import boto3
 
 from lake_assets.remote.catalog import register_partition
 from lake_assets.steps import TABLES
-from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 
 def test_gold_partitions_register_and_re_register(endpoint):

@@ -1,40 +1,20 @@
 """CDC: incremental-export parsing, the snapshot+changes merge, and a day with only incrementals."""
 
-import base64
-import gzip
-import hashlib
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from lake_assets.core.settings import LakeSettings
 from lake_assets.definitions import build_definitions
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
 from lake_assets.steps import TABLES
 from lake_assets.transforms.cdc import merge_changes, merge_counts
-from lake_assets_tests.test_exports import write_export
+from lake_assets_tests.landing_builders import change, micros, user, write_export, write_incremental
 
 SNAP = datetime(2026, 11, 21, tzinfo=UTC)
 UNTIL = datetime(2026, 11, 22, tzinfo=UTC)
-
-
-def micros(hour, minute=0):
-    return int(datetime(2026, 11, 21, hour, minute, tzinfo=UTC).timestamp() * 1_000_000)
-
-
-def user(uid, email="a@b.c"):
-    return {"PK": {"S": f"USER#{uid}"}, "SK": {"S": "PROFILE"}, "email": {"S": email}}
-
-
-def change(uid, ts, new=None, old=None, sk="PROFILE"):
-    doc = {"Metadata": {"WriteTimestampMicros": {"N": str(ts)}}, "Keys": {"PK": {"S": f"USER#{uid}"}, "SK": {"S": sk}}}
-    if new is not None:
-        doc["NewImage"] = new
-    if old is not None:
-        doc["OldImage"] = old
-    return json.dumps(doc)
 
 
 def test_incremental_line_operations():
@@ -94,35 +74,7 @@ def test_merge_insert_update_delete_and_ordering(spark):
     }
 
 
-def write_incremental(root: Path, export_id: str, start: str, end: str, lines: list[str]):
-    base = root / "dynamodb/tasks/AWSDynamoDB" / export_id
-    base.mkdir(parents=True)
-    (base / "_started").write_bytes(b"")
-    data = gzip.compress("".join(f"{line}\n" for line in lines).encode(), mtime=0)
-    key = f"dynamodb/tasks/AWSDynamoDB/data/{export_id}.json.gz"
-    (root / key).parent.mkdir(parents=True, exist_ok=True)
-    (root / key).write_bytes(data)
-    entry = {
-        "itemCount": len(lines),
-        "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
-        "etag": "e",
-        "dataFileS3Key": key,
-    }
-    (base / "manifest-files.json").write_text(json.dumps(entry) + "\n")
-    (base / "manifest-summary.json").write_text(
-        json.dumps(
-            {
-                "exportType": "INCREMENTAL_EXPORT",
-                "exportFromTime": start,
-                "exportToTime": end,
-                "outputView": "NEW_AND_OLD_IMAGES",
-                "itemCount": len(lines),
-                "manifestFilesS3Key": f"dynamodb/tasks/AWSDynamoDB/{export_id}/manifest-files.json",
-            }
-        )
-    )
-
-
+@pytest.mark.e2e  # Bronze and Silver over two days through Dagster: five steps, three runs
 def test_a_day_with_only_incremental_exports_still_produces_silver(tmp_path, spark):
     landing = tmp_path / "landing"
     write_export(landing, "full-20", "2026-11-21T00:00:00.000Z", items=3)  # users u0..u2 as of end of 20th

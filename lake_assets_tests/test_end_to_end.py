@@ -16,6 +16,8 @@ from lake_assets.core.settings import LakeSettings
 from lake_assets.definitions import build_definitions
 from lake_sample.generator import generate_sample
 
+pytestmark = pytest.mark.e2e  # the whole graph, two days, through Dagster: minutes
+
 D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
 
 
@@ -120,7 +122,7 @@ def test_gold_tasks_and_activity_match_truth(lake):
     assert all("@" not in (u["email_hash"] or "") for u in users)
 
 
-def test_rerun_is_idempotent_and_atomic(lake):
+def test_rerun_is_idempotent_and_leaves_no_staging_files(lake):
     before = {t: sorted(map(repr, read(lake, t))) for t in ("silver/api_requests", "gold/route_latency_daily")}
     lake["run"](["silver", "gold"], D1)
     after = {t: sorted(map(repr, read(lake, t))) for t in before}

@@ -28,12 +28,15 @@ from lake_assets.core.settings import LakeSettings, RemoteSettings
 from lake_assets.engines.select import engine_for
 from lake_assets.execute import build_context
 from lake_assets.partitions import daily_partitions
-from lake_sample.generator import generate_sample
 from lake_assets.steps import BRONZE, CATALOG, SILVER, TABLES
+from lake_assets_tests.landing_builders import change, micros, write_incremental
 from lake_assets_tests.remote_runners import job_python, seed_aws
 from lake_assets_tests.service_doubles import create_services, new_double
-from lake_assets_tests.test_cdc import change, micros, write_incremental
-from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
+from lake_sample.generator import generate_sample
+
+# Every case runs job scripts through a service double in the Glue-shaped venv (a JVM each), and
+# the retry scenarios wait out the production retry delays: a quarter of an hour in all.
+pytestmark = pytest.mark.remote
 
 DAY, SKIP_DAY, NOTHING_DAY = date(2026, 11, 20), date(2026, 11, 23), date(2026, 11, 25)
 PII_KEY = "parity-key"

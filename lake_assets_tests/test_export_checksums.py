@@ -23,9 +23,9 @@ from lake_assets.builds.bronze import bronze_tasks_changes, bronze_tasks_export
 from lake_assets.core.lake import LocalLake
 from lake_assets.core.landing import LocalLanding
 from lake_assets.parsing import exports as ex
-from lake_sample.generator import generate_sample
 from lake_assets.steps import CATALOG
-from lake_assets_tests.test_cdc import change, user, write_incremental
+from lake_assets_tests.landing_builders import change, user, write_incremental
+from lake_sample.generator import generate_sample
 
 DAY = dt.date(2026, 11, 20)  # the sample's daily export (exportTime 2026-11-21T00:00Z) closes this day
 
@@ -62,7 +62,7 @@ def read_all(landing, checksum):
     return list(lines), lines.problem
 
 
-def test_lines_of_a_genuine_file_stream_by_in_chunks(tmp_path, monkeypatch):
+def test_lines_of_a_genuine_file_stream_in_chunks(tmp_path, monkeypatch):
     monkeypatch.setattr(ex, "READ_BYTES", 64)
     data = gzip.compress(b'{"a": 1}\r\n\n', mtime=0) + gzip.compress(b'{"b": "\xe2\x80\xa8"}\n{"c": 3}', mtime=0)
     landing = put(tmp_path, data)  # two gzip members (as Firehose writes), CRLF, a blank line, U+2028

@@ -5,7 +5,6 @@ import gzip
 import hashlib
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -14,41 +13,7 @@ from lake_assets.builds.bronze import bronze_tasks_export
 from lake_assets.core.landing import LocalLanding
 from lake_assets.parsing.exports import ExportError, choose_full_export, list_completed_exports, load_files
 from lake_assets.steps import CATALOG
-
-PREFIX = "dynamodb/tasks"
-
-
-def write_export(
-    root: Path,
-    export_id: str,
-    export_time: str | None,
-    items=1,
-    complete=True,
-    export_type="FULL_EXPORT",
-    corrupt=False,
-):
-    base = root / PREFIX / "AWSDynamoDB" / export_id
-    (base / "data").mkdir(parents=True)
-    (base / "_started").write_bytes(b"")
-    lines = "".join(
-        json.dumps({"Item": {"PK": {"S": f"USER#u{i}"}, "SK": {"S": "PROFILE"}}}) + "\n" for i in range(items)
-    )
-    data = gzip.compress(lines.encode(), mtime=0)
-    data_key = f"{PREFIX}/AWSDynamoDB/{export_id}/data/part1.json.gz"
-    (root / data_key).write_bytes(data + (b"x" if corrupt else b""))
-    digest = base64.b64encode(hashlib.md5(data).digest()).decode()
-    manifest = {"itemCount": items, "md5Checksum": digest, "etag": "e", "dataFileS3Key": data_key}
-    (base / "manifest-files.json").write_text(json.dumps(manifest) + "\n")
-    if complete:
-        summary = {
-            "exportType": export_type,
-            "itemCount": items,
-            "endTime": "2026-11-22T00:05:00.000Z",
-            "manifestFilesS3Key": f"{PREFIX}/AWSDynamoDB/{export_id}/manifest-files.json",
-        }
-        if export_time:
-            summary["exportTime"] = export_time
-        (base / "manifest-summary.json").write_text(json.dumps(summary))
+from lake_assets_tests.landing_builders import EXPORTS_PREFIX, write_export
 
 
 def test_window_is_exclusive_start_inclusive_end(tmp_path):
@@ -57,7 +22,7 @@ def test_window_is_exclusive_start_inclusive_end(tmp_path):
     write_export(tmp_path, "e-midnight-22", "2026-11-22T00:00:00.000Z")  # closes the 21st: latest
     write_export(tmp_path, "e-running", "2026-11-21T23:00:00.000Z", complete=False)
     write_export(tmp_path, "e-incr", "2026-11-21T20:00:00.000Z", export_type="INCREMENTAL_EXPORT")
-    exports, notes = list_completed_exports(LocalLanding(str(tmp_path)), PREFIX)
+    exports, notes = list_completed_exports(LocalLanding(str(tmp_path)), EXPORTS_PREFIX)
     assert choose_full_export(exports, date(2026, 11, 21)).export_id == "e-midnight-22"
     assert choose_full_export(exports, date(2026, 11, 20)).export_id == "e-midnight-21"
     assert choose_full_export(exports, date(2026, 11, 19)) is None
@@ -67,7 +32,7 @@ def test_window_is_exclusive_start_inclusive_end(tmp_path):
 def test_manifest_problems_are_explained(tmp_path):
     write_export(tmp_path, "bad", "2026-11-22T00:00:00.000Z", items=2, corrupt=True)
     landing = LocalLanding(str(tmp_path))
-    (export,), _ = list_completed_exports(landing, PREFIX)
+    (export,), _ = list_completed_exports(landing, EXPORTS_PREFIX)
     # Manifests and listings only: a corrupt data file passes here; its MD5 is checked where it is read.
     (listed,) = load_files(landing, export).files
     data = gzip.compress(
@@ -76,7 +41,7 @@ def test_manifest_problems_are_explained(tmp_path):
         ),
         mtime=0,
     )
-    assert (listed.key, listed.item_count) == (f"{PREFIX}/AWSDynamoDB/bad/data/part1.json.gz", 2)
+    assert (listed.key, listed.item_count) == (f"{EXPORTS_PREFIX}/AWSDynamoDB/bad/data/part1.json.gz", 2)
     assert listed.md5_checksum == base64.b64encode(hashlib.md5(data).digest()).decode()
     with pytest.raises(
         ExportError,
@@ -84,15 +49,15 @@ def test_manifest_problems_are_explained(tmp_path):
         r"\(manifest-summary.md5 or .checksum\)$",
     ):
         load_files(landing, export, require_checksum_files=True)
-    summary = tmp_path / PREFIX / "AWSDynamoDB/bad/manifest-summary.json"
+    summary = tmp_path / EXPORTS_PREFIX / "AWSDynamoDB/bad/manifest-summary.json"
     summary.write_text(json.dumps({**json.loads(summary.read_text()), "itemCount": 3}))
-    (export,), _ = list_completed_exports(landing, PREFIX)
+    (export,), _ = list_completed_exports(landing, EXPORTS_PREFIX)
     with pytest.raises(ExportError, match=r"^export bad: manifest files list 2 items but the summary says 3$"):
         load_files(landing, export)
-    (tmp_path / PREFIX / "AWSDynamoDB/bad/data/part1.json.gz").unlink()
+    (tmp_path / EXPORTS_PREFIX / "AWSDynamoDB/bad/data/part1.json.gz").unlink()
     with pytest.raises(ExportError, match="listed in the manifest is missing"):
         load_files(landing, export)
-    (tmp_path / PREFIX / "AWSDynamoDB/bad/manifest-files.json").unlink()
+    (tmp_path / EXPORTS_PREFIX / "AWSDynamoDB/bad/manifest-files.json").unlink()
     with pytest.raises(
         ExportError,
         match=r"^export bad: dynamodb/tasks/AWSDynamoDB/bad/manifest-files.json is "

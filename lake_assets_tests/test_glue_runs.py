@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 from moto.moto_api import state_manager
 
 from lake_assets.remote.glue_runs import (
+    FAILED_STATES,
     KEY_ARGUMENT,
     GlueSubmitError,
     find_reusable_run,
@@ -14,7 +15,6 @@ from lake_assets.remote.glue_runs import (
     submit_or_reattach,
     wait_for_run,
 )
-from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 
 def client_error(code):
@@ -44,6 +44,8 @@ class FakeGlue:
 def test_idempotency_key_is_stable_per_run_job_and_partition():
     assert idempotency_key("r1", "job", "2026-11-21") == idempotency_key("r1", "job", "2026-11-21")
     assert idempotency_key("r1", "job", "2026-11-21") != idempotency_key("r1", "job", "2026-11-22")
+    assert idempotency_key("r1", "job", "2026-11-21") != idempotency_key("r2", "job", "2026-11-21")
+    assert idempotency_key("r1", "job", "2026-11-21") != idempotency_key("r1", "other-job", "2026-11-21")
 
 
 @pytest.mark.parametrize("state", ["RUNNING", "WAITING", "SUCCEEDED"])
@@ -73,11 +75,13 @@ def test_permanent_errors_fail_at_once_with_what_to_fix(code):
         submit_or_reattach(glue, "job", {}, "k", log=print, sleep=lambda s: pytest.fail("must not retry"))
 
 
-def test_wait_handles_every_state():
+@pytest.mark.parametrize("final", sorted({"SUCCEEDED", *FAILED_STATES}))
+def test_wait_polls_through_every_active_state_until_a_final_one(final):
     sleeps = []
-    glue = FakeGlue(states=["STARTING", "WAITING", "RUNNING", "STOPPING", "FAILED"])
+    glue = FakeGlue(states=["STARTING", "WAITING", "RUNNING", "STOPPING", final, "RUNNING"])
     run = wait_for_run(glue, "job", "jr_1", poll_seconds=0.01, sleep=sleeps.append)
-    assert run["JobRunState"] == "FAILED" and run["ErrorMessage"] == "boom" and len(sleeps) == 4
+    assert run["JobRunState"] == final and run["ErrorMessage"] == "boom" and len(sleeps) == 4
+    assert glue.states == ["RUNNING"]  # stopped polling at the final state
 
 
 def test_concurrent_runs_exceeded_then_success_without_a_second_run(endpoint):

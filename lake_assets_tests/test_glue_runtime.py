@@ -72,11 +72,17 @@ JOB_MODULES = (
 )
 
 
+# Tests that run the Glue-shaped venv are `remote`: it is built on first use (minutes) and gets the
+# package reinstalled whenever its source changed. The checks of the runtime declaration are not.
+remote = pytest.mark.remote
+
+
 def _run_glue(tmp_path, *args: str) -> subprocess.CompletedProcess:
     """The Glue venv's Python, from an empty folder: only what is installed there is importable."""
     return subprocess.run([str(glue_python()), *args], cwd=tmp_path, capture_output=True, text=True)
 
 
+@remote
 def test_the_glue_venv_runs_the_declared_runtime(tmp_path):
     done = _run_glue(tmp_path, "-c", VERSIONS)
     assert done.returncode == 0, done.stderr
@@ -87,11 +93,13 @@ def test_the_glue_venv_runs_the_declared_runtime(tmp_path):
     assert version.stdout.strip() == runtime.PYTHON_VERSION
 
 
+@remote
 def test_dagster_is_not_importable_on_glue(tmp_path):
     done = _run_glue(tmp_path, "-c", "import dagster")
     assert done.returncode != 0 and "No module named 'dagster'" in done.stderr
 
 
+@remote
 def test_the_job_script_and_everything_it_imports_import_on_glue(tmp_path):
     done = _run_glue(tmp_path, "-c", CLOSURE, *JOB_MODULES)
     assert done.returncode == 0, done.stderr

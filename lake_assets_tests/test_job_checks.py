@@ -9,7 +9,7 @@ from lake_assets.core.settings import LakeSettings
 from lake_assets.execute import build_context
 from lake_assets.parsing.dynamodb_json import parse_full_export_line
 from lake_assets.steps import TABLES
-from lake_assets_tests.test_exports import write_export
+from lake_assets_tests.landing_builders import write_export
 
 DAY = date(2026, 11, 21)
 

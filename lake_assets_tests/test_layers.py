@@ -4,10 +4,13 @@ a function still makes it one. Imports under `TYPE_CHECKING` are annotations onl
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "lake_assets"
+# The scanner the job wheel is built with (`lake-deploy`): the same reading of imports decides
+# what ships to the cluster and which layer rules hold.
+from lake_assets.remote.job_package import PACKAGE_ROOT, imported_modules, package_modules
+
+SAMPLE_ROOT = Path(__file__).resolve().parents[1] / "lake_sample"
 # A module may import only from its own rank or below.
 RANKS = {
     "core": 0,
@@ -32,39 +35,10 @@ RANKS = {
 }
 
 
-def modules() -> dict[str, Path]:
-    found = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return found
-
-
-def imports(path: Path, known: dict[str, Path]) -> set[str]:
-    """lake_assets modules `path` imports anywhere (module or function level), TYPE_CHECKING excluded."""
-    tree = ast.parse(path.read_text())
-    typing_only = {
-        id(n)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
-        for n in ast.walk(node)
-    }
-    found = set()
-    for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lake_assets"):
-            for alias in node.names:
-                full = f"{node.module}.{alias.name}"
-                found.add(full if full in known else node.module)
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("lake_assets")}
-    return {m for m in found if m in known}
-
-
 def graph() -> dict[str, set[str]]:
-    known = modules()
-    return {name: imports(path, known) for name, path in known.items()}
+    """Every lake_assets module → the lake_assets modules it imports."""
+    known = package_modules(PACKAGE_ROOT)
+    return {name: imported_modules(path, known) for name, path in known.items()}
 
 
 def rank(module: str) -> int:
@@ -103,3 +77,16 @@ def test_the_rules_see_function_level_imports():
     edges = graph()
     assert "lake_assets.remote.glue" in edges["lake_assets.engines.select"]  # imported inside engine_for
     assert "lake_assets.core.spark" in edges["lake_assets.execute"]  # imported inside build_context
+
+
+def test_the_sample_generator_is_its_own_package():
+    """`lake_sample` (moved out of `lake_assets`) imports nothing from `lake_assets`: it ships and
+    runs without the lake (only the demo CLI, at the top of the layers, calls into it)."""
+    known = package_modules(PACKAGE_ROOT)
+    sample = package_modules(SAMPLE_ROOT)
+    assert "lake_sample.generator" in sample and not (PACKAGE_ROOT / "sample").exists()
+    reaching_in = {name: imported_modules(path, known) for name, path in sample.items()}
+    assert {name: found for name, found in reaching_in.items() if found} == {}
+    # The scan does see imports across the two packages (the demo CLI's, inside a function).
+    demo = imported_modules(PACKAGE_ROOT / "cli/demo.py", sample, package="lake_sample")
+    assert "lake_sample.generator" in demo

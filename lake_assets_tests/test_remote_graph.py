@@ -23,11 +23,13 @@ import pytest
 
 from lake_assets.core.settings import LakeSettings, RemoteSettings
 from lake_assets.definitions import build_definitions
-from lake_sample.generator import generate_sample
 from lake_assets.steps import TABLES
 from lake_assets_tests.remote_runners import job_python, seed_aws
 from lake_assets_tests.service_doubles import create_services, new_double
-from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
+from lake_sample.generator import generate_sample
+
+# The whole graph (e2e) on remote engines through the service doubles (remote): minutes per engine.
+pytestmark = [pytest.mark.e2e, pytest.mark.remote]
 
 DAY = date(2026, 11, 20)
 PII_KEY = "remote-graph-key"

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import multiprocessing
 import pickle
 import socket
 import subprocess
 import sys
-import urllib.request
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC
 from pathlib import Path
@@ -21,58 +18,7 @@ from lake_assets.core import s3_landing
 from lake_assets.core.landing import LocalLanding
 from lake_assets.core.s3_landing import LandingError, S3Landing
 from lake_assets.core.stores import landing_for
-from lake_assets_tests.aws_env import AWS_ENV, SECRET
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    """A moto S3 server on a free localhost port; yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in AWS_ENV.items():
-            mp.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            mp.delenv(name, raising=False)
-        empty = tmp_path_factory.mktemp("aws")
-        mp.setenv("AWS_CONFIG_FILE", str(empty / "config"))  # ignore the developer's ~/.aws
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty / "credentials"))
-        mp.setattr(logging.getLogger("werkzeug"), "level", logging.ERROR)  # no per-request access log
-        s3_landing._reset_clients()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        # moto keeps its state per process, not per server: each module starts with an empty "AWS"
-        urllib.request.urlopen(
-            urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"), timeout=10
-        ).read()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
-            s3_landing._reset_clients()
-
-
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    """A boto3 client for seeding buckets (checksums off: a third faster per put against moto)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        config=Config(request_checksum_calculation="when_required", response_checksum_validation="when_required"),
-    )
-
-
-def make_bucket(s3, objects: dict[str, bytes] | None = None) -> str:
-    bucket = f"landing-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=bucket)
-    for key, body in (objects or {}).items():
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
-    return bucket
-
+from lake_assets_tests.aws_env import SECRET
 
 DAY_TREE = {
     "api_logs/2026/11/2/a.json": b"a" * 3,
@@ -90,8 +36,8 @@ DAY_TREE = {
 }
 
 
-def test_list_respects_folder_boundaries(s3, endpoint):
-    landing = S3Landing(make_bucket(s3, DAY_TREE), endpoint_url=endpoint)
+def test_list_respects_folder_boundaries(make_bucket, endpoint):
+    landing = S3Landing(make_bucket(DAY_TREE), endpoint_url=endpoint)
 
     objects = landing.list("api_logs/2026/11/2")
 
@@ -106,8 +52,8 @@ def test_list_respects_folder_boundaries(s3, endpoint):
     assert landing.list("api_logs/2026/11/2/a.json") == []  # a key is not a folder
 
 
-def test_list_dirs_and_start_after(s3, endpoint):
-    landing = S3Landing(make_bucket(s3, DAY_TREE), endpoint_url=endpoint)
+def test_list_dirs_and_start_after(make_bucket, endpoint):
+    landing = S3Landing(make_bucket(DAY_TREE), endpoint_url=endpoint)
 
     assert landing.list_dirs("api_logs/2026/11") == ["2", "20", "21"]
     assert landing.list_dirs("api_logs/2026/11/") == ["2", "20", "21"]
@@ -130,9 +76,9 @@ def test_list_dirs_and_start_after(s3, endpoint):
     assert landing.list("api_logs/2026/11", start_after="z") == []
 
 
-def test_pagination_beyond_1000_objects_and_prefixes(s3, endpoint):
+def test_pagination_beyond_1000_objects_and_prefixes(s3, make_bucket, endpoint):
     count = 1003
-    bucket = make_bucket(s3, {"other/zz.json": b"", "big.json": b""})
+    bucket = make_bucket({"other/zz.json": b"", "big.json": b""})
     for i in range(count):  # one object per folder: two pages of keys and two pages of common prefixes
         s3.put_object(Bucket=bucket, Key=f"big/{i:04d}/x.json", Body=b"")
     landing = S3Landing(bucket, endpoint_url=endpoint)
@@ -150,8 +96,8 @@ def test_pagination_beyond_1000_objects_and_prefixes(s3, endpoint):
     assert landing.list_dirs("big", start_after="0001") == names[2:]
 
 
-def test_exists_and_read_bytes(s3, endpoint):
-    landing = S3Landing(make_bucket(s3, DAY_TREE), endpoint_url=endpoint)
+def test_exists_and_read_bytes(make_bucket, endpoint):
+    landing = S3Landing(make_bucket(DAY_TREE), endpoint_url=endpoint)
 
     assert landing.exists("api_logs/2026/11/2/a.json")
     assert landing.exists("exports/tasks/AWSDynamoDB/02-bbb/_started")  # empty object
@@ -161,8 +107,8 @@ def test_exists_and_read_bytes(s3, endpoint):
     assert landing.read_bytes("exports/tasks/AWSDynamoDB/02-bbb/_started") == b""
 
 
-def test_etag_changes_when_content_is_replaced(s3, endpoint):
-    bucket = make_bucket(s3, {"f/k.json": b"one"})
+def test_etag_changes_when_content_is_replaced(s3, make_bucket, endpoint):
+    bucket = make_bucket({"f/k.json": b"one"})
     landing = S3Landing(bucket, endpoint_url=endpoint)
     (before,) = landing.list("f")
 
@@ -176,9 +122,8 @@ def test_etag_changes_when_content_is_replaced(s3, endpoint):
     assert landing.read_bytes("f/k.json") == b"two"
 
 
-def test_root_prefix_handling(s3, endpoint):
+def test_root_prefix_handling(make_bucket, endpoint):
     bucket = make_bucket(
-        s3,
         {
             "landing/a/1.json": b"1",
             "landing/a/2.json": b"22",
@@ -214,8 +159,8 @@ def _read_in_fresh_process(payload: bytes, key: str) -> bytes:
     return landing.read_bytes(key)
 
 
-def test_pickled_landing_works_in_another_process(s3, endpoint):
-    bucket = make_bucket(s3, {"landing/k.json": b"payload"})
+def test_pickled_landing_works_in_another_process(make_bucket, endpoint):
+    bucket = make_bucket({"landing/k.json": b"payload"})
     landing = S3Landing(bucket, "landing", endpoint)
     assert landing.read_bytes("k.json") == b"payload"  # the client now exists in this process...
 
@@ -240,7 +185,7 @@ def test_import_creates_no_client():
     assert out.stdout.split() == ["0", "False", "False"]
 
 
-def test_missing_bucket_raises_landing_error(s3, endpoint):
+def test_missing_bucket_raises_landing_error(endpoint):
     landing = S3Landing("no-such-landing-bucket", "landing", endpoint)
 
     with pytest.raises(LandingError) as listing:
@@ -259,8 +204,8 @@ def test_missing_bucket_raises_landing_error(s3, endpoint):
     assert SECRET not in message
 
 
-def test_missing_key_raises_landing_error(s3, endpoint):
-    bucket = make_bucket(s3, {"landing/a.json": b"a"})
+def test_missing_key_raises_landing_error(make_bucket, endpoint):
+    bucket = make_bucket({"landing/a.json": b"a"})
     landing = S3Landing(bucket, "landing", endpoint)
 
     with pytest.raises(LandingError) as missing:
@@ -303,14 +248,14 @@ def test_invalid_bucket_in_uri():
         landing_for("s3:///landing")
 
 
-def test_local_and_s3_landing_agree(s3, endpoint, tmp_path):
+def test_local_and_s3_landing_agree(make_bucket, endpoint, tmp_path):
     tree = {**DAY_TREE, "api_logs/2026/11/2/.hidden/deeper/y.json": b"y", "a-b/1.json": b"1", "a/1.json": b"1"}
     for key, body in tree.items():
         path = tmp_path / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
     local = LocalLanding(str(tmp_path))
-    remote = S3Landing(make_bucket(s3, {f"root/{key}": body for key, body in tree.items()}), "root", endpoint)
+    remote = S3Landing(make_bucket({f"root/{key}": body for key, body in tree.items()}), "root", endpoint)
 
     prefixes = [
         "",

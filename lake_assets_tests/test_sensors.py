@@ -12,9 +12,7 @@ from lake_assets.automation.export_sensor import build_export_sensor, evaluate_e
 from lake_assets.automation.landing_sensor import build_landing_sensor, evaluate_landing
 from lake_assets.core.landing import LocalLanding
 from lake_assets.core.s3_landing import S3Landing
-from lake_assets_tests.test_cdc import write_incremental
-from lake_assets_tests.test_exports import write_export
-from lake_assets_tests.test_s3_landing import endpoint, make_bucket, s3  # noqa: F401 (fixtures)
+from lake_assets_tests.landing_builders import write_export, write_incremental
 
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -34,8 +32,8 @@ class LocalStore:
 
 
 class S3Store:
-    def __init__(self, client, endpoint_url):
-        self.client, self.bucket = client, make_bucket(client)
+    def __init__(self, client, bucket, endpoint_url):
+        self.client, self.bucket = client, bucket
         self.landing = S3Landing(self.bucket, "landing", endpoint_url)
 
     def put(self, key, body, mtime=None):
@@ -46,7 +44,8 @@ class S3Store:
 def store(request, tmp_path):
     if request.param == "local":
         return LocalStore(tmp_path)
-    return S3Store(request.getfixturevalue("s3"), request.getfixturevalue("endpoint"))
+    make_bucket = request.getfixturevalue("make_bucket")
+    return S3Store(request.getfixturevalue("s3"), make_bucket(), request.getfixturevalue("endpoint"))
 
 
 def tick(store, cursor):
@@ -81,7 +80,7 @@ def test_landing_sensor_definition_and_run_keys(tmp_path):
     sensor = build_landing_sensor(lambda: store.landing, 3, FIRST, now=lambda: NOW)
     result = sensor(dg.build_sensor_context(cursor=None))
     (request,) = result.run_requests
-    assert request.partition_key == "2026-11-22"
+    assert request.partition_key == "2026-11-22" and request.run_key.startswith("api_logs:2026-11-22:")
     assert request.asset_selection == [dg.AssetKey(["bronze", "api_requests"])]
     again = sensor(dg.build_sensor_context(cursor=result.cursor))
     assert again.run_requests == [] and again.skip_reason is not None

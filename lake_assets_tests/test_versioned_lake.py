@@ -14,7 +14,6 @@ from lake_assets.core.object_store import LocalObjectStore, S3ObjectStore
 from lake_assets.core.stores import lake_for
 from lake_assets.core.versioned_lake import VersionedLake
 from lake_assets.remote.catalog import catalog_publisher
-from lake_assets_tests.test_s3_landing import endpoint  # noqa: F401 (fixture)
 
 DT = "2026-11-21"
 
