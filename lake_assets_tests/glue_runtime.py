@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 from lake_assets.remote import artifacts, runtime
@@ -34,9 +35,10 @@ from lake_assets.remote import artifacts, runtime
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV = REPO_ROOT / ".venv-glue"
 BUILD_STEPS = "3"  # bump when the build below changes, so existing venvs are rebuilt
-# Tests that need neither Dagster nor moto: parsers, transforms, contracts, the local lake, jobs.
-# Not here: every test importing dagster or moto (definitions, sensors, engines, alerts, CDC via
-# definitions, export checksums via test_cdc), the sample generator and CLIs (not job code).
+# Tests that need neither Dagster nor moto: parsers, transforms, contracts, the local lake, jobs
+# (the shared builders they use, landing_builders.py, are stdlib only). Not here: every test
+# importing dagster or moto (definitions, sensors, engines, alerts, CDC via definitions), and
+# those needing the sample generator or the CLIs (not job code; export checksums use the generator).
 GLUE_TESTS = (
     "test_transforms_entities.py",
     "test_transforms_gold.py",
@@ -49,6 +51,11 @@ GLUE_TESTS = (
     "test_exports.py",
     "test_job_checks.py",
     "test_settings.py",
+    "test_api_log_robustness.py",
+    "test_dynamodb_exact.py",
+    "test_export_inputs.py",
+    "test_silver_row_rules.py",
+    "test_genuine_export.py",
 )
 # Provokes a failed write with `F.assert_true`, a VOID column that Spark 3.5 refuses to write at
 # analysis time, so the expected message differs (the old version is intact on both Sparks).
@@ -201,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="glue-tests-") as tmp:
         tests = Path(tmp) / "lake_assets_tests"
         shutil.copytree(Path(__file__).parent, tests, ignore=shutil.ignore_patterns("__pycache__"))
+        # The project's pytest settings (registered markers, --strict-markers) hold there too.
+        options = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+        markers = "".join(f"\n    {marker}" for marker in options["markers"])
+        (Path(tmp) / "pytest.ini").write_text(f"[pytest]\naddopts = {options['addopts']}\nmarkers ={markers}\n")
         args = argv or [
             *(f"lake_assets_tests/{name}" for name in GLUE_TESTS),
             *(f"--deselect=lake_assets_tests/{test}" for test in GLUE_DESELECT),

@@ -87,7 +87,7 @@ def test_tasks_users_and_quarantine(spark):
     )
     assert one["created_at"] == datetime(2026, 11, 21, 10, 0, 0, 123000)
     assert one["due_date"] is None
-    assert one["estimate_hours"] == Decimal("12.345678901234567890")
+    assert one["estimate_hours"] == Decimal("12.3456789012345678901")  # every digit: no rounding
     assert (two["status"], two["priority"], two["tags"], two["due_date"]) == ("DONE", 5, ["c"], date(2026, 11, 30))
     assert two["completed_at"] == datetime(2026, 11, 21, 9, 0)
     (user,) = entities.users.collect()

@@ -23,6 +23,7 @@ def bronze_row(
         parse_error=parse_error,
         request_id=request_id,
         event_time=event,
+        time_source="requestTimeEpoch" if event else None,
         status=status,
         route_key="GET /tasks",
         source_key=key,

@@ -66,10 +66,11 @@ def bronze_api_requests(ctx: BuildContext) -> BuildResult:
     parsed = ctx.read_staged(staged)
     counts = {r["record_type"]: r["count"] for r in parsed.groupBy("record_type").count().collect()}
     keys_with_rows = {r["source_key"] for r in parsed.select("source_key").distinct().collect()}
-    errors = {
-        r["parse_error"].split(":", 1)[0]: r["count"]
-        for r in parsed.where(F.col("parse_error").isNotNull()).groupBy("parse_error").count().collect()
-    }
+    errors: dict[str, int] = {}
+    for r in parsed.where(F.col("parse_error").isNotNull()).groupBy("parse_error").count().collect():
+        kind = r["parse_error"].split(":", 1)[0]
+        errors[kind] = errors.get(kind, 0) + r["count"]
+    layers = {r["compression"] or "-": r["count"] for r in parsed.groupBy("compression").count().collect()}
     staged.extra.update(
         {
             "landing_prefix": prefix,
@@ -80,6 +81,7 @@ def bronze_api_requests(ctx: BuildContext) -> BuildResult:
             "malformed_rows": counts.get("malformed", 0),
             "control_messages": counts.get("control_message", 0),
             "parse_errors": dict(sorted(errors.items())),
+            "rows_by_compression": dict(sorted(layers.items())),
         }
     )
     passed, drift = api_log_drift(parsed)

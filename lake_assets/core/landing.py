@@ -3,12 +3,22 @@
 Listing is always bounded by a prefix (a day folder, an export folder), never the whole zone.
 `LocalLanding` is picklable so Spark tasks can read objects themselves. Consumers are written
 against the `Landing` protocol, which `LocalLanding` and `S3Landing` both satisfy.
+
+Local file names that are not valid UTF-8 (S3 keys always are) cannot cross into Spark or Arrow
+as Python's surrogate-escaped strings. `LocalLanding` lists them under a reversible key instead:
+each undecodable byte as `%XX` (upper-case hex) and, in such keys only, `%` itself as `%25`;
+`read_bytes`/`exists` map that key back to the file. Every other key is the path as it is.
+
+Hidden names (a leading `.`) are skipped, files and folders alike: Firehose never writes them
+(its object names start with the delivery stream name, and its prefixes are ours), while
+uploaders and editors use them for temporary files (`.name.tmp`, `.~lock`) that are not data yet.
 """
 
 from __future__ import annotations
 
 import builtins
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +56,22 @@ class Landing(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff%]")
+_ESCAPED = re.compile("%([0-9A-F]{2})")
+
+
+def escape_key(name: str) -> str:
+    """A listed path (surrogate-escaped by `os`) as a key that is valid UTF-8 (see module docstring)."""
+    if not re.search("[\udc80-\udcff]", name):
+        return name
+    return _UNDECODABLE.sub(lambda m: "%25" if m.group() == "%" else f"%{ord(m.group()) - 0xDC00:02X}", name)
+
+
+def unescape_key(key: str) -> str:
+    """The file-system name of an escaped key (bytes ≥ 0x80 back to surrogate escapes)."""
+    return _ESCAPED.sub(lambda m: chr(0xDC00 + int(m[1], 16)) if int(m[1], 16) >= 0x80 else chr(int(m[1], 16)), key)
+
+
 @dataclass(frozen=True)
 class LocalLanding:
     """A landing zone on the local filesystem; keys are '/'-separated paths below `root`."""
@@ -55,7 +81,7 @@ class LocalLanding:
     def list(self, prefix: str, *, start_after: str | None = None) -> builtins.list[LandingObject]:
         """Objects under `prefix` (recursively), sorted by key; hidden/temporary files skipped.
         With `start_after`, only keys greater than it."""
-        base = Path(self.root, prefix)
+        base = self._path(prefix)
         if not base.exists():
             return []
         found: builtins.list[LandingObject] = []
@@ -65,7 +91,7 @@ class LocalLanding:
                 if name.startswith("."):
                     continue
                 path = Path(dirpath, name)
-                key = path.relative_to(self.root).as_posix()
+                key = escape_key(path.relative_to(self.root).as_posix())
                 if start_after is not None and key <= start_after:
                     continue
                 stat = path.stat()
@@ -82,13 +108,21 @@ class LocalLanding:
     def list_dirs(self, prefix: str, *, start_after: str | None = None) -> builtins.list[str]:
         """Immediate sub-folder names under `prefix` (like an S3 delimiter listing).
         With `start_after`, only names greater than it."""
-        base = Path(self.root, prefix)
+        base = self._path(prefix)
         if not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir() if p.is_dir() and (start_after is None or p.name > start_after))
+        names = (escape_key(p.name) for p in base.iterdir() if p.is_dir())
+        return sorted(n for n in names if start_after is None or n > start_after)
+
+    def _path(self, key: str) -> Path:
+        """The file of `key`: the path itself, else (for an escaped key) its unescaped name."""
+        path = Path(self.root, key)
+        if "%" in key and not path.exists():
+            return Path(self.root, unescape_key(key))
+        return path
 
     def exists(self, key: str) -> bool:
-        return Path(self.root, key).is_file()
+        return self._path(key).is_file()
 
     def read_bytes(self, key: str) -> bytes:
-        return Path(self.root, key).read_bytes()
+        return self._path(key).read_bytes()

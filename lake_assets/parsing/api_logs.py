@@ -2,50 +2,55 @@
 
 One object becomes one row per access-log record, per CloudWatch Logs control message and per
 fragment that could not be parsed, so Silver can account for every line that landed. Values are
-typed leniently here (`"-"` means unavailable); deciding whether a row is *usable* is Silver's job.
+typed leniently (`access_log_values`); deciding whether a row is *usable* is Silver's job.
+
+The parser is total: any bytes in, rows out, in bounded memory and recursion.
+- Compression (`gzip_members.unwrap`): plain, gzip, or gzip of gzip members (Firehose GZIP on
+  top of CloudWatch Logs records), with or without `.gz` in the key. Column `compression` says
+  which ("none" | "gzip" | "gzip+gzip"); `source_format` stays "cloudwatch_envelope" for
+  envelope records, else "ndjson" (compressed) or "plain" (not). Damage adds a `malformed` row
+  (`corrupt_gzip…`, `decompressed_too_large…`, `too_many_gzip_layers…`) after what was readable.
+  A payload that is not text (ZIP/Snappy/zstd/bzip2 magic, or NUL bytes early on) is one
+  `unsupported_compression: <kind>` / `binary_data…` row, never a row per line of garbage.
+- Lines: a line longer than `MAX_LINE_BYTES` is one `line_too_long` row whose `raw` is a
+  `RAW_PREFIX_BYTES` prefix. JSON nested deeper than Python's recursion limit is one
+  `too_deeply_nested` row. Any other unexpected failure on one document is one
+  `parser_error: <Exception>` row (a bug to fix, never a failed task).
+- Text: bytes that are not UTF-8 are kept reversibly as `\\xNN` (lone surrogates as `\\uXXXX`),
+  never replaced by U+FFFD. A requestId holding them gets `parse_error` `invalid_utf8: requestId`
+  (Silver quarantines it: two different byte strings must not collapse into one id); another
+  field gets `invalid_utf8:<column>` in `invalid_fields`; an unparseable line gets `invalid_utf8`.
+- Envelope provenance: `owner`, `subscriptionFilters`, `policyLevel`, each event's
+  `extractedFields` (and `@aws.region` from them) go to the `log_*` columns.
+- `log_format` of access-log rows: "json" | "clf" | "csv" | "xml" (`access_log_formats`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lake_assets.parsing.gzip_members import split_gzip_members
+from lake_assets.parsing.access_log_formats import parse_line
+from lake_assets.parsing.access_log_values import access_log_fields, parse_clf_time, text_of
+from lake_assets.parsing.gzip_members import binary_kind, layering, unwrap
+
+__all__ = ["COLUMNS", "parse_api_log_object", "parse_clf_time"]
 
 CONTROL = "control_message"
 ACCESS_LOG = "access_log"
 MALFORMED = "malformed"
+MAX_LINE_BYTES = 8 << 20  # CloudWatch events are ≤ 1 MiB and Firehose records ≤ 1000 KiB
+RAW_PREFIX_BYTES = 4096
+MAX_EPOCH_MS = 10**15
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
-_MONTHS = {
-    m: i
-    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
-}
-_STRING_FIELDS = {
-    "requestId": "request_id",
-    "ip": "ip",
-    "requestTime": "request_time",
-    "httpMethod": "http_method",
-    "routeKey": "route_key",
-    "path": "path",
-    "protocol": "protocol",
-    "userAgent": "user_agent",
-    "userId": "user_id",
-}
-_INT_FIELDS = {
-    "status": "status",
-    "responseLength": "response_length",
-    "responseLatency": "response_latency_ms",
-    "integrationLatency": "integration_latency_ms",
-}
-_KNOWN = {*_STRING_FIELDS, *_INT_FIELDS, "requestTimeEpoch"}
-# The stage's access-log template: a key absent from a record is schema drift, not a `"-"` value.
-TEMPLATE_FIELDS = tuple(sorted(_KNOWN))
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_JSON = object()
 
-# Column order of the rows this module yields (Bronze's schema mirrors it).
+# Column order of the rows this module yields (Bronze's schema, `BronzeApiRequests`, mirrors it).
 COLUMNS = (
     "record_type",
     "parse_error",
@@ -72,131 +77,148 @@ COLUMNS = (
     "log_stream",
     "log_event_id",
     "log_event_time",
+    "log_owner",
+    "log_region",
+    "log_subscription_filters",
+    "log_policy_level",
+    "log_extracted_fields",
     "source_key",
     "source_format",
+    "compression",
+    "log_format",
     "record_index",
     "raw",
 )
+# String columns whose values come from the record: flagged when they held undecodable bytes.
+_CHECKED = (
+    *("request_id", "ip", "request_time", "http_method", "route_key", "path", "protocol", "user_agent", "user_id"),
+    *("log_group", "log_stream", "log_event_id", "log_owner", "log_region", "log_policy_level"),
+)
 
 
-def _text(value: Any) -> str | None:
-    """Access-log values are strings; `"-"` (and empty) means the variable was unavailable."""
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else json.dumps(value)
-    return None if text in ("-", "") else text
+def _escape(text: str) -> str:
+    """Lone surrogates (undecodable bytes kept by `surrogateescape`, or JSON `\\udXXX`) as text."""
+
+    def one(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+    return _SURROGATE.sub(one, text)
 
 
-def parse_clf_time(text: str) -> datetime | None:
-    """Parse Common Log Format `dd/MMM/yyyy:HH:mm:ss ±hhmm` into an aware UTC datetime."""
-    try:
-        day, month, rest = text.split("/", 2)
-        year, hh, mm, tail = rest.split(":", 3)
-        ss, offset = tail.split(" ", 1)
-        offset = offset.strip()
-        sign = -1 if offset[0] == "-" else 1
-        if offset[0] not in "+-" or len(offset) != 5:
-            return None
-        delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
-        local = datetime(int(year), _MONTHS[month.lower()], int(day), int(hh), int(mm), int(ss))
-        return (local - sign * delta).replace(tzinfo=UTC)
-    except (ValueError, KeyError, IndexError):
-        return None
-
-
-def _epoch_ms(text: str | None) -> int | None:
-    if text is None or not text.isdigit() or len(text) > 15:
-        return None
-    return int(text)
-
-
-def _to_micros(moment: datetime | None) -> int | None:
-    if moment is None:
-        return None
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-
-
-def access_log_fields(record: dict[str, Any]) -> dict[str, Any]:
-    """Type one access-log JSON object; unparseable numbers are listed in `invalid_fields`."""
-    out: dict[str, Any] = {col: _text(record.get(key)) for key, col in _STRING_FIELDS.items()}
-    invalid: list[str] = []
-    for key, col in _INT_FIELDS.items():
-        text = _text(record.get(key))
-        if text is not None and (text.lstrip("-").isdigit() and len(text) <= 18):
-            out[col] = int(text)
-        else:
-            out[col] = None
-            if text is not None:
-                invalid.append(key)
-    epoch_text = _text(record.get("requestTimeEpoch"))
-    epoch_ms = _epoch_ms(epoch_text)
-    if epoch_text is not None and epoch_ms is None:
-        invalid.append("requestTimeEpoch")
-    out["request_time_epoch_ms"] = epoch_ms
-    if epoch_ms is not None:
-        out["event_time"], out["time_source"] = epoch_ms * 1000, "requestTimeEpoch"
-    else:
-        clf = parse_clf_time(out["request_time"]) if out["request_time"] else None
-        if out["request_time"] and clf is None:
-            invalid.append("requestTime")
-        out["event_time"] = _to_micros(clf)
-        out["time_source"] = "requestTime" if clf else None
-    out["invalid_fields"] = ",".join(invalid) or None
-    out["missing_fields"] = ",".join(k for k in TEMPLATE_FIELDS if k not in record) or None
-    extra = {k: v for k, v in record.items() if k not in _KNOWN}
-    out["extra_fields"] = json.dumps(extra, sort_keys=True) if extra else None
-    return out
-
-
-def _row(record_type: str, raw: str, index: int, **fields: Any) -> dict[str, Any]:
-    row = dict.fromkeys(COLUMNS)
-    row.update(record_type=record_type, raw=raw, record_index=index, **fields)
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    """Make every string Arrow-safe, and flag values that were not valid UTF-8."""
+    bad = [c for c in _CHECKED if isinstance(row[c], str) and _SURROGATE.search(row[c])]
+    for col in bad:
+        row[col] = _escape(row[col])
+    if "request_id" in bad and row["parse_error"] is None:
+        row["parse_error"] = "invalid_utf8: requestId"
+    others = [f"invalid_utf8:{c}" for c in bad if c != "request_id"]
+    if others:
+        row["invalid_fields"] = ",".join(filter(None, [row["invalid_fields"], *others]))
+    if isinstance(row["raw"], str) and _SURROGATE.search(row["raw"]):
+        row["raw"] = _escape(row["raw"])
+        if row["parse_error"] == "invalid_json":
+            row["parse_error"] = "invalid_utf8"
+    for col in ("source_key", "invalid_fields", "missing_fields", "extra_fields", "parse_error"):
+        if isinstance(row[col], str):
+            row[col] = _escape(row[col])
+    if row["log_subscription_filters"] is not None:
+        row["log_subscription_filters"] = [_escape(f) for f in row["log_subscription_filters"]]
+    if row["log_extracted_fields"] is not None:
+        row["log_extracted_fields"] = {
+            _escape(k): None if v is None else _escape(v) for k, v in row["log_extracted_fields"].items()
+        }
     return row
 
 
-def _line_record(text: str, index: int, envelope: dict[str, Any]) -> dict[str, Any]:
-    """One access-log line (an NDJSON line, or a CloudWatch `message` string)."""
+def _row(record_type: str, raw: str, **fields: Any) -> dict[str, Any]:
+    row = dict.fromkeys(COLUMNS)
+    row.update(record_type=record_type, raw=raw, **fields)
+    return row
+
+
+def _access_row(record: dict[str, Any], fmt: str, raw: str, meta: dict[str, Any]) -> dict[str, Any]:
+    try:
+        fields = access_log_fields(record, meta.get("log_event_time_ms"))
+    except RecursionError:  # a value nested too deep to serialise into `extra_fields`
+        return _row(MALFORMED, raw, parse_error="too_deeply_nested", **_without_time(meta))
+    if fmt == "json_bare_dash":
+        fmt = "json"
+        fields["invalid_fields"] = ",".join(filter(None, [fields["invalid_fields"], "bare_dash"]))
+    return _row(ACCESS_LOG, raw, **fields, **_without_time(meta), log_format=fmt)
+
+
+def _line_record(text: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """One whole access-log line (a CloudWatch `message`, or an NDJSON line not starting with `{`)."""
     try:
         value = json.loads(text)
     except ValueError:
-        return _row(MALFORMED, text, index, parse_error="invalid_json", **envelope)
-    if not isinstance(value, dict):
-        return _row(MALFORMED, text, index, parse_error="not_an_object", **envelope)
-    return _row(ACCESS_LOG, text, index, **access_log_fields(value), **envelope)
+        value = _NOT_JSON
+    except RecursionError:
+        return _row(MALFORMED, text, parse_error="too_deeply_nested", **_without_time(meta))
+    if isinstance(value, dict):
+        return _access_row(value, "json", text, meta)
+    if value is not _NOT_JSON:
+        return _row(MALFORMED, text, parse_error="not_an_object", **_without_time(meta))
+    record, fmt, error = parse_line(text)
+    if record is None or fmt is None:
+        return _row(MALFORMED, text, parse_error=error, **_without_time(meta))
+    return _access_row(record, fmt, text, meta)
 
 
-def _envelope_records(doc: dict[str, Any], raw: str, start: int) -> list[dict[str, Any]]:
+def _without_time(meta: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in meta.items() if k != "log_event_time_ms"}
+
+
+def _event_meta(event: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """An event's provenance; its timestamp (epoch ms) is kept only when it is a sane integer."""
+    value = event.get("timestamp")
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_EPOCH_MS
+    stamp = value if ok else None
+    extracted = event.get("extractedFields")
+    fields = {str(k): text_of(v) for k, v in extracted.items()} if isinstance(extracted, dict) else None
+    return {
+        **meta,
+        "log_event_id": text_of(event.get("id")),
+        "log_event_time": None if stamp is None else stamp * 1000,
+        "log_event_time_ms": stamp,
+        "log_extracted_fields": fields,
+        "log_region": (fields or {}).get("@aws.region"),
+    }
+
+
+def _envelope_records(doc: dict[str, Any], raw: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of one CloudWatch Logs subscription envelope."""
+    filters = doc.get("subscriptionFilters")
     meta = {
-        "log_group": _text(doc.get("logGroup")),
-        "log_stream": _text(doc.get("logStream")),
+        **meta,
+        "log_group": text_of(doc.get("logGroup")),
+        "log_stream": text_of(doc.get("logStream")),
+        "log_owner": text_of(doc.get("owner")),
+        "log_subscription_filters": [text_of(f) or "" for f in filters] if isinstance(filters, list) else None,
+        "log_policy_level": text_of(doc.get("policyLevel")),
         "source_format": "cloudwatch_envelope",
     }
     if doc.get("messageType") == "CONTROL_MESSAGE":
-        return [_row(CONTROL, raw, start, **meta)]
+        return [_row(CONTROL, raw, **meta)]
     events = doc.get("logEvents")
     if doc.get("messageType") != "DATA_MESSAGE" or not isinstance(events, list):
-        return [_row(MALFORMED, raw, start, parse_error="invalid_envelope", **meta)]
+        return [_row(MALFORMED, raw, parse_error="invalid_envelope", **meta)]
     rows = []
-    for offset, event in enumerate(events):
+    for event in events:
         if not isinstance(event, dict) or not isinstance(event.get("message"), str):
-            rows.append(_row(MALFORMED, json.dumps(event), start + offset, parse_error="invalid_log_event", **meta))
+            rows.append(_row(MALFORMED, json.dumps(event), parse_error="invalid_log_event", **meta))
             continue
-        stamp = event.get("timestamp")
-        event_meta = {
-            **meta,
-            "log_event_id": _text(event.get("id")),
-            "log_event_time": int(stamp) * 1000 if isinstance(stamp, int) else None,
-        }
-        rows.append(_line_record(event["message"], start + offset, event_meta))
+        rows.append(_line_record(event["message"], _event_meta(event, meta)))
     return rows
 
 
-def _documents(text: str) -> Iterator[tuple[Any, str, bool]]:
-    """Yield (value, raw, ok) for each JSON document in `text`, separated or not.
+def _document_rows(text: str, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Rows of one line: JSON objects back to back (`{...}{...}`), or one line of another kind.
 
-    A document that does not decode is cut at the next newline (or the end), so one bad line
-    never swallows its neighbours.
+    Whatever does not decode as an object takes the rest of the line, so one bad line never
+    swallows its neighbours (and a CLF line is never read as the number at its start).
     """
     pos, end = 0, len(text)
     while pos < end:
@@ -204,37 +226,68 @@ def _documents(text: str) -> Iterator[tuple[Any, str, bool]]:
             pos += 1
         if pos >= end:
             return
+        if text[pos] != "{":
+            yield _line_record(text[pos:end].rstrip("\r"), meta)
+            return
         try:
             value, stop = _DECODER.raw_decode(text, pos)
+        except RecursionError:
+            yield _row(MALFORMED, text[pos:end], parse_error="too_deeply_nested", **_without_time(meta))
+            return
         except ValueError:
-            newline = text.find("\n", pos)
-            stop = end if newline < 0 else newline
-            yield None, text[pos:stop].rstrip("\r"), False
-            pos = stop
-            continue
-        yield value, text[pos:stop], True
+            yield _line_record(text[pos:end].rstrip("\r"), meta)
+            return
+        raw = text[pos:stop]
+        if "messageType" in value:
+            yield from _envelope_records(value, raw, meta)
+        else:
+            yield _access_row(value, "json", raw, meta)
         pos = stop
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    start = 0
+    while start < len(data):
+        stop = data.find(b"\n", start)
+        stop = len(data) if stop < 0 else stop
+        yield data[start:stop]
+        start = stop + 1
+
+
+def _chunk_rows(data: bytes, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for line in _lines(data):
+        if len(line) > MAX_LINE_BYTES:
+            prefix = line[:RAW_PREFIX_BYTES].decode("utf-8", "surrogateescape")
+            yield _row(MALFORMED, prefix, parse_error=f"line_too_long: {len(line)} bytes", **meta)
+            continue
+        text = line.decode("utf-8", "surrogateescape")
+        try:
+            rows = list(_document_rows(text, meta))
+        except RecursionError:
+            rows = [_row(MALFORMED, text, parse_error="too_deeply_nested", **meta)]
+        except Exception as exc:  # a parser bug must cost one row, not the task
+            rows = [_row(MALFORMED, text, parse_error=f"parser_error: {type(exc).__name__}", **meta)]
+        yield from rows
 
 
 def parse_api_log_object(data: bytes, source_key: str) -> Iterator[dict[str, Any]]:
     """Yield one row per record of a Firehose object (see module docstring)."""
-    unpacked = split_gzip_members(data)
     index = 0
-    plain_format = "ndjson" if unpacked.compressed else "plain"
-    for member in unpacked.members:
-        text = member.decode("utf-8", errors="replace")
-        for value, raw, ok in _documents(text):
-            if not ok:
-                rows = [_row(MALFORMED, raw, index, parse_error="invalid_json", source_format=plain_format)]
-            elif isinstance(value, dict) and "messageType" in value:
-                rows = _envelope_records(value, raw, index)
-            elif isinstance(value, dict):
-                rows = [_row(ACCESS_LOG, raw, index, **access_log_fields(value), source_format=plain_format)]
-            else:
-                rows = [_row(MALFORMED, raw, index, parse_error="not_an_object", source_format=plain_format)]
-            for row in rows:
-                row["source_key"] = source_key
-                yield row
-            index += len(rows)
-    if unpacked.error:
-        yield _row(MALFORMED, "", index, parse_error=unpacked.error, source_key=source_key, source_format=plain_format)
+    for chunk in unwrap(data):
+        meta = {
+            "source_key": source_key,
+            "compression": layering(chunk.layers),
+            "source_format": "ndjson" if chunk.layers else "plain",
+        }
+        binary = binary_kind(chunk.data) if chunk.error is None else None
+        if chunk.error is not None:
+            rows = iter([_row(MALFORMED, "", parse_error=chunk.error, **meta)])
+        elif binary is not None:  # one reason row, not a row per "line" of binary garbage
+            prefix = chunk.data[:RAW_PREFIX_BYTES].decode("utf-8", "surrogateescape")
+            rows = iter([_row(MALFORMED, prefix, parse_error=binary, **meta)])
+        else:
+            rows = _chunk_rows(chunk.data, meta)
+        for row in rows:
+            row["record_index"] = index
+            index += 1
+            yield _clean(row)

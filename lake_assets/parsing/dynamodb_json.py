@@ -3,6 +3,15 @@
 Numbers stay exact: an `N` value is written back as the same JSON number literal (no float round
 trip), binary stays base64 text, sets become JSON arrays. Each item also yields a map of
 attribute → DynamoDB type so schema drift can be seen downstream.
+
+The plain JSON (`item_json`) is what Silver types, but it is lossy inside nested values (`B` and
+`S` both become strings, sets become lists). So every valid item is also kept as its DynamoDB JSON
+(`item_dynamodb_json`): validated, object keys sorted, compact separators, list and set order kept.
+It loads back to exactly the exported typed document (numbers are strings there, so no JSON number
+is ever re-spelled), and equal items give equal text.
+
+Every parser here returns a row for any input string and never raises: a line that cannot be
+used keeps its raw text and gets a `parse_error` reason.
 """
 
 from __future__ import annotations
@@ -12,6 +21,8 @@ import binascii
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+MAX_MICROS = (1 << 63) - 1  # write_timestamp_micros is a Spark LONG
 
 TYPE_CODES = ("S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M")
 
@@ -115,22 +126,89 @@ def _key_text(item: dict[str, Any], name: str) -> str | None:
     return None
 
 
-EXPORT_COLUMNS = ("pk", "sk", "item_json", "attribute_types", "raw_item", "parse_error", "line_number")
+EXPORT_COLUMNS = (
+    "pk",
+    "sk",
+    "item_json",
+    "item_dynamodb_json",
+    "attribute_types",
+    "raw_item",
+    "parse_error",
+    "line_number",
+)
+_BROKEN = (ValueError, TypeError, RecursionError)  # RecursionError: absurdly deep nesting
+
+
+def typed_item_json(item: dict[str, Any]) -> str:
+    """The item's DynamoDB JSON, canonical: keys sorted, compact, list/set order and values as exported.
+
+    Call it on an item `item_to_json` accepted: such an item holds no JSON number (N values are
+    strings), so `json.loads` of the result gives back exactly `item`.
+    """
+    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _unmarshalled(item: dict[str, Any]) -> tuple[str, dict[str, str], str]:
+    """(plain JSON, sorted attribute types, canonical DynamoDB JSON) of a valid item."""
+    text, types = item_to_json(item)
+    return text, dict(sorted(types.items())), typed_item_json(item)
 
 
 def _start_row(columns: tuple[str, ...], line: str, line_number: int) -> tuple[dict[str, Any], Any]:
-    """A row that keeps the raw line, and the decoded document (None with `parse_error` set)."""
+    """A row that keeps the raw line, and the decoded document (None with `parse_error` set).
+
+    Bare JSON numbers decode as Decimal (never float) so a bare timestamp keeps every digit.
+    """
     row: dict[str, Any] = dict.fromkeys(columns)
     row.update(raw_item=line, line_number=line_number)
     try:
-        return row, json.loads(line)
-    except ValueError:
+        return row, json.loads(line, parse_float=Decimal, parse_int=Decimal)
+    except _BROKEN:
         row["parse_error"] = "invalid_json"
         return row, None
 
 
+CHANGE_COLUMNS = (
+    "write_timestamp_micros",
+    "operation",
+    "pk",
+    "sk",
+    "item_json",
+    "item_dynamodb_json",
+    "attribute_types",
+    "old_item_json",
+    "old_item_dynamodb_json",
+    "raw_item",
+    "parse_error",
+    "line_number",
+)
+# What a row derives from its line (nulled when the line cannot be encoded); export rows hold a subset.
+_DERIVED = tuple(c for c in CHANGE_COLUMNS if c not in ("raw_item", "parse_error", "line_number"))
+_TEXTS = ("pk", "sk", "item_json", "item_dynamodb_json", "old_item_json", "old_item_dynamodb_json")
+
+
+def _encodable(row: dict[str, Any]) -> dict[str, Any]:
+    """The row, or its error form when a value holds an unpaired surrogate.
+
+    JSON may spell one (`"\\ud800"`) and Python decodes it, but such text has no UTF-8 form: Arrow
+    would fail the whole Spark task on it. The raw line (always valid UTF-8) is kept.
+    """
+    try:
+        for name in _TEXTS:
+            if row.get(name) is not None:
+                row[name].encode("utf-8")
+    except UnicodeEncodeError:
+        row.update((name, None) for name in _DERIVED if name in row)
+        row["parse_error"] = "invalid_unicode: a value holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)"
+    return row
+
+
 def parse_full_export_line(line: str, line_number: int) -> dict[str, Any]:
     """One line of a full export (`{"Item": {...}}`) → a Bronze row; bad lines get a reason."""
+    return _encodable(_parse_full(line, line_number))
+
+
+def _parse_full(line: str, line_number: int) -> dict[str, Any]:
     row, doc = _start_row(EXPORT_COLUMNS, line, line_number)
     if row["parse_error"]:
         return row
@@ -140,25 +218,34 @@ def parse_full_export_line(line: str, line_number: int) -> dict[str, Any]:
         return row
     row["pk"], row["sk"] = _key_text(item, "PK"), _key_text(item, "SK")
     try:
-        row["item_json"], types = item_to_json(item)
-        row["attribute_types"] = dict(sorted(types.items()))
+        row["item_json"], row["attribute_types"], row["item_dynamodb_json"] = _unmarshalled(item)
     except DynamoJsonError as exc:
         row["parse_error"] = f"invalid_dynamodb_json: {exc}"
+    except _BROKEN as exc:
+        row["parse_error"] = f"invalid_dynamodb_json: {type(exc).__name__}"
     return row
 
 
-CHANGE_COLUMNS = (
-    "write_timestamp_micros",
-    "operation",
-    "pk",
-    "sk",
-    "item_json",
-    "attribute_types",
-    "old_item_json",
-    "raw_item",
-    "parse_error",
-    "line_number",
-)
+def write_timestamp(metadata: Any) -> int:
+    """`Metadata.WriteTimestampMicros` as an int, in either shape AWS documents and writes.
+
+    Typed (`{"N": "1763690712345678"}`) or bare (`1763690712345678` or `"1763690712345678"`).
+    Anything else (missing, fractional, negative, beyond a LONG) raises DynamoJsonError.
+    """
+    value = metadata.get("WriteTimestampMicros") if isinstance(metadata, dict) else None
+    if isinstance(value, dict):
+        number = unmarshal(value)
+        if not isinstance(number, Decimal):
+            raise DynamoJsonError("WriteTimestampMicros must be a number")
+    elif isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, str):
+        number = Decimal(_number_literal(value))
+    else:
+        raise DynamoJsonError("Metadata.WriteTimestampMicros is missing")
+    if number != number.to_integral_value() or not 0 <= number <= MAX_MICROS:
+        raise DynamoJsonError(f"WriteTimestampMicros {str(number)[:40]} is not an integer in [0, 2^63)")
+    return int(number)
 
 
 def parse_incremental_line(line: str, line_number: int) -> dict[str, Any]:
@@ -167,6 +254,10 @@ def parse_incremental_line(line: str, line_number: int) -> dict[str, Any]:
     `operation`: MODIFY (both images), UPSERT (NewImage only: an insert, or an update under view
     NEW_IMAGE — the merge treats both as "this is the item now"), REMOVE (no NewImage).
     """
+    return _encodable(_parse_change(line, line_number))
+
+
+def _parse_change(line: str, line_number: int) -> dict[str, Any]:
     row, doc = _start_row(CHANGE_COLUMNS, line, line_number)
     if row["parse_error"]:
         return row
@@ -176,15 +267,29 @@ def parse_incremental_line(line: str, line_number: int) -> dict[str, Any]:
     keys, new, old = doc["Keys"], doc.get("NewImage"), doc.get("OldImage")
     row["pk"], row["sk"] = _key_text(keys, "PK"), _key_text(keys, "SK")
     try:
-        stamp = unmarshal((doc.get("Metadata") or {}).get("WriteTimestampMicros"))
-        row["write_timestamp_micros"] = int(stamp)
-        if isinstance(new, dict):
-            row["item_json"], types = item_to_json(new)
-            row["attribute_types"] = dict(sorted(types.items()))
-        if isinstance(old, dict):
-            row["old_item_json"] = item_to_json(old)[0]
-    except (DynamoJsonError, TypeError, ValueError) as exc:
-        row["parse_error"] = f"invalid_dynamodb_json: {exc}"
+        stamp = write_timestamp(doc.get("Metadata"))
+    except DynamoJsonError as exc:
+        row["parse_error"] = f"invalid_write_timestamp: {exc}"
         return row
+    except _BROKEN as exc:
+        row["parse_error"] = f"invalid_write_timestamp: {type(exc).__name__}"
+        return row
+    try:
+        for name, image in (("NewImage", new), ("OldImage", old)):
+            if image is not None and not isinstance(image, dict):
+                raise DynamoJsonError(f"{name} must be an object")
+        if isinstance(new, dict):
+            row["item_json"], row["attribute_types"], row["item_dynamodb_json"] = _unmarshalled(new)
+        if isinstance(old, dict):
+            row["old_item_json"], _, row["old_item_dynamodb_json"] = _unmarshalled(old)
+    except DynamoJsonError as exc:
+        row.update(item_json=None, item_dynamodb_json=None, attribute_types=None, old_item_json=None)
+        row.update(old_item_dynamodb_json=None, parse_error=f"invalid_dynamodb_json: {exc}")
+        return row
+    except _BROKEN as exc:
+        row.update(item_json=None, item_dynamodb_json=None, attribute_types=None, old_item_json=None)
+        row.update(old_item_dynamodb_json=None, parse_error=f"invalid_dynamodb_json: {type(exc).__name__}")
+        return row
+    row["write_timestamp_micros"] = stamp
     row["operation"] = "REMOVE" if new is None else "MODIFY" if old is not None else "UPSERT"
     return row

@@ -18,6 +18,7 @@ from pyspark.sql import types as T
 from pyspark.sql.types import StructType
 
 from lake_assets.core.landing import Landing
+from lake_assets.parsing.access_log_values import TIME_SOURCES
 from lake_assets.parsing.api_logs import parse_api_log_object
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
 from lake_assets.parsing.exports import DataFileLines
@@ -33,6 +34,7 @@ INT = T.IntegerType
 TS = T.TimestampType
 STRING_MAP = Annotated[T.MapType, T.StringType(), T.StringType(), True]  # key, value, valueContainsNull
 RECORD_TYPES = ["access_log", "control_message", "malformed"]
+STRING_LIST = Annotated[T.ArrayType, T.StringType(), True]  # elementType, containsNull
 
 
 class BronzeApiRequests(pandera.DataFrameModel):
@@ -45,7 +47,7 @@ class BronzeApiRequests(pandera.DataFrameModel):
     request_time: S = optional()
     request_time_epoch_ms: L = optional()
     event_time: TS = optional()
-    time_source: S = optional(isin=["requestTimeEpoch", "requestTime"])
+    time_source: S = optional(isin=list(TIME_SOURCES))
     http_method: S = optional()
     route_key: S = optional()
     path: S = optional()
@@ -63,8 +65,15 @@ class BronzeApiRequests(pandera.DataFrameModel):
     log_stream: S = optional()
     log_event_id: S = optional()
     log_event_time: TS = optional()
+    log_owner: S = optional()  # the envelope's `owner` (account id; "CloudwatchLogs" on control messages)
+    log_region: S = optional()  # `@aws.region` of the event's extractedFields, when sent
+    log_subscription_filters: STRING_LIST = optional()
+    log_policy_level: S = optional()
+    log_extracted_fields: STRING_MAP = optional()
     source_key: S = required()
     source_format: S = optional(isin=["cloudwatch_envelope", "ndjson", "plain"])
+    compression: S = optional(isin=["none", "gzip", "gzip+gzip", "gzip+gzip+gzip"])  # gzip layers found
+    log_format: S = optional(isin=["json", "clf", "csv", "xml"])  # the access-log template kind
     record_index: INT = required(ge=0)
     raw: S = optional()
     ingested_at: TS = required()
@@ -83,7 +92,8 @@ class BronzeTasksExport(pandera.DataFrameModel):
     line_number: INT = required(ge=1)
     pk: S = optional()
     sk: S = optional()
-    item_json: S = optional()
+    item_json: S = optional()  # plain JSON: what Silver types (lossy inside nested L/M)
+    item_dynamodb_json: S = optional()  # the item's DynamoDB JSON, canonical and exact
     attribute_types: STRING_MAP = optional()
     raw_item: S = required()
     parse_error: S = optional()
@@ -105,8 +115,10 @@ class BronzeTasksChanges(pandera.DataFrameModel):
     pk: S = optional()
     sk: S = optional()
     item_json: S = optional()
+    item_dynamodb_json: S = optional()
     attribute_types: STRING_MAP = optional()
     old_item_json: S = optional()
+    old_item_dynamodb_json: S = optional()
     raw_item: S = required()
     parse_error: S = optional()
 

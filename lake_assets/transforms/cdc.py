@@ -19,6 +19,7 @@ ITEM_COLUMNS = (
     "pk",
     "sk",
     "item_json",
+    "item_dynamodb_json",
     "attribute_types",
     "raw_item",
     "parse_error",

@@ -1,9 +1,11 @@
 """Silver `tasks` and `users`: typed entities from one day's table snapshot (single-table design).
 
-Keys are parsed from PK/SK (`USER#<id>` / `PROFILE` | `TASK#<id>`). Attributes are read from the
-unmarshalled item JSON and cast leniently, so an attribute stored with an unusual type (a number
-as a string) still types; an item that cannot be used becomes a quarantine row with a reason.
-`email` never leaves this module in clear: it is replaced by an HMAC-SHA256 keyed hash.
+Keys are parsed from PK/SK (`USER#<id>` / `PROFILE` | `TASK#<id>`). Attributes are typed exactly
+(`entity_values`): a number stored as a string still types, but a value its column cannot hold
+exactly (`priority` "high", an estimate of `1E-36`) is never rounded or nulled: the item becomes a
+quarantine row with the reason, like an item that breaks a row-level rule of its Silver contract.
+`email` never leaves this module in clear: it is replaced by an HMAC-SHA256 keyed hash in Silver
+and redacted from quarantine rows (raw item and reason).
 """
 
 from __future__ import annotations
@@ -18,6 +20,17 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lake_assets.quality.fields import optional, required
+from lake_assets.quality.row_rules import first_violation, reason_key
+from lake_assets.transforms.entity_values import (
+    ESTIMATE_TYPE,
+    attr,
+    exact_decimal,
+    exact_int,
+    is_number,
+    number_text,
+    timestamp,
+    with_attributes,
+)
 
 # Column types of the pandera contracts below. pandera takes a Spark type class as a column
 # annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
@@ -25,7 +38,6 @@ from lake_assets.quality.fields import optional, required
 S = T.StringType
 TS = T.TimestampType
 TASK_STATUSES = ("OPEN", "IN_PROGRESS", "DONE", "ARCHIVED")
-ESTIMATE_TYPE = T.DecimalType(38, 18)
 ESTIMATE = Annotated[T.DecimalType, ESTIMATE_TYPE.precision, ESTIMATE_TYPE.scale]
 STRING_LIST = Annotated[T.ArrayType, T.StringType(), True]  # elementType, containsNull
 
@@ -110,103 +122,116 @@ def keyed_hash(column: Column, key: bytes) -> Column:
     return F.when(column.isNotNull(), F.sha2(F.concat(F.lit(outer_pad), inner), 256))
 
 
-# Attributes Silver reads. Text fields take any JSON value as its text; `estimate_hours` is read
-# as a decimal by the JSON reader itself, which keeps every digit (a string-then-cast would round
-# the number through a double first) and also accepts a number stored as a string.
-_ATTRIBUTES = (
-    "title",
-    "status",
-    "priority",
-    "created_at",
-    "updated_at",
-    "due_date",
-    "completed_at",
-    "tags",
-    "checklist",
-    "email",
-    "display_name",
-    "plan",
-)
-_ATTRS_SCHEMA = T.StructType(
-    [*(T.StructField(name, T.StringType()) for name in _ATTRIBUTES), T.StructField("estimate_hours", ESTIMATE_TYPE)]
-)
+# Personal data kept out of quarantine rows: the `email` attribute's value (typed or plain JSON)
+# and anything shaped like an e-mail address, in the raw item and in the reason text.
+_EMAIL_ATTRIBUTE = r'("email"\s*:\s*)(\{[^{}]*\}|"(?:[^"\\]|\\.)*")'
+_EMAIL_ADDRESS = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+REDACTED = "<redacted>"
 
 
-def _attr(name: str) -> Column:
-    """An attribute of the item as text (parsed once per row into the `_attrs` struct)."""
-    return F.col("_attrs")[name]
+def redact_pii(column: Column) -> Column:
+    """`column` (raw item or reason text) with e-mail values replaced by `<redacted>`."""
+    dropped = F.regexp_replace(column, _EMAIL_ATTRIBUTE, f'$1"{REDACTED}"')
+    return F.regexp_replace(dropped, _EMAIL_ADDRESS, REDACTED)
 
 
-def _try_cast(name: str, *types: str) -> Column:
-    """`try_cast` of an attribute through `types` in turn: NULL when the text does not convert.
-
-    SQL `try_cast` (Spark ≥ 3.2) rather than `Column.try_cast` (PySpark ≥ 4.0 only), so the job
-    runs on Glue 5.0's Spark 3.5; and never a plain `cast`, whose failures depend on ANSI mode
-    (NULL on 3.5 by default, an error on 4.x), so a bad value types the same on both.
-    """
-    sql = f"_attrs.`{name}`"
-    for type_ in types:
-        sql = f"try_cast({sql} AS {type_})"
-    return F.expr(sql)
+def _first(problems: list[tuple[Column, str]]) -> Column:
+    """The reason of the first condition that holds, else null."""
+    return F.coalesce(*[F.when(condition, F.lit(reason)) for condition, reason in problems])
 
 
-def _timestamp(name: str) -> Column:
-    return _try_cast(name, "TIMESTAMP")
+def _typed_columns(pii_key: bytes) -> dict[str, Column]:
+    """Every Silver column computed from an item's attributes (tasks' and users' together)."""
+    return {
+        "title": attr("title"),
+        "status": F.upper(F.trim(attr("status"))),
+        "priority": exact_int(number_text("priority")),
+        "created_at": timestamp("created_at"),
+        "updated_at": timestamp("updated_at"),
+        "due_date": F.to_date(timestamp("due_date")),
+        "completed_at": timestamp("completed_at"),
+        "tags": F.from_json(attr("tags"), T.ArrayType(T.StringType())),
+        "estimate_hours": exact_decimal(number_text("estimate_hours"), ESTIMATE_TYPE),
+        "checklist_items": F.json_array_length(attr("checklist")),
+        "email_hash": keyed_hash(F.lower(F.trim(attr("email"))), pii_key),
+        "display_name": attr("display_name"),
+        "plan": attr("plan"),
+    }
+
+
+def _wrong_type(name: str) -> tuple[Column, str]:
+    """Present (neither absent nor NULL) but did not convert to its Silver column's type."""
+    return attr(name).isNotNull() & F.col(name).isNull(), f"{name}_wrong_type"
+
+
+def _type_problems() -> tuple[Column, Column]:
+    """(task, user) reason of the first attribute whose value does not type exactly, else null."""
+    estimate = number_text("estimate_hours")
+    task = _first(
+        [
+            (attr("priority").isNotNull() & F.col("priority").isNull(), "priority_wrong_type"),
+            (attr("estimate_hours").isNotNull() & ~is_number(estimate), "estimate_hours_wrong_type"),
+            (is_number(estimate) & F.col("estimate_hours").isNull(), "estimate_hours_not_representable"),
+            _wrong_type("updated_at"),
+            (attr("due_date").isNotNull() & F.col("due_date").isNull(), "due_date_wrong_type"),
+            _wrong_type("completed_at"),
+            (attr("tags").isNotNull() & F.col("tags").isNull(), "tags_wrong_type"),
+            (attr("checklist").isNotNull() & F.col("checklist_items").isNull(), "checklist_wrong_type"),
+        ]
+    )
+    return task, _first([_wrong_type("created_at")])
 
 
 def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
-    """Type the items of one Bronze `tasks_export` partition."""
+    """Type the items of one Bronze `tasks_export` partition.
+
+    Each item gets at most one reason, the first that applies: a Bronze parse error, a key
+    problem, the entity's own checks (status, created_at), a value that does not type exactly
+    (`priority_wrong_type`, `estimate_hours_not_representable`, …), then the first row-level rule
+    of its Silver contract it breaks (`rule:priority_in[1,5]`). Items with a reason are quarantined
+    (PII redacted); the rest are Silver rows that pass the contract's row-level rules by
+    construction.
+    """
     latest = Window.partitionBy("pk", "sk").orderBy(F.col("source_key").desc(), F.col("line_number").desc())
-    user_id = F.regexp_extract("pk", r"^USER#(.+)$", 1)
     task_id = F.regexp_extract("sk", r"^TASK#(.+)$", 1)
     entity = (
         F.when(F.col("sk") == "PROFILE", F.lit("user")).when(task_id != "", F.lit("task")).otherwise(F.lit("other"))
     )
-    status = F.upper(F.trim(_attr("status")))
-    reason = (
+    is_task, is_user = F.col("entity") == "task", F.col("entity") == "user"
+    checks = (
         F.when(F.col("parse_error").isNotNull(), F.col("parse_error"))
         .when(F.col("pk").isNull() | F.col("sk").isNull(), F.lit("missing_key"))
         .when(F.col("_dup") > 1, F.lit("duplicate_key_in_export"))
         .when(F.col("entity") == "other", F.lit(None))
         .when(F.col("user_id") == "", F.lit("unparseable_pk"))
-        .when((F.col("entity") == "task") & ~status.isin(*TASK_STATUSES), F.lit("invalid_status"))
-        .when((F.col("entity") == "task") & _timestamp("created_at").isNull(), F.lit("missing_or_invalid_created_at"))
+        .when(is_task & ~F.col("status").isin(*TASK_STATUSES), F.lit("invalid_status"))
+        .when(is_task & F.col("created_at").isNull(), F.lit("missing_or_invalid_created_at"))
     )
+    task_problem, user_problem = _type_problems()
+    typed = F.when(is_task, task_problem).when(is_user, user_problem)
+    broken = F.when(is_task, first_violation(SilverTasks)).when(is_user, first_violation(SilverUsers))
     items = (
-        bronze.withColumn("_attrs", F.from_json("item_json", _ATTRS_SCHEMA))
+        with_attributes(bronze)
         .withColumn("_dup", F.row_number().over(latest))
         .withColumn("entity", entity)
-        .withColumn("user_id", user_id)
+        .withColumn("user_id", F.regexp_extract("pk", r"^USER#(.+)$", 1))
         .withColumn("task_id", task_id)
-        .withColumn("reason", reason)
-        .drop("_dup")
+        .withColumns(_typed_columns(pii_key))
+        .withColumn("reason", F.coalesce(checks, typed, broken))
+        .drop("_dup", "_attrs", "_typed")
     )
     good = items.where(F.col("reason").isNull())
-    tasks = good.where(F.col("entity") == "task").select(
-        "user_id",
-        "task_id",
-        _attr("title").alias("title"),
-        status.alias("status"),
-        _try_cast("priority", "DOUBLE", "INT").alias("priority"),
-        _timestamp("created_at").alias("created_at"),
-        _timestamp("updated_at").alias("updated_at"),
-        F.to_date(_timestamp("due_date")).alias("due_date"),
-        _timestamp("completed_at").alias("completed_at"),
-        F.from_json(_attr("tags"), T.ArrayType(T.StringType())).alias("tags"),
-        _attr("estimate_hours").alias("estimate_hours"),
-        F.json_array_length(_attr("checklist")).alias("checklist_items"),
-        "export_id",
-    )
-    users = good.where(F.col("entity") == "user").select(
-        "user_id",
-        keyed_hash(F.lower(F.trim(_attr("email"))), pii_key).alias("email_hash"),
-        _attr("display_name").alias("display_name"),
-        _attr("plan").alias("plan"),
-        _timestamp("created_at").alias("created_at"),
-        "export_id",
-    )
+    tasks = good.where(is_task).select(*TASKS_SCHEMA.fieldNames())
+    users = good.where(is_user).select(*USERS_SCHEMA.fieldNames())
     quarantine = items.where(F.col("reason").isNotNull()).select(
-        "reason", "entity", "pk", "sk", "source_key", "line_number", "raw_item", "export_id"
+        redact_pii(F.col("reason")).alias("reason"),
+        "entity",
+        redact_pii(F.col("pk")).alias("pk"),
+        redact_pii(F.col("sk")).alias("sk"),
+        "source_key",
+        "line_number",
+        redact_pii(F.col("raw_item")).alias("raw_item"),
+        "export_id",
     )
     return Entities(items, tasks, users, quarantine)
 
@@ -229,7 +254,7 @@ def entity_counts(items: DataFrame) -> EntityCounts:
     for row in items.groupBy("entity", "reason").count().collect():
         if row["reason"] is not None:
             counts["quarantined"] += row["count"]
-            key = row["reason"].split(":", 1)[0]
+            key = reason_key(row["reason"])
             reasons[key] = reasons.get(key, 0) + row["count"]
         else:
             counts[{"user": "users", "task": "tasks", "other": "other_entities"}[row["entity"]]] += row["count"]

@@ -5,6 +5,9 @@ day A with event date E belongs to partition E when E is A or A-1 (late arrivals
 and to partition A otherwise (no usable time, or a clock too far off: quarantined there). Silver D
 therefore reads Bronze D and D+1. Each owned row gets one disposition: `silver`, `quarantine`
 (with a reason), `duplicate` (a repeated requestId) or `skipped` (a control message, by contract).
+A row that breaks a row-level rule of the `SilverApiRequests` contract (a negative latency, a status
+outside 100–599) is quarantined with the rule as its reason (`rule:response_latency_ms>=0`), so the
+blocking contract checks judge only what a partition as a whole can get wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lake_assets.quality.fields import optional, required
+from lake_assets.quality.row_rules import first_violation, reason_key
 
 # Column types of the pandera contracts below. pandera takes a Spark type class as a column
 # annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
@@ -34,7 +38,7 @@ class SilverApiRequests(pandera.DataFrameModel):
 
     request_id: S = required()
     event_time: TS = required()
-    time_source: S = required(isin=["requestTimeEpoch", "requestTime"])
+    time_source: S = required(isin=["requestTimeEpoch", "requestTime", "cloudwatch_event_timestamp"])
     ip: S = optional()
     http_method: S = optional()
     route_key: S = optional()
@@ -116,9 +120,12 @@ def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
     """Route Bronze rows (arrival partitions D and D+1, with an arrival `dt` column) for day D."""
     day_lit = F.lit(day)
     owned = bronze.where(owned_by(day)).withColumn("arrival_date", F.col("dt"))
+    broken_rule = first_violation(SilverApiRequests, owned.columns)  # is_late_arrival is derived: never null
     owned = owned.withColumn(
         "reason",
-        F.when(F.col("record_type") == "control_message", F.lit("control_message")).otherwise(_reason(day_lit)),
+        F.when(F.col("record_type") == "control_message", F.lit("control_message")).otherwise(
+            F.coalesce(_reason(day_lit), broken_rule)
+        ),
     )
     first_seen = Window.partitionBy("request_id").orderBy("ingested_at", "source_key", "record_index")
     usable = F.col("reason").isNull()
@@ -169,7 +176,7 @@ def accounting(routed: DataFrame) -> RequestCounts:
         by_disposition[row["disposition"]] += row["count"]
         by_arrival[str(row["arrival_date"])] = by_arrival.get(str(row["arrival_date"]), 0) + row["count"]
         if row["disposition"] == "quarantine":
-            key = row["reason"].split(":", 1)[0]
+            key = reason_key(row["reason"])
             reasons[key] = reasons.get(key, 0) + row["count"]
     return RequestCounts(
         bronze_rows_owned=sum(by_disposition.values()),

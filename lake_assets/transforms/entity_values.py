@@ -1,0 +1,115 @@
+"""Item attributes typed for Silver exactly: a value converts exactly, or its item is quarantined.
+
+Text attributes are read from the plain `item_json` (Spark's JSON reader gives any JSON value as
+its text). Numbers are not: Spark renders a JSON number read as text through a double
+(`12.3456789012345678901` → `12.345678901234567`), and a DecimalType read rounds (`1E-36` → 0) or
+nulls (a 38-digit number, `1E+130`) without a word. So numeric attributes are read from the typed
+`item_dynamodb_json`, where an `N` is a JSON *string* holding the exact literal, and are converted
+only when the target type holds the value exactly (`decimal_fits` decides on the literal's digits,
+natively in Spark). A value that does not convert is reported (`<attribute>_wrong_type`,
+`<attribute>_not_representable`), never rounded and never a silent NULL.
+
+Bronze rows written before `item_dynamodb_json` existed fall back to the `item_json` text.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+# Silver's estimate type. DynamoDB numbers have up to 38 significant digits at any exponent, so no
+# fixed decimal holds them all; this scale keeps the contract's own data exact (its planted
+# `12.3456789012345678901` has 19 fractional digits) with 18 integral digits to spare. Anything
+# else is quarantined as `estimate_hours_not_representable`.
+ESTIMATE_TYPE = T.DecimalType(38, 20)
+INT_MAX = 2**31 - 1
+
+TEXT_ATTRIBUTES = (
+    "title",
+    "status",
+    "created_at",
+    "updated_at",
+    "due_date",
+    "completed_at",
+    "tags",
+    "checklist",
+    "email",
+    "display_name",
+    "plan",
+)
+NUMERIC_ATTRIBUTES = ("priority", "estimate_hours")
+_NUMBER = r"^ *[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))? *$"  # spaces only: what trim() removes
+
+
+def with_attributes(items: DataFrame) -> DataFrame:
+    """`items` plus `_attrs` (every attribute as text) and `_typed` (numeric attributes, typed)."""
+    text = T.StructType([T.StructField(n, T.StringType()) for n in (*TEXT_ATTRIBUTES, *NUMERIC_ATTRIBUTES)])
+    typed = T.StructType([T.StructField(n, T.MapType(T.StringType(), T.StringType())) for n in NUMERIC_ATTRIBUTES])
+    source = F.col("item_dynamodb_json") if "item_dynamodb_json" in items.columns else F.lit(None).cast("string")
+    return items.withColumn("_attrs", F.from_json("item_json", text)).withColumn("_typed", F.from_json(source, typed))
+
+
+def attr(name: str) -> Column:
+    """An attribute as text; null when absent or of type NULL."""
+    return F.col("_attrs")[name]
+
+
+def number_text(name: str) -> Column:
+    """The exact literal of a numeric attribute (`N`, or a number stored as `S`), else null."""
+    typed = F.col("_typed")[name]
+    return F.coalesce(typed["N"], typed["S"], F.when(typed.isNull(), attr(name)))
+
+
+def is_number(text: Column) -> Column:
+    """True when `text` is a decimal literal (`12.50`, `-3`, `1E-36`, `.5`, `+7`)."""
+    mantissa = F.concat(F.regexp_extract(text, _NUMBER, 1), F.regexp_extract(text, _NUMBER, 2))
+    return F.coalesce(text.rlike(_NUMBER) & mantissa.rlike("[0-9]"), F.lit(False))
+
+
+def decimal_fits(text: Column, precision: int, scale: int) -> Column:
+    """True when the number `text` is exactly a DECIMAL(precision, scale) value (no rounding).
+
+    Decided on the literal: its significant digits and where the point falls after the exponent,
+    so it holds for any exponent (`1E-36` needs 36 fractional digits, `1E+130` 131 integral ones).
+    """
+    part = lambda i: F.regexp_extract(text, _NUMBER, i)  # noqa: E731
+    exp_text = part(3)
+    exp_digits = F.length(F.regexp_replace(exp_text, "[+-]", ""))
+    exponent = F.when(exp_text == "", F.lit(0)).when(exp_digits <= 9, exp_text.cast("int"))
+    digits = F.concat(part(1), part(2))
+    unpadded = F.regexp_replace(digits, "^0+", "")
+    point = F.length(part(1)) + exponent - (F.length(digits) - F.length(unpadded))
+    significant = F.regexp_replace(unpadded, "0+$", "")
+    integral = F.greatest(point, F.lit(0))
+    fractional = F.greatest(F.length(significant) - point, F.lit(0))
+    fits = (F.length(significant) == 0) | ((integral <= precision - scale) & (fractional <= scale))
+    return is_number(text) & F.coalesce(exponent.isNotNull() & fits, F.lit(False))
+
+
+def exact_decimal(text: Column, dtype: T.DecimalType) -> Column:
+    """The number `text` as `dtype` when it fits exactly (so the cast cannot round), else null."""
+    return F.when(decimal_fits(text, dtype.precision, dtype.scale), F.trim(text).cast(dtype))
+
+
+def exact_int(text: Column) -> Column:
+    """An integral number (`3`, `3.0`, `"5"`) as INT, else null (`3.5`, `"high"`, 2^31)."""
+    whole = exact_decimal(text, T.DecimalType(10, 0))
+    return F.when(F.abs(whole) <= INT_MAX, whole.cast("int"))
+
+
+def try_cast(name: str, *types: str) -> Column:
+    """`try_cast` of a text attribute through `types` in turn: NULL when the text does not convert.
+
+    SQL `try_cast` (Spark ≥ 3.2) rather than `Column.try_cast` (PySpark ≥ 4.0 only), so the job
+    runs on Glue 5.0's Spark 3.5; and never a plain `cast`, whose failures depend on ANSI mode
+    (NULL on 3.5 by default, an error on 4.x), so a bad value types the same on both.
+    """
+    sql = f"_attrs.`{name}`"
+    for type_ in types:
+        sql = f"try_cast({sql} AS {type_})"
+    return F.expr(sql)
+
+
+def timestamp(name: str) -> Column:
+    return try_cast(name, "TIMESTAMP")
