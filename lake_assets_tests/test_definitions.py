@@ -196,3 +196,19 @@ def test_each_remote_engine_loads_with_its_resource_pool_and_executor():
     local = build_definitions(LakeSettings()).resolve_job_def("lake_daily")
     assert local.executor_def.name == "in_process"
     assert {n.definition.pool for n in local.graph.node_dict.values()} == {"spark_local"}
+
+
+def test_workspace_yaml_and_the_dg_project_name_the_same_code_location():
+    """`dagster dev -w workspace.yaml` and `dg dev` must load the same module under the same name."""
+    import tomllib
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["dg"]["project"]
+    (entry,) = yaml.safe_load((root / "workspace.yaml").read_text())["load_from"]
+    module = entry["python_module"]
+    assert (module["module_name"], module["location_name"]) == (
+        project["code_location_target_module"],
+        project["code_location_name"],
+    )
