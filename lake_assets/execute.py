@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from lake_assets.builds.base import BuildContext, BuildInputError
 from lake_assets.builds.report import BuildReport, report_of
+from lake_assets.core.failures import describe, is_transient
 from lake_assets.core.lake import LocalLake
 from lake_assets.core.secrets import local_pii_key
 from lake_assets.core.settings import LakeSettings
@@ -50,6 +51,17 @@ def build_context(
     )
 
 
+def failure_report(build: str, partition: str, exc: Exception) -> BuildReport:
+    """The report of a job that raised: `input_error` for anything a retry cannot fix (bad input, a
+    bug, a JVM that cannot start: see `core.failures`); an infrastructure failure is re-raised, so
+    the engine fails the attempt and the step's retry policy runs it again."""
+    if isinstance(exc, BuildInputError):
+        return BuildReport(build, partition, input_error=str(exc))
+    if is_transient(exc):
+        raise exc
+    return BuildReport(build, partition, input_error=describe(exc))
+
+
 def run_build(build: str, ctx: BuildContext) -> BuildReport:
     """The step's report; an input the job cannot work with becomes `input_error`, not an exception,
     so every engine fails it the same way (clearly, and never retried)."""
@@ -57,6 +69,6 @@ def run_build(build: str, ctx: BuildContext) -> BuildReport:
         raise KeyError(f"no declared build named {build!r}")
     try:
         result = ctx.catalog.builds[build](ctx)
-    except BuildInputError as exc:
-        return BuildReport(build, ctx.dt, input_error=str(exc))
+    except Exception as exc:
+        return failure_report(build, ctx.dt, exc)
     return report_of(build, ctx.dt, result)

@@ -12,6 +12,7 @@ import pytest
 
 from lake_assets.builds.bronze import bronze_api_requests
 from lake_assets.builds.silver import silver_api_requests
+from lake_assets.core.landing import skip_reason
 from lake_assets.core.settings import LakeSettings
 from lake_assets.execute import build_context
 
@@ -51,6 +52,7 @@ def test_double_gzipped_day_reaches_silver(tmp_path, spark):
     records = member(message("a"), message("b"), clf) + member(json.dumps({"requestId": "no-time", "status": "201"}))
     (folder / "tasks-1-2026-11-21-10-00-00-x.gz").write_bytes(gzip.compress(records, mtime=0))
     (folder / "tasks-1-2026-11-21-10-05-00-y").write_bytes(gzip.compress(member(message("c")), mtime=0))
+    (folder / ".tasks-1-2026-11-21-10-09-00-z.gz.tmp").write_bytes(b"partial upload")  # skipped, with its reason
     with open(os.fsencode(folder) + b"/tasks-\xff.gz", "wb") as f:  # not UTF-8: listed under an escaped key
         f.write(member(message("d")))
     settings = LakeSettings(
@@ -62,6 +64,10 @@ def test_double_gzipped_day_reaches_silver(tmp_path, spark):
     assert bronze.outputs[0].published and bronze.outputs[0].rows == 6
     extra = bronze.outputs[0].extra
     assert extra["rows_by_compression"] == {"gzip": 1, "gzip+gzip": 5} and extra["malformed_rows"] == 0
+    hidden = "api_logs/2026/11/21/10/.tasks-1-2026-11-21-10-09-00-z.gz.tmp"
+    assert (extra["landing_objects"], extra["landing_objects_skipped"]) == (3, 1)
+    assert extra["skipped_objects"] == {hidden: skip_reason(hidden)}
+    assert skip_reason(hidden).startswith("hidden name '.tasks-1-2026-11-21-10-09-00-z.gz.tmp': copy tools")
     rows = {r["request_id"]: r for r in read(tmp_path, "bronze/api_requests")}
     assert rows["d"]["source_key"] == "api_logs/2026/11/21/10/tasks-%FF.gz"
     assert rows["a"]["log_owner"] == "123456789012" and rows["a"]["log_subscription_filters"] == ["to-firehose"]

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from lake_assets.core.landing import LocalLanding, escape_key, unescape_key
+from lake_assets.core.landing import LocalLanding, escape_key, skip_reason, unescape_key
 from lake_assets.parsing import gzip_members
 from lake_assets.parsing.api_logs import MAX_LINE_BYTES, RAW_PREFIX_BYTES
 from lake_assets_tests.api_log_builders import (
@@ -180,9 +180,21 @@ def test_non_utf8_local_names_get_reversible_keys(tmp_path):
     (folder / ".tmp-upload.gz").write_bytes(b"partial")
     (folder / "good.gz").write_bytes(gzip.compress(record("b").encode()))
     landing = LocalLanding(str(tmp_path))
-    keys = [o.key for o in landing.list("api_logs/2026/11/21")]
+    keys = [o.key for o in landing.list("api_logs/2026/11/21") if skip_reason(o.key) is None]
     assert keys == ["api_logs/2026/11/21/23/bad-%FF%2541.gz", "api_logs/2026/11/21/23/good.gz"]
     assert all(k.encode("utf-8") for k in keys) and landing.exists(keys[0])
     (row,) = parse(landing.read_bytes(keys[0]), keys[0])
     assert row["request_id"] == "a" and row["source_key"] == keys[0]
     assert unescape_key(escape_key("a\udcff%b")) == "a\udcff%b" and escape_key("plain%41") == "plain%41"
+
+
+def test_every_listed_object_is_read_or_skipped_with_a_reason():
+    assert skip_reason("api_logs/2026/11/21/10/tasks-1-2026-11-21-10-00-00-x.gz") is None
+    assert skip_reason("api_logs/2026/11/21/10/.x.gz.tmp") == (
+        "hidden name '.x.gz.tmp': copy tools and editors write temporary files so, not data yet; "
+        "rename the object without the leading dot to have it read"
+    )
+    assert skip_reason("api_logs/2026/11/21/.staging/x.gz").startswith("hidden name '.staging'")
+    assert skip_reason("api_logs/2026/11/21/") == (
+        "folder marker: a zero-byte object the S3 console creates for a folder, not data"
+    )

@@ -111,16 +111,16 @@ def test_data_file_keys_that_escape_the_export_are_refused(tmp_path, key):
         bronze_tasks_export(context(tmp_path))
 
 
-def test_a_manifest_files_key_that_escapes_is_a_note_not_a_read(tmp_path):
+def test_a_manifest_files_key_that_escapes_makes_the_export_broken_not_read(tmp_path):
     root = tmp_path / "landing"
     write_export(root, "e1", "2026-11-22T00:00:00.000Z")
     edit_json(folder(root, "e1") / "manifest-summary.json", manifestFilesS3Key="../../secrets.json")
-    exports, notes = ex.list_completed_exports(LocalLanding(str(root)), EXPORTS_PREFIX)
-    assert exports == []
-    assert notes == [
-        "e1: unusable manifestFilesS3Key in manifest-summary.json ('../../secrets.json' does not resolve to a "
+    (export,), notes = ex.list_completed_exports(LocalLanding(str(root)), EXPORTS_PREFIX)
+    assert (export.export_id, export.manifest_files_key, notes) == ("e1", "", [])
+    assert export.problem == (
+        "unusable manifestFilesS3Key ('../../secrets.json' does not resolve to a "
         "file under dynamodb/tasks/AWSDynamoDB/ (path traversal or a malformed key): refused)"
-    ]
+    )
 
 
 def test_manifest_files_that_are_not_utf8_are_a_clear_input_error(tmp_path):

@@ -13,7 +13,7 @@ from lake_assets.builds.bronze import bronze_tasks_export
 from lake_assets.core.landing import LocalLanding
 from lake_assets.parsing.exports import ExportError, choose_full_export, list_completed_exports, load_files
 from lake_assets.steps import CATALOG
-from lake_assets_tests.landing_builders import EXPORTS_PREFIX, write_export
+from lake_assets_tests.landing_builders import EXPORTS_PREFIX, write_export, write_incremental
 
 
 def test_window_is_exclusive_start_inclusive_end(tmp_path):
@@ -21,7 +21,7 @@ def test_window_is_exclusive_start_inclusive_end(tmp_path):
     write_export(tmp_path, "e-midday", "2026-11-21T14:30:00.000Z")
     write_export(tmp_path, "e-midnight-22", "2026-11-22T00:00:00.000Z")  # closes the 21st: latest
     write_export(tmp_path, "e-running", "2026-11-21T23:00:00.000Z", complete=False)
-    write_export(tmp_path, "e-incr", "2026-11-21T20:00:00.000Z", export_type="INCREMENTAL_EXPORT")
+    write_incremental(tmp_path, "e-incr", "2026-11-21T19:00:00.000Z", "2026-11-21T20:00:00.000Z", [])
     exports, notes = list_completed_exports(LocalLanding(str(tmp_path)), EXPORTS_PREFIX)
     assert choose_full_export(exports, date(2026, 11, 21)).export_id == "e-midnight-22"
     assert choose_full_export(exports, date(2026, 11, 20)).export_id == "e-midnight-21"

@@ -41,9 +41,15 @@ def test_list_respects_folder_boundaries(make_bucket, endpoint):
 
     objects = landing.list("api_logs/2026/11/2")
 
-    assert [o.key for o in objects] == ["api_logs/2026/11/2/a.json", "api_logs/2026/11/2/sub/c.json"]
+    # Hidden names are listed: the job skips them, naming each with its reason (`skip_reason`).
+    assert [o.key for o in objects] == [
+        "api_logs/2026/11/2/.hidden/x.json",
+        "api_logs/2026/11/2/.tmp-upload",
+        "api_logs/2026/11/2/a.json",
+        "api_logs/2026/11/2/sub/c.json",
+    ]
     assert landing.list("api_logs/2026/11/2/") == objects  # a trailing slash changes nothing
-    first = objects[0]
+    first = objects[2]
     assert first.size == 3
     assert first.etag == hashlib.md5(b"aaa").hexdigest()  # quotes stripped
     assert first.last_modified.tzinfo is UTC

@@ -53,6 +53,8 @@ def evaluate_exports(
             continue
         day, target = export_partition(export), TARGETS.get(export.export_type)
         try:
+            if export.problem is not None:
+                raise ex.ExportError(f"export {export.export_id}: {export.problem}")
             if target is None or day is None:
                 raise ex.ExportError(
                     f"export {export.export_id}: unsupported type {export.export_type} or no export time"

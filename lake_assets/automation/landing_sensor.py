@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from lake_assets.core.landing import skip_reason
+
 if TYPE_CHECKING:
     from lake_assets.core.landing import Landing, LandingObject
 
@@ -42,7 +44,8 @@ def evaluate_landing(
     for day in window:
         if day < first_day:
             continue
-        objects = landing.list(f"{API_LOGS}/{day:%Y/%m/%d}")
+        # Objects the job would skip (temporary files) neither start a run nor change the fingerprint.
+        objects = [o for o in landing.list(f"{API_LOGS}/{day:%Y/%m/%d}") if skip_reason(o.key) is None]
         listed[day.isoformat()] = len(objects)
         if not objects:
             continue

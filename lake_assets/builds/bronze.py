@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lake_assets.builds.base import BuildContext, BuildInputError, BuildResult, Staged
+from lake_assets.core.landing import skip_reason
 from lake_assets.parsing import exports as ex
 from lake_assets.quality.drift import api_log_drift, export_drift
 from lake_assets.quality.outcome import CheckOutcome
+from lake_assets.tables import Table
 from lake_assets.transforms.bronze import (
     OBJECTS_SCHEMA,
     parse_api_log_objects,
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 
 API_LOGS_PREFIX = "api_logs"
 TASKS_EXPORT_PREFIX = "dynamodb/tasks"
+SKIPPED_SHOWN = 20  # skipped landing objects named in the metadata (the count covers all)
 UNTRUSTED_SHOWN = 5  # data files named in the error; the rejected rows hold all of them
 
 
@@ -51,13 +55,40 @@ def refuse_untrusted_files(ctx: BuildContext, staged: Staged, rows: DataFrame, e
     )
 
 
+def refuse_older_export(ctx: BuildContext, table: Table, export_id: str, export_time: datetime) -> None:
+    """Never replace a published partition with an older export than the one it holds.
+
+    Why: a day's newest export may be missing or unreadable on a re-run (deleted, moved, a broken
+    summary), and an earlier ad-hoc export of the same day would then silently roll the table back.
+    The run tag `lake/allow_older_export=true` lets a person do it on purpose.
+    """
+    from pyspark.sql import functions as F
+
+    if ctx.settings.allow_older_export or ctx.dt not in ctx.lake.partitions(table.layer, table.name):
+        return
+    held = ctx.read(table).select(F.max(F.unix_micros("export_time")).alias("t"), F.max("export_id").alias("id"))
+    row = held.first()
+    if row is None or row["t"] is None:
+        return
+    held_at = datetime.fromtimestamp(row["t"] / 1_000_000, UTC)
+    if export_time < held_at:
+        raise BuildInputError(
+            f"export {export_id} (exportTime {export_time:%Y-%m-%dT%H:%M:%S}Z) is older than export {row['id']} "
+            f"({held_at:%Y-%m-%dT%H:%M:%S}Z) that {table.key} dt={ctx.dt} already holds: the published partition is "
+            "kept. To replace it with the older export on purpose, launch the run with the tag "
+            "lake/allow_older_export=true."
+        )
+
+
 def bronze_api_requests(ctx: BuildContext) -> BuildResult:
     """Partition D = every object that *arrived* on D (Firehose's UTC arrival-hour folders)."""
     from pyspark.sql import functions as F
 
     table = ctx.table("bronze/api_requests")
     prefix = f"{API_LOGS_PREFIX}/{ctx.day:%Y/%m/%d}"
-    objects = ctx.landing.list(prefix)
+    listed = ctx.landing.list(prefix)
+    skipped = {o.key: reason for o in listed if (reason := skip_reason(o.key)) is not None}
+    objects = [o for o in listed if o.key not in skipped]
     rows = [(o.key, o.last_modified) for o in objects]
     listing = ctx.spark.createDataFrame(rows, OBJECTS_SCHEMA)
     if rows:
@@ -75,6 +106,8 @@ def bronze_api_requests(ctx: BuildContext) -> BuildResult:
         {
             "landing_prefix": prefix,
             "landing_objects": len(objects),
+            "landing_objects_skipped": len(skipped),
+            "skipped_objects": dict(sorted(skipped.items())[:SKIPPED_SHOWN]),
             "landing_bytes": sum(o.size for o in objects),
             "objects_without_records": len(objects) - len(keys_with_rows),
             "access_log_rows": counts.get("access_log", 0),
@@ -92,8 +125,12 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
     """Partition D = the table at the end of D: the latest completed full export in (D, D+1]."""
     table = ctx.table("bronze/tasks_export")
     summaries, notes = ex.list_completed_exports(ctx.landing, TASKS_EXPORT_PREFIX)
-    chosen = ex.choose_full_export(summaries, ctx.day)
-    if chosen is None and ex.choose_incremental_exports(summaries, ctx.day):
+    try:
+        chosen = ex.choose_full_export(summaries, ctx.day)
+        incremental = ex.choose_incremental_exports(summaries, ctx.day)
+    except ex.ExportError as exc:
+        raise BuildInputError(str(exc)) from None
+    if chosen is None and incremental:
         # Full exports are not daily here: Silver builds D from an earlier snapshot plus the
         # incremental exports, so this partition is skipped rather than failed.
         return BuildResult([], [], skipped=f"no full export for {ctx.dt}; incremental exports cover it")
@@ -111,6 +148,7 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
         raise BuildInputError(str(exc)) from None
     export_time = export.export_time
     assert export_time is not None, "choose_full_export picks only exports with an exportTime"
+    refuse_older_export(ctx, table, export.export_id, export_time)
     keys = [(f.key, f.md5_checksum) for f in export.files]
     files = ctx.spark.createDataFrame(keys, "key string, md5_checksum string")
     if keys:

@@ -9,9 +9,12 @@ as Python's surrogate-escaped strings. `LocalLanding` lists them under a reversi
 each undecodable byte as `%XX` (upper-case hex) and, in such keys only, `%` itself as `%25`;
 `read_bytes`/`exists` map that key back to the file. Every other key is the path as it is.
 
-Hidden names (a leading `.`) are skipped, files and folders alike: Firehose never writes them
-(its object names start with the delivery stream name, and its prefixes are ours), while
-uploaders and editors use them for temporary files (`.name.tmp`, `.~lock`) that are not data yet.
+Listings return every object. Which ones a job does not read is decided in one place,
+`skip_reason`, and every skipped object is reported with its reason (never dropped unseen):
+hidden names (a leading `.`, in the file name or a folder) — Firehose never writes them (its object
+names start with the delivery stream name, and its prefixes are ours), while uploaders and editors
+use them for temporary files (`.name.tmp`, `.~lock`) that are not data yet — and S3 console folder
+markers (zero-byte keys ending in `/`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+
+
+def skip_reason(key: str) -> str | None:
+    """Why a listed object is not read as data, or None when it is read (see module docstring)."""
+    if key.endswith("/"):
+        return "folder marker: a zero-byte object the S3 console creates for a folder, not data"
+    hidden = next((part for part in key.split("/") if part.startswith(".")), None)
+    if hidden is not None:
+        return (
+            f"hidden name {hidden[:80]!r}: copy tools and editors write temporary files so, not data yet; "
+            "rename the object without the leading dot to have it read"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,7 @@ class Landing(Protocol):
     """
 
     def list(self, prefix: str, *, start_after: str | None = None) -> builtins.list[LandingObject]:
-        """Objects under the folder `prefix` (recursively), sorted by key; hidden files skipped."""
+        """Every object under the folder `prefix` (recursively), sorted by key (see `skip_reason`)."""
         ...
 
     def list_dirs(self, prefix: str, *, start_after: str | None = None) -> builtins.list[str]:
@@ -79,17 +95,15 @@ class LocalLanding:
     root: str
 
     def list(self, prefix: str, *, start_after: str | None = None) -> builtins.list[LandingObject]:
-        """Objects under `prefix` (recursively), sorted by key; hidden/temporary files skipped.
-        With `start_after`, only keys greater than it."""
+        """Every object under `prefix` (recursively), sorted by key, hidden names included (see
+        `skip_reason`). With `start_after`, only keys greater than it."""
         base = self._path(prefix)
         if not base.exists():
             return []
         found: builtins.list[LandingObject] = []
         for dirpath, dirnames, filenames in os.walk(base):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames.sort()
             for name in filenames:
-                if name.startswith("."):
-                    continue
                 path = Path(dirpath, name)
                 key = escape_key(path.relative_to(self.root).as_posix())
                 if start_after is not None and key <= start_after:

@@ -138,11 +138,12 @@ class S3Landing:
     # -- the Landing protocol -------------------------------------------------------------
 
     def list(self, prefix: str, *, start_after: str | None = None) -> builtins.list[LandingObject]:
-        """Objects under `prefix` (recursively), sorted by key; hidden/temporary files skipped.
+        """Every object under `prefix` (recursively), sorted by key; hidden names and folder markers
+        included, for the caller to skip with a reason (`landing.skip_reason`).
 
-        `prefix` is a folder: `api_logs/2026/11/2` never matches `api_logs/2026/11/21/...`. Objects in
-        a folder whose name starts with '.' are skipped too, as locally. With `start_after`, only keys
-        greater than it are returned (S3 does the bounding, so earlier keys are not even listed).
+        `prefix` is a folder: `api_logs/2026/11/2` never matches `api_logs/2026/11/21/...`. With
+        `start_after`, only keys greater than it are returned (S3 does the bounding, so earlier
+        keys are not even listed).
         """
         folder = self._folder(prefix)
         params: dict[str, Any] = {"Prefix": folder}
@@ -151,12 +152,7 @@ class S3Landing:
         found = []
         for page in self._list_pages(params, prefix):
             for item in page.get("Contents", ()):
-                full_key = item["Key"]
-                if full_key.endswith("/"):  # a zero-byte "folder" marker (console-created), not data
-                    continue
-                if any(part.startswith(".") for part in full_key[len(folder) :].split("/")):
-                    continue
-                key = self._relative(full_key)
+                key = self._relative(item["Key"])
                 if start_after is not None and key <= start_after:
                     continue
                 found.append(

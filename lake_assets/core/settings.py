@@ -35,6 +35,9 @@ def _as_uri(value: str) -> str:
     return str(Path(value).expanduser().resolve())
 
 
+ALLOW_OLDER_EXPORT_TAG = "lake/allow_older_export"
+
+
 @dataclass(frozen=True)
 class LakeSettings:
     """Where the lake lives and how its Spark work runs.
@@ -57,6 +60,8 @@ class LakeSettings:
         max_quarantine_rate: largest share of a Silver table's input that may be quarantined before
             its `quarantine_rate` check fails (`LAKE_MAX_QUARANTINE_RATE`; "*" is the default).
         remote: where a remote engine (glue | emr-serverless | emr) submits to; see `RemoteSettings`.
+        allow_older_export: let Bronze replace a partition with an export older than the one it
+            holds; set for one run only, by the run tag `lake/allow_older_export=true` (`for_run`).
     """
 
     lake_root_uri: str = str(DEFAULT_LAKE_DIR / "lake")
@@ -74,6 +79,17 @@ class LakeSettings:
     alerts_file: str = str(DEFAULT_LAKE_DIR / "alerts.jsonl")
     webserver_url: str = "http://127.0.0.1:3000"
     remote: RemoteSettings = field(default_factory=lambda: RemoteSettings())
+    allow_older_export: bool = False
+
+    def for_run(self, tags: Mapping[str, str]) -> LakeSettings:
+        """These settings with what one run may override: the run tag `lake/allow_older_export`.
+
+        Why a tag and not an environment variable: replacing newer data with older is a decision
+        about one partition, taken when launching that run (UI "Launch with tags", `dg launch`),
+        never a standing setting of the deployment.
+        """
+        allow = tags.get(ALLOW_OLDER_EXPORT_TAG, "").strip().lower() in ("1", "true", "yes")
+        return self if allow == self.allow_older_export else replace(self, allow_older_export=allow)
 
     @property
     def pool(self) -> str:

@@ -6,12 +6,10 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from lake_assets.builds.base import BuildInputError
-from lake_assets.builds.report import BuildReport
 from lake_assets.core.settings import LakeSettings
 from lake_assets.declare import Catalog
 from lake_assets.engines.base import StepContext, StepResult
-from lake_assets.execute import build_context, run_build
+from lake_assets.execute import build_context, failure_report, run_build
 from lake_assets.steps import CATALOG
 
 
@@ -27,8 +25,9 @@ class LocalSparkEngine:
         context.log.info(f"running {build} for {partition} on local Spark")
         started = time.perf_counter()
         try:
-            ctx = build_context(self.settings, date.fromisoformat(partition), catalog=self.catalog)
-        except BuildInputError as exc:
-            return StepResult(BuildReport(build, partition, input_error=str(exc)))
+            settings = self.settings.for_run(context.run.tags)
+            ctx = build_context(settings, date.fromisoformat(partition), catalog=self.catalog)
+        except Exception as exc:
+            return StepResult(failure_report(build, partition, exc))
         report = run_build(build, ctx)
         return StepResult(report, {"engine": "local", "build_seconds": round(time.perf_counter() - started, 3)})

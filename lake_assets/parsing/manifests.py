@@ -13,18 +13,30 @@ an `ExportError` naming the export and the reason, never a stack trace:
 - a key in a manifest that does not lead under `<table prefix>/AWSDynamoDB/` once resolved (path
   traversal such as `../../../../etc/hostname`): refused before anything is opened.
 - a `manifest-files.json` that is not UTF-8.
+
+A completed export (its `manifest-summary.json` exists) whose summary cannot be used is *broken*,
+not ignored: it may be the very export of the day being built, so choosing an older export of the
+same day instead would publish stale data as if it were current. `choose_full_export` and
+`choose_incremental_exports` refuse every day a broken export could belong to.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from lake_assets.core.landing import Landing
 
 EXPORTS_DIR = "AWSDynamoDB"
 SUPPORTED_FORMAT = "DYNAMODB_JSON"
+EXPORT_TYPES = ("FULL_EXPORT", "INCREMENTAL_EXPORT")
+# An export id starts with the epoch milliseconds of its request (`01715685260608-c488b4e1`).
+_REQUESTED_MS = re.compile(r"^(\d{14})-[0-9a-f]+$")
+# Point-in-time recovery reaches 35 days back: a full export's exportTime (and an incremental
+# export's window) lies at most this long before its request.
+PITR_WINDOW = timedelta(days=35)
 
 
 class ExportError(ValueError):
@@ -54,6 +66,35 @@ class ExportSummary:
     export_to_time: datetime | None = None
     output_view: str | None = None
     output_format: str = SUPPORTED_FORMAT  # `outputFormat`; absent means DYNAMODB_JSON (AWS's default)
+    problem: str | None = None  # why a completed export cannot be used (it is broken), else None
+
+    @property
+    def requested_at(self) -> datetime | None:
+        """When the export was requested, from its id; None for an id not shaped like AWS's."""
+        found = _REQUESTED_MS.match(self.export_id)
+        return datetime.fromtimestamp(int(found.group(1)) / 1000, UTC) if found else None
+
+    def could_belong_to(self, day: date) -> bool:
+        """Whether this export's time could fall in `day_window(day)`: its time lies in
+        [requested - PITR_WINDOW, requested]; an id without a time could belong to any day."""
+        requested = self.requested_at
+        if requested is None:
+            return True
+        lo, hi = day_window(day)
+        return lo < requested and requested - PITR_WINDOW <= hi
+
+
+def _broken(table_prefix: str, export_id: str, problem: str) -> ExportSummary:
+    return ExportSummary(
+        export_id=export_id,
+        export_type="UNKNOWN",
+        export_time=None,
+        end_time=None,
+        item_count=None,
+        manifest_files_key="",
+        base_prefix=table_prefix,
+        problem=problem,
+    )
 
 
 def parse_aws_time(text: object) -> datetime | None:
@@ -88,7 +129,8 @@ def _resolve(base_prefix: str, key: str) -> str:
 def list_completed_exports(
     landing: Landing, table_prefix: str, names: list[str] | None = None
 ) -> tuple[list[ExportSummary], list[str]]:
-    """Completed exports under `table_prefix` (e.g. `dynamodb/tasks`) and notes on ignored ones.
+    """Completed exports under `table_prefix` (e.g. `dynamodb/tasks`), broken ones included (with
+    `problem` set), and notes on exports still in progress.
 
     `names` limits the look to these export folders (a bounded listing done by the caller).
     """
@@ -106,32 +148,61 @@ def list_completed_exports(
             doc = json.loads(landing.read_bytes(summary_key))
             if not isinstance(doc, dict):
                 raise ValueError("not a JSON object")
-        except ValueError as exc:
-            notes.append(f"{export_id}: unreadable manifest-summary.json ({exc})")
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+            summaries.append(_broken(table_prefix, export_id, f"manifest-summary.json is unreadable ({exc})"))
             continue
         try:
             manifest_files_key = _resolve(
                 table_prefix, str(doc.get("manifestFilesS3Key") or f"{root}/{export_id}/manifest-files.json")
             )
         except ExportError as exc:
-            notes.append(f"{export_id}: unusable manifestFilesS3Key in manifest-summary.json ({exc})")
+            summaries.append(_broken(table_prefix, export_id, f"unusable manifestFilesS3Key ({exc})"))
             continue
-        summaries.append(
-            ExportSummary(
-                export_id=export_id,
-                export_type=str(doc.get("exportType") or "FULL_EXPORT"),
-                export_time=parse_aws_time(doc.get("exportTime")),
-                end_time=parse_aws_time(doc.get("endTime")),
-                item_count=doc.get("itemCount") if isinstance(doc.get("itemCount"), int) else None,
-                manifest_files_key=manifest_files_key,
-                base_prefix=table_prefix,
-                export_from_time=parse_aws_time(doc.get("exportFromTime")),
-                export_to_time=parse_aws_time(doc.get("exportToTime")),
-                output_view=doc.get("outputView"),
-                output_format=str(doc.get("outputFormat") or SUPPORTED_FORMAT),
-            )
+        summary = ExportSummary(
+            export_id=export_id,
+            export_type=str(doc.get("exportType") or "FULL_EXPORT"),
+            export_time=parse_aws_time(doc.get("exportTime")),
+            end_time=parse_aws_time(doc.get("endTime")),
+            item_count=doc.get("itemCount") if isinstance(doc.get("itemCount"), int) else None,
+            manifest_files_key=manifest_files_key,
+            base_prefix=table_prefix,
+            export_from_time=parse_aws_time(doc.get("exportFromTime")),
+            export_to_time=parse_aws_time(doc.get("exportToTime")),
+            output_view=doc.get("outputView"),
+            output_format=str(doc.get("outputFormat") or SUPPORTED_FORMAT),
         )
+        summaries.append(replace(summary, problem=_summary_problem(summary, doc)))
     return summaries, notes
+
+
+def _summary_problem(summary: ExportSummary, doc: dict[str, object]) -> str | None:
+    """Why a readable summary still cannot place the export on a day, if it cannot."""
+    if summary.export_type not in EXPORT_TYPES:
+        return f"manifest-summary.json has exportType {summary.export_type[:40]!r}, not one of {EXPORT_TYPES}"
+    name = "exportTime" if summary.export_type == "FULL_EXPORT" else "exportToTime"
+    moment = summary.export_time if summary.export_type == "FULL_EXPORT" else summary.export_to_time
+    if moment is None:
+        return f"manifest-summary.json has no usable {name} ({repr(doc.get(name))[:40]})"
+    return None
+
+
+def refuse_broken(exports: list[ExportSummary], day: date) -> None:
+    """Raise ExportError naming every broken export that could be `day`'s own export: building the
+    day from another export would silently publish older data than AWS delivered."""
+    suspects = [e for e in exports if e.problem is not None and e.could_belong_to(day)]
+    if not suspects:
+        return
+    named = "; ".join(
+        f"{e.export_id} (requested {e.requested_at:%Y-%m-%dT%H:%MZ}): {e.problem}"
+        if e.requested_at
+        else f"{e.export_id}: {e.problem}"
+        for e in suspects
+    )
+    raise ExportError(
+        f"completed export(s) that may belong to {day.isoformat()} cannot be read: {named}. {day.isoformat()} is "
+        "not built from another export, which could be older than the one AWS delivered. Repair the summary, "
+        "or move the broken export folder out of the landing zone and re-export the table."
+    )
 
 
 def day_window(day: date) -> tuple[datetime, datetime]:
@@ -141,7 +212,9 @@ def day_window(day: date) -> tuple[datetime, datetime]:
 
 
 def choose_full_export(exports: list[ExportSummary], day: date) -> ExportSummary | None:
-    """The latest completed full export whose exportTime falls in `day_window(day)`."""
+    """The latest completed full export whose exportTime falls in `day_window(day)`; ExportError if a
+    broken export could belong to the day (`refuse_broken`)."""
+    refuse_broken(exports, day)
     lo, hi = day_window(day)
     candidates = [
         e for e in exports if e.export_type == "FULL_EXPORT" and e.export_time is not None and lo < e.export_time <= hi
@@ -153,7 +226,9 @@ def choose_full_export(exports: list[ExportSummary], day: date) -> ExportSummary
 
 
 def choose_incremental_exports(exports: list[ExportSummary], day: date) -> list[ExportSummary]:
-    """Completed incremental exports whose window ends in `day_window(day)`, oldest first."""
+    """Completed incremental exports whose window ends in `day_window(day)`, oldest first; ExportError
+    if a broken export could belong to the day (`refuse_broken`)."""
+    refuse_broken(exports, day)
     lo, hi = day_window(day)
     chosen = [
         e

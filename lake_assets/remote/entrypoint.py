@@ -74,7 +74,7 @@ def pii_key(settings: LakeSettings, client: ClientFactory) -> str | None:
 
 def run(build: str, partition: str, settings: LakeSettings, client: ClientFactory) -> BuildReport:
     """The job's report; a deployment or input problem becomes the report's `input_error`."""
-    from lake_assets.execute import build_context, run_build
+    from lake_assets.execute import build_context, failure_report, run_build
     from lake_assets.remote.catalog import catalog_publisher
 
     try:
@@ -82,8 +82,8 @@ def run(build: str, partition: str, settings: LakeSettings, client: ClientFactor
         database = settings.remote.glue_database
         hook = catalog_publisher(client("glue"), database, settings.lake_root_uri) if database else None
         ctx = build_context(settings, date.fromisoformat(partition), hook)
-    except BuildInputError as exc:
-        return BuildReport(build, partition, input_error=str(exc))
+    except Exception as exc:
+        return failure_report(build, partition, exc)
     return run_build(build, ctx)
 
 

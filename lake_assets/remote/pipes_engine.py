@@ -264,7 +264,8 @@ class PipesRemoteEngine(ABC):
                 context.log.info(f"removed {removed} Pipes message chunks of an earlier attempt of {build} {partition}")
         reader = StablePrefixS3MessageReader(prefix=prefix, bucket=bucket, client=s3, interval=1)
         injector = PipesS3ContextInjector(bucket=bucket, client=s3, key_prefix="pipes/context")
-        params = {"lake-build": build, "partition-key": partition, "lake-settings": self.settings.to_param()}
+        settings = self.settings.for_run(context.run.tags)
+        params = {"lake-build": build, "partition-key": partition, "lake-settings": settings.to_param()}
         with open_session(context, injector, reader) as session:
             try:
                 run_id, reattached = self._submit(client, key, params, session, context.log.info)

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.types import StructType
 
+from lake_assets.core.failures import LandingInputError
 from lake_assets.core.landing import Landing
 from lake_assets.parsing.access_log_values import TIME_SOURCES
 from lake_assets.parsing.api_logs import parse_api_log_object
@@ -140,10 +141,19 @@ def _parse_api_batches(landing: Landing, batches_in: Iterator[pa.RecordBatch]) -
     def rows() -> Iterator[dict[str, Any]]:
         for batch in batches_in:
             for obj in batch.to_pylist():
-                landed_at = obj["landed_at"]
-                for row in parse_api_log_object(landing.read_bytes(obj["key"]), obj["key"]):
-                    row["ingested_at"] = landed_at
-                    yield row
+                key, landed_at, last = obj["key"], obj["landed_at"], None
+                data = landing.read_bytes(key)  # an I/O failure here is infrastructure: retried
+                try:
+                    for row in parse_api_log_object(data, key):
+                        row["ingested_at"] = landed_at
+                        last = row
+                        yield row
+                except Exception as exc:  # a parser bug on this object: name it, never a bare traceback
+                    if last is None:
+                        position, excerpt = "at its start", data[:120].decode("utf-8", "replace")
+                    else:  # the parser streams records: the last good one locates the failure
+                        position, excerpt = f"after record {last['record_index']}", str(last.get("raw") or "")
+                    raise LandingInputError(key, position, excerpt, exc) from exc
 
     return batches(rows(), schema)
 
@@ -177,7 +187,10 @@ def _parse_data_files(
                 carried = {k: v for k, v in obj.items() if k not in ("key", "md5_checksum")}
                 lines = DataFileLines(landing, obj["key"], obj.get("md5_checksum"))
                 for number, line in lines:
-                    row = parse(line, number)
+                    try:
+                        row = parse(line, number)
+                    except Exception as exc:  # a parser bug on this line: name it, never a bare traceback
+                        raise LandingInputError(obj["key"], f"line {number}", line, exc) from exc
                     row.update(carried, source_key=obj["key"])
                     yield row
                 if lines.problem:
