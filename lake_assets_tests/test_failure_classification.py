@@ -125,3 +125,32 @@ def test_a_parser_bug_in_a_spark_task_fails_once_naming_the_object_line_and_text
 def test_landing_input_error_keeps_excerpts_short():
     error = LandingInputError("api_logs/x.gz", "line 7", "y" * 500, ValueError("bad"))
     assert str(error) == f"api_logs/x.gz line 7: ValueError: bad (near {'y' * 119 + '…'!r})"
+
+
+def test_a_jvm_that_cannot_start_is_reported_once_with_what_to_install(tmp_path):
+    """A JDK that cannot start (here a `java` that exits at once, as a cut-down runtime missing a
+    module does) is not weather: the step fails once with the install command, never retried."""
+    import os
+    import subprocess
+    import sys
+
+    java = tmp_path / "jdk/bin/java"
+    java.parent.mkdir(parents=True)
+    java.write_text('#!/bin/sh\necho "Error: Could not create the Java Virtual Machine." >&2\nexit 1\n')
+    java.chmod(0o755)
+    script = (
+        "from lake_assets.core.settings import LakeSettings\n"
+        "from lake_assets.core.spark import get_spark\n"
+        "from lake_assets.execute import failure_report\n"
+        "try:\n"
+        "    get_spark(LakeSettings())\n"
+        "except Exception as exc:\n"
+        "    print(failure_report('bronze_api_requests', '2026-11-21', exc).input_error)\n"
+    )
+    env = {**os.environ, "JAVA_HOME": str(java.parent.parent)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == (
+        "JavaNotStarted: the Java gateway exited before Spark started: no usable JDK 17+. Install one "
+        "(Debian/Ubuntu: `sudo apt-get install openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) and set "
+        "JAVA_HOME (not retried: the same job on the same input fails the same way)"
+    ), done.stderr[-2000:]
