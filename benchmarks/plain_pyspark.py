@@ -35,7 +35,7 @@ LAYERS = ("bronze", "silver", "gold", "checks")  # "checks": registry jobs that 
 STARTUP = "spark_startup"
 # A fixed, non-secret key so both benchmark lakes hash e-mails identically (and no key file
 # with a random key is needed under each lake root).
-BENCH_PII_KEY = "benchmark-only-not-a-secret"
+BENCH_PII_KEY = "benchmark-only-not-a-secret-0123456789"
 
 
 def table_jobs() -> set[str]:

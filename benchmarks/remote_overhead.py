@@ -64,7 +64,7 @@ def main() -> None:
         s3_endpoint_url=endpoint,
         spark_master="local[2]",
         shuffle_partitions=2,
-        pii_hash_key="bench-key",
+        pii_hash_key="bench-key-for-the-pii-hmac-0123456",
     )
 
     def run(settings: LakeSettings) -> tuple[float, dict[str, float]]:

@@ -14,7 +14,7 @@ from lake_assets.builds.base import BuildContext, BuildInputError
 from lake_assets.builds.report import BuildReport, report_of
 from lake_assets.core.failures import describe, is_transient
 from lake_assets.core.lake import LocalLake
-from lake_assets.core.secrets import local_pii_key
+from lake_assets.core.secrets import PiiKeyError, checked_pii_key, local_pii_key
 from lake_assets.core.settings import LakeSettings
 from lake_assets.core.stores import lake_for, landing_for
 from lake_assets.declare import Catalog
@@ -31,11 +31,16 @@ def build_context(
     from lake_assets.core.spark import get_spark  # pyspark's JVM starts only when a job really runs
 
     lake = lake_for(settings.lake_root_uri, settings.s3_endpoint_url, on_publish)
-    if settings.pii_hash_key:
-        key = settings.pii_hash_key.encode()
-    elif isinstance(lake, LocalLake):
-        key = local_pii_key(lake.root)
-    else:
+    try:
+        if settings.pii_hash_key:
+            key = checked_pii_key(settings.pii_hash_key.encode(), "LAKE_PII_HASH_KEY (or the Secrets Manager secret)")
+        elif isinstance(lake, LocalLake):
+            key = local_pii_key(lake.root)
+        else:
+            key = b""
+    except PiiKeyError as exc:
+        raise BuildInputError(str(exc)) from None
+    if not key:
         raise BuildInputError(
             "a lake on S3 needs the PII hash key: store it in Secrets Manager and set "
             "LAKE_PII_KEY_SECRET_ID (the job script reads it there)"

@@ -56,7 +56,7 @@ def test_double_gzipped_day_reaches_silver(tmp_path, spark):
     with open(os.fsencode(folder) + b"/tasks-\xff.gz", "wb") as f:  # not UTF-8: listed under an escaped key
         f.write(member(message("d")))
     settings = LakeSettings(
-        lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"), pii_hash_key="k"
+        lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"), pii_hash_key="k" * 32
     )
     ctx = build_context(settings, DAY)
 

@@ -98,7 +98,7 @@ def test_a_day_with_only_incremental_exports_still_produces_silver(tmp_path, spa
         lake_root_uri=str(tmp_path / "lake"),
         landing_uri=str(landing),
         partition_start=date(2026, 11, 1),
-        pii_hash_key="k",
+        pii_hash_key="k" * 32,
         spark_master="local[2]",
         shuffle_partitions=2,
     )

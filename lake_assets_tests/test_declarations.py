@@ -110,7 +110,7 @@ def test_adding_a_table_is_one_declaration(tmp_path, spark):
         lake_root_uri=str(tmp_path / "lake"),
         landing_uri=str(tmp_path / "landing"),
         partition_start=date(2026, 11, 1),
-        pii_hash_key="k",
+        pii_hash_key="k" * 32,
         spark_master="local[2]",
     )
     defs = build_definitions(settings, catalog)

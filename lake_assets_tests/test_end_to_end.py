@@ -29,7 +29,7 @@ def lake(tmp_path_factory, spark):
         lake_root_uri=str(root / "lake"),
         landing_uri=str(root / "landing"),
         partition_start=date(2026, 11, 1),
-        pii_hash_key="test-secret-key",
+        pii_hash_key="test-secret-key-for-the-pii-hmac",
         spark_master="local[2]",
         shuffle_partitions=2,
     )

@@ -40,7 +40,7 @@ from lake_sample.generator import generate_sample
 pytestmark = pytest.mark.remote
 
 DAY, SKIP_DAY, NOTHING_DAY = date(2026, 11, 20), date(2026, 11, 23), date(2026, 11, 25)
-PII_KEY = "parity-key"
+PII_KEY = "parity-key-for-the-pii-hmac-0123456"
 ENGINES = ["local", "glue", "emr-serverless", "emr"]
 SILVER_JOB = next(s for s in SILVER if s.name == "silver_api_requests")
 EXPORT_JOB = next(s for s in BRONZE if s.name == "bronze_tasks_export")

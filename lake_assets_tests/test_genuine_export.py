@@ -55,7 +55,7 @@ TYPES = [
 def test_the_genuine_export_materializes_exactly(tmp_path, spark):
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURE, landing / "dynamodb/tasks/AWSDynamoDB" / EXPORT_ID)
-    settings = LakeSettings(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(landing), pii_hash_key="k")
+    settings = LakeSettings(lake_root_uri=str(tmp_path / "lake"), landing_uri=str(landing), pii_hash_key="k" * 32)
     result = bronze_tasks_export(build_context(settings, date(2024, 5, 14)))  # exportTime 2024-05-14T11:14:20Z
     assert not result.blocking_failures and [o.published for o in result.outputs] == [True]
     (reconciled,) = [c for c in result.checks if c.name == "manifest_reconciliation"]

@@ -16,7 +16,7 @@ DAY = date(2026, 11, 21)
 
 def context(tmp_path, spark):
     settings = LakeSettings(
-        lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"), pii_hash_key="k"
+        lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"), pii_hash_key="k" * 32
     )
     return build_context(settings, DAY)
 

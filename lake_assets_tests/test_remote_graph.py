@@ -32,7 +32,7 @@ from lake_sample.generator import generate_sample
 pytestmark = [pytest.mark.e2e, pytest.mark.remote]
 
 DAY = date(2026, 11, 20)
-PII_KEY = "remote-graph-key"
+PII_KEY = "remote-graph-key-for-the-pii-hmac"
 
 
 @pytest.fixture(scope="module")

@@ -181,7 +181,7 @@ def build_context_for(tmp_path):
     settings = LakeSettings(
         lake_root_uri=str(tmp_path / "lake"),
         landing_uri=str(tmp_path / "landing"),
-        pii_hash_key="k",
+        pii_hash_key="k" * 32,
         max_quarantine_rate={"*": 0.5},
     )
     return build_context(settings, date(2026, 11, 21))

@@ -90,3 +90,12 @@ def test_dedup_keeps_the_first_arrival_deterministically(spark):
     rows = [bronze_row(3, 21, ts(21), "x", key="b"), bronze_row(1, 21, ts(21), "x", key="a")]
     (kept,) = route_requests(frame(spark, rows), D).requests.collect()
     assert kept["source_key"] == "a"  # the earliest ingested_at wins, whatever the input order
+
+
+def test_the_requests_quarantine_never_carries_a_clear_email(spark):
+    raw = '{"requestId": "q1", "path": "/tasks?owner=ada.lovelace@example.com", "status": "abc"}'
+    row, dt = bronze_row(0, 21, None, "q1", parse_error="invalid_status: ada.lovelace@example.com")
+    row["raw"] = raw
+    (got,) = route_requests(frame(spark, [(row, dt)]), D).quarantine.collect()
+    assert got["raw"] == '{"requestId": "q1", "path": "/tasks?owner=<redacted>", "status": "abc"}'
+    assert got["reason"] == "invalid_status: <redacted>"

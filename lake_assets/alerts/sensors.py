@@ -58,21 +58,53 @@ def run_partition(tags: Mapping[str, str]) -> str | None:
     return f"{start}...{end}" if start and end else None
 
 
-def run_failure_alert(context: dg.RunFailureSensorContext, webserver_url: str) -> Alert:
+def planned_assets_by_step(instance: dg.DagsterInstance, run_id: str) -> dict[str | None, set[dg.AssetKey]]:
+    """The assets each step of a run was planned to materialize (Dagster records these when the run
+    is created, so they exist even for a run that died before its first step)."""
+    planned = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+    by_step: dict[str | None, set[dg.AssetKey]] = {}
+    for record in planned:
+        event = record.event_log_entry.dagster_event
+        if event is not None and event.asset_key is not None:
+            by_step.setdefault(event.step_key, set()).add(event.asset_key)
+    return by_step
+
+
+def touches_lake_assets(
+    run: dg.DagsterRun,
+    planned: Mapping[str | None, set[dg.AssetKey]],
+    repository: dg.RepositoryDefinition | None,
+) -> bool:
+    """Whether a run selected, planned or checked any asset of `repository`.
+
+    Why by asset key and not by code location: the sensor watches every location, because a run
+    started with `dagster asset materialize -m lake_assets.definitions` records no (or another)
+    location origin than the daemon's; the lake's asset keys are what both share. Without a
+    repository to compare with (a hand-built test context) the run counts as ours: an alert too
+    many beats a failure nobody hears of."""
+    if repository is None:
+        return True
+    ours = set(repository.assets_defs_by_key)
+    touched = set(run.asset_selection or ())
+    touched.update(check.asset_key for check in run.asset_check_selection or ())
+    for keys in planned.values():
+        touched.update(keys)
+    return not ours.isdisjoint(touched)
+
+
+def run_failure_alert(
+    context: dg.RunFailureSensorContext,
+    webserver_url: str,
+    planned: Mapping[str | None, set[dg.AssetKey]] | None = None,
+) -> Alert:
     """Alert for a failed run: which assets failed (via the run's planned materializations), which
     partition, the root error of each failed step and a link to the run."""
     run = context.dagster_run
     step_failures = context.get_step_failure_events()
     failed_steps = {event.step_key for event in step_failures if event.step_key}
-    planned = context.instance.get_records_for_run(
-        run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
-    ).records
-    assets_by_step: dict[str, set[str]] = {}
-    for record in planned:
-        event = record.event_log_entry.dagster_event
-        if event is not None and event.step_key and event.asset_key is not None:
-            assets_by_step.setdefault(event.step_key, set()).add(event.asset_key.to_user_string())
-    failed_assets = [name for step in failed_steps for name in assets_by_step.get(step, ())]
+    if planned is None:
+        planned = planned_assets_by_step(context.instance, run.run_id)
+    failed_assets = [key.to_user_string() for step in failed_steps for key in planned.get(step, ())]
     selection = [key.to_user_string() for key in run.asset_selection or ()]
     asset = _list(failed_assets) or _list(selection) or _list(failed_steps)
 
@@ -148,12 +180,19 @@ def build_alert_sensors(notifier_factory: Callable[[], Notifier], webserver_url:
 
     @dg.run_failure_sensor(
         name="lake_run_failure_alerts",
-        monitor_all_code_locations=False,
+        # All locations: a CLI-started run (`dagster asset materialize -m …`) has another origin than
+        # the daemon's location; `touches_lake_assets` keeps other locations' runs out.
+        monitor_all_code_locations=True,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Alerts (file, Slack, SNS) when a run of this code location fails.",
+        description="Alerts (file, Slack, SNS) when a run touching this lake's assets fails, whoever started it.",
     )
     def lake_run_failure_alerts(context: dg.RunFailureSensorContext) -> None:
-        _send(context, notifier_factory(), run_failure_alert(context, base_url))
+        run = context.dagster_run
+        planned = planned_assets_by_step(context.instance, run.run_id)
+        if not touches_lake_assets(run, planned, context.repository_def):
+            context.log.debug(f"run {run.run_id} ({run.job_name}) touches none of this lake's assets: no alert")
+            return
+        _send(context, notifier_factory(), run_failure_alert(context, base_url, planned))
 
     @dg.sensor(
         name="lake_check_failure_alerts",

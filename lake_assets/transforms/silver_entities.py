@@ -10,7 +10,6 @@ and redacted from quarantine rows (raw item and reason).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
@@ -31,6 +30,7 @@ from lake_assets.transforms.entity_values import (
     timestamp,
     with_attributes,
 )
+from lake_assets.transforms.pii import keyed_hash, redact_pii
 
 # Column types of the pandera contracts below. pandera takes a Spark type class as a column
 # annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
@@ -109,30 +109,6 @@ class Entities:
     tasks: DataFrame
     users: DataFrame
     quarantine: DataFrame
-
-
-def keyed_hash(column: Column, key: bytes) -> Column:
-    """HMAC-SHA256 (RFC 2104) of a string column, hex encoded, computed natively in Spark."""
-    block = 64
-    key = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
-    inner_pad = bytes(b ^ 0x36 for b in key)
-    outer_pad = bytes(b ^ 0x5C for b in key)
-    message = F.encode(column, "UTF-8")
-    inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), message), 256))
-    return F.when(column.isNotNull(), F.sha2(F.concat(F.lit(outer_pad), inner), 256))
-
-
-# Personal data kept out of quarantine rows: the `email` attribute's value (typed or plain JSON)
-# and anything shaped like an e-mail address, in the raw item and in the reason text.
-_EMAIL_ATTRIBUTE = r'("email"\s*:\s*)(\{[^{}]*\}|"(?:[^"\\]|\\.)*")'
-_EMAIL_ADDRESS = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-REDACTED = "<redacted>"
-
-
-def redact_pii(column: Column) -> Column:
-    """`column` (raw item or reason text) with e-mail values replaced by `<redacted>`."""
-    dropped = F.regexp_replace(column, _EMAIL_ATTRIBUTE, f'$1"{REDACTED}"')
-    return F.regexp_replace(dropped, _EMAIL_ADDRESS, REDACTED)
 
 
 def _first(problems: list[tuple[Column, str]]) -> Column:

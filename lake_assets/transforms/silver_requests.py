@@ -23,6 +23,7 @@ from pyspark.sql import types as T
 
 from lake_assets.quality.fields import optional, required
 from lake_assets.quality.row_rules import first_violation, reason_key
+from lake_assets.transforms.pii import redact_pii
 
 # Column types of the pandera contracts below. pandera takes a Spark type class as a column
 # annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
@@ -150,7 +151,12 @@ def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
         )
         .select(*REQUESTS_SCHEMA.fieldNames())
     )
-    quarantine = routed.where(F.col("disposition") == "quarantine").select(*QUARANTINE_SCHEMA.fieldNames())
+    # The raw line and the reason may quote e-mail addresses (a query string, a user id): redacted as
+    # in every quarantine table (`transforms.pii`); Bronze keeps the raw text, access-controlled.
+    redacted = {"raw": redact_pii(F.col("raw")), "reason": redact_pii(F.col("reason"))}
+    quarantine = (
+        routed.where(F.col("disposition") == "quarantine").withColumns(redacted).select(*QUARANTINE_SCHEMA.fieldNames())
+    )
     return RoutedRequests(routed, requests, quarantine)
 
 
