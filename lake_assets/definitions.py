@@ -59,6 +59,7 @@ def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
     """Landing and export sensors (they create their landing reader per tick, never at load)."""
     from lake_assets.alerts.notifier import notifier_from_env
     from lake_assets.alerts.sensors import build_alert_sensors
+    from lake_assets.automation.dead_runs import build_dead_run_sensor
     from lake_assets.automation.export_sensor import build_export_sensor
     from lake_assets.automation.landing_sensor import build_landing_sensor
     from lake_assets.core.stores import landing_for
@@ -69,7 +70,10 @@ def build_sensors(settings: LakeSettings) -> list[dg.SensorDefinition]:
     def notifier():
         return notifier_from_env(os.environ, settings.alerts_file)
 
+    # Only the embedded default runs every step in a process on this machine (see dead_runs.py).
+    local_only = [build_dead_run_sensor()] if settings.engine == "local" else []
     return [
+        *local_only,
         *build_alert_sensors(notifier, settings.webserver_url),
         build_landing_sensor(landing, settings.landing_lookback_days, settings.partition_start),
         build_export_sensor(landing, settings.export_lookback_days, settings.partition_start),

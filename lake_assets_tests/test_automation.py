@@ -1,5 +1,6 @@
 """Declarative automation, the daily schedule and the retry policy, evaluated against a test instance."""
 
+import dataclasses
 import warnings
 from datetime import UTC, date, datetime
 
@@ -131,8 +132,13 @@ def test_sensors_and_automation_run_by_default():
         "lake_run_failure_alerts",
         "lake_check_failure_alerts",
         "lake_freshness_alerts",
+        "lake_dead_run_recovery",
     }
     assert set(statuses.values()) == {dg.DefaultSensorStatus.RUNNING}
+    # A pid means nothing across machines: remote engines run no dead-run sensor.
+    remote = build_definitions(dataclasses.replace(SETTINGS, engine="glue", lake_root_uri="s3://b/lake",
+                                                   landing_uri="s3://b/landing"))  # fmt: skip
+    assert "lake_dead_run_recovery" not in {s.name for s in remote.sensors}
 
 
 def test_retry_policy_is_exponential_with_jitter():

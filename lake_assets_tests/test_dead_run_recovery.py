@@ -20,7 +20,6 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
-from dagster._core.events import DagsterEventType
 
 from lake_assets_tests.dagster_services import DagsterService, wait_until
 from lake_sample.generator import generate_sample
@@ -43,7 +42,7 @@ RETRY_LAUNCH_TIMEOUT = 90  # FAILURE -> retry created, and a queued run started 
 RUN_TIMEOUT = 180  # a started run of one small Bronze partition -> SUCCESS
 
 
-def _events(instance: dg.DagsterInstance, run_id: str, event_type: DagsterEventType) -> list[dg.EventLogEntry]:
+def _events(instance: dg.DagsterInstance, run_id: str, event_type: dg.DagsterEventType) -> list[dg.EventLogEntry]:
     return list(instance.all_logs(run_id, of_type=event_type))
 
 
@@ -137,9 +136,9 @@ def test_killed_run_worker_is_recovered_and_does_not_block_later_runs(landing, d
 
         # Kill the run worker (the process the code server spawned for the run) once the Spark step runs.
         def worker_pid_when_step_started() -> int | None:
-            if not _events(instance, killed_id, DagsterEventType.STEP_START):
+            if not _events(instance, killed_id, dg.DagsterEventType.STEP_START):
                 return None
-            for entry in _events(instance, killed_id, DagsterEventType.ENGINE_EVENT):
+            for entry in _events(instance, killed_id, dg.DagsterEventType.ENGINE_EVENT):
                 match = PID_MESSAGE.search(entry.message or "")
                 if match:
                     return int(match.group(1))
@@ -153,7 +152,7 @@ def test_killed_run_worker_is_recovered_and_does_not_block_later_runs(landing, d
         _wait_status(
             instance, service, killed_id, {dg.DagsterRunStatus.FAILURE}, DETECT_TIMEOUT, "the dead run to fail"
         )
-        assert not _events(instance, killed_id, DagsterEventType.ASSET_MATERIALIZATION), "killed after publishing"
+        assert not _events(instance, killed_id, dg.DagsterEventType.ASSET_MATERIALIZATION), "killed after publishing"
 
         def retry_run_id() -> str | None:
             retries = instance.get_runs(dg.RunsFilter(tags={"dagster/parent_run_id": killed_id}))

@@ -57,11 +57,14 @@ def run_days(settings: LakeSettings, days: list[date]) -> tuple[list[tuple[str, 
     """
     import dagster as dg
 
+    from lake_assets.automation.dead_runs import recover_dead_runs
     from lake_assets.definitions import build_definitions
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def("lake_daily")
     instance = dg.DagsterInstance.get()
+    for dead in recover_dead_runs(instance):  # an earlier demo killed mid-run must not block this one
+        print(f"recovered run {dead.run_id}: its process {dead.pid} is gone (marked failed, pool slot freed)")
     layers: dict[str, dg.AssetSelection] = {
         "bronze": dg.AssetSelection.groups("bronze"),
         "silver+gold": dg.AssetSelection.groups("silver", "gold"),
