@@ -27,6 +27,7 @@ BRONZE = (
     Step(
         bronze_api_requests,
         reads=(Reads(API_LOGS),),
+        skippable=True,
         outputs=(
             Output(
                 "bronze/api_requests",
@@ -37,6 +38,15 @@ BRONZE = (
                         "Access-log fields that appear, disappear or stop typing against the stage's log "
                         "template (raw values are kept).",
                         "WARN",
+                    ),
+                    Check(
+                        "no_data",
+                        "Landing objects arrived for the day. An expected day (on or after the first landing day) "
+                        "without any is empty, not healthy: ERROR and nothing published by default; "
+                        "LAKE_EMPTY_DAY_SEVERITY=WARN publishes it with this warning. Days before the first "
+                        "landing are skipped.",
+                        "ERROR",
+                        blocking=True,
                     ),
                 ),
             ),
@@ -77,6 +87,7 @@ BRONZE = (
     Step(
         bronze_tasks_changes,
         reads=(Reads(TASKS_EXPORTS),),
+        skippable=True,  # days before the first export
         outputs=(
             Output(
                 "bronze/tasks_changes",
@@ -136,6 +147,7 @@ SILVER = (
     ),
     Step(
         silver_entities,
+        skippable=True,  # days before the first snapshot
         reads=(
             Reads("bronze/tasks_export", days_before=SNAPSHOT_LOOKBACK_DAYS),
             Reads("bronze/tasks_changes", days_before=SNAPSHOT_LOOKBACK_DAYS),

@@ -24,8 +24,8 @@ DAY = "2026-11-21"
 class RouteCatalogDaily(pandera.DataFrameModel):
     """Toy Gold table: the routes a day knows, one row each."""
 
-    route_key: T.StringType() = required()
-    rank: T.LongType() = required(ge=1)
+    route_key: T.StringType() = required("API route, e.g. 'GET /tasks'.")
+    rank: T.LongType() = required("1-based rank of the route in the day's catalog.", ge=1)
 
     class Config:
         name = "gold/route_catalog_daily"

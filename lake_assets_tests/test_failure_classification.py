@@ -14,6 +14,7 @@ from lake_assets.assets.factory import build_lake_asset
 from lake_assets.automation.policy import RETRY_POLICY
 from lake_assets.core.failures import LandingInputError, describe, is_transient
 from lake_assets.core.settings import LakeSettings
+from lake_assets.core.spark import INSTALL_JAVA
 from lake_assets.engines.local import LocalSparkEngine
 from lake_assets.partitions import daily_partitions
 from lake_assets.steps import BRONZE, CATALOG
@@ -150,7 +151,6 @@ def test_a_jvm_that_cannot_start_is_reported_once_with_what_to_install(tmp_path)
     env = {**os.environ, "JAVA_HOME": str(java.parent.parent)}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == (
-        "JavaNotStarted: the Java gateway exited before Spark started: no usable JDK 17+. Install one "
-        "(Debian/Ubuntu: `sudo apt-get install openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) and set "
-        "JAVA_HOME (not retried: the same job on the same input fails the same way)"
+        "JavaNotStarted: the Java gateway exited before Spark started: no usable Java 17 or 21. Install one: "
+        f"{INSTALL_JAVA} (not retried: the same job on the same input fails the same way)"
     ), done.stderr[-2000:]

@@ -94,7 +94,14 @@ def test_settings_travel_whole_to_the_job_script():
     )
     fields = {f.name: changed(getattr(LakeSettings(), f.name) or "x") for f in dataclasses.fields(LakeSettings)}
     settings = LakeSettings(
-        **{**fields, "engine": "glue", "remote": remote, "shuffle_partitions": 9, "pii_hash_key": "s3cr3t-pii-key"}
+        **{
+            **fields,
+            "engine": "glue",
+            "remote": remote,
+            "shuffle_partitions": 9,
+            "pii_hash_key": "s3cr3t-pii-key",
+            "empty_day_severity": "WARN",  # one of two values: "changed" is WARN
+        }
     )
     received = job_settings(settings.to_param(), {"LAKE_SPARK_MASTER": "local[2]"})
     assert received == dataclasses.replace(settings, pii_hash_key=None, spark_master="local[2]")

@@ -91,6 +91,9 @@ class LineFactory:
         self._rid_off = rng.getrandbits(88)
         self.truth_by_day: dict[str, dict[str, dict[str, int]]] = {}
         self.latency: dict[str, dict[str, list[int]]] | None = {} if keep_latency else None
+        # Fields of the last line whose value is present but does not type (a bad requestTime):
+        # the Bronze schema_drift check reports them, "-" and "" are unavailable, not untypable.
+        self.untypable: tuple[str, ...] = ()
 
     @staticmethod
     def _route_entry(route: tuple) -> tuple:
@@ -140,6 +143,7 @@ class LineFactory:
 
     def line(self, event_ms: int, kind: int) -> str:
         """The text of one line of the given kind; valid kinds update the truth."""
+        self.untypable = ()
         if kind == NOT_JSON:
             return self.rng.choice(PLAIN_TEXT)
         if kind == NOT_OBJECT:
@@ -191,6 +195,7 @@ class LineFactory:
             epoch = "-"
         elif kind == NO_TIME:
             epoch, req_time = "-", self.rng.choice(BAD_TIMES)
+            self.untypable = () if req_time in ("-", "") else ("requestTime",)
         head = f'{{"requestId": "{self._request_id()}", '
         if kind == MISSING_RID:
             head = '{"requestId": "-", ' if r() < 0.35 else "{"

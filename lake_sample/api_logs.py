@@ -171,6 +171,8 @@ class ApiLogWriter:
                 name = al.MALFORMED_NAME[kind]
                 _inc(t.malformed, arrival_day)
                 _inc(t.malformed_by_kind.setdefault(arrival_day, {}), name)
+            for untypable in self.factory.untypable:
+                _inc(t.untypable_values.setdefault(arrival_day, {}), untypable)
         for rec in self.pending.pop(w, []):
             records.insert(self.rng.randrange(len(records) + 1), rec)
             _inc(t.duplicates_injected, arrival_day)
@@ -236,6 +238,7 @@ class ApiLogWriter:
                 counter.setdefault(day, 0)
             by_kind = t.malformed_by_kind.setdefault(day, {})
             t.malformed_by_kind[day] = {k: by_kind.get(k, 0) for k in MALFORMED_KINDS}
+            t.untypable_values.setdefault(day, {})
         if f.latency is not None:
             t.route_latency_samples = {
                 day: {route: sorted(v) for route, v in sorted(routes.items())}

@@ -165,8 +165,11 @@ def snapshot_stats(items: dict[Key, Item], day: str) -> dict[str, Any]:
     created: Counter[str] = Counter()
     completed: Counter[str] = Counter()
     open_tasks: Counter[str] = Counter()
+    attribute_types: Counter[str] = Counter()
     users = tasks = 0
     for (pk, sk), item in items.items():
+        entity = "user" if sk == "PROFILE" else "task"
+        attribute_types.update(f"{entity}.{name}:{next(iter(value))}" for name, value in item.items())
         if sk == "PROFILE":
             users += 1
             continue
@@ -187,4 +190,5 @@ def snapshot_stats(items: dict[Key, Item], day: str) -> dict[str, Any]:
         "tasks_created": dict(sorted(created.items())),
         "tasks_completed": dict(sorted(completed.items())),
         "open_tasks": dict(sorted(open_tasks.items())),
+        "attribute_types": dict(sorted(attribute_types.items())),
     }

@@ -130,6 +130,7 @@ def _export(
     truth.tasks_created[day] = stats["tasks_created"]
     truth.tasks_completed[day] = stats["tasks_completed"]
     truth.open_tasks[day] = stats["open_tasks"]
+    truth.attribute_types[day] = stats["attribute_types"]
     truth.export_id[day] = info.export_id
     truth.export_items[day] = info.item_count
 

@@ -50,6 +50,8 @@ class ApiLogTruth:
     duplicates_injected: Counts = field(default_factory=dict)
     malformed: Counts = field(default_factory=dict)
     malformed_by_kind: DayCounts = field(default_factory=dict)
+    # field -> lines with a present value that does not type (a garbage requestTime), on purpose
+    untypable_values: DayCounts = field(default_factory=dict)
     control_messages: Counts = field(default_factory=dict)
     empty_objects: Counts = field(default_factory=dict)
     objects: Counts = field(default_factory=dict)
@@ -67,6 +69,10 @@ class TableTruth:
     tasks_created: DayCounts = field(default_factory=dict)
     tasks_completed: DayCounts = field(default_factory=dict)
     open_tasks: DayCounts = field(default_factory=dict)
+    # `entity.attribute:DynamoDB type` -> items carrying it (entity user|task), every attribute
+    # the generator wrote, the undeclared and oddly typed ones it adds on purpose included: what
+    # the Bronze schema_drift check should report, so a demo can tell planted drift from real.
+    attribute_types: DayCounts = field(default_factory=dict)
     export_id: dict[str, str] = field(default_factory=dict)
     export_items: Counts = field(default_factory=dict)
     exports: list[dict[str, Any]] = field(default_factory=list)

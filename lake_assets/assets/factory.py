@@ -14,6 +14,7 @@ import dagster as dg
 from lake_assets.assets.outcome import asset_key, step_events
 from lake_assets.declare import Catalog, Reads, StandaloneCheck, Step
 from lake_assets.engines.base import LakeEngine
+from lake_assets.engines.progress import run_step
 from lake_assets.quality.catalog import CheckDecl
 from lake_assets.tables import Table
 
@@ -37,14 +38,24 @@ def partition_mapping(reads: Reads) -> dg.PartitionMapping | None:
         )
 
 
+def reads_label(reads: Reads) -> str:
+    """`bronze/api_requests` or, for a window, `bronze/api_requests D…D+1` (progress lines)."""
+    if reads.days_before == reads.days_after == 0:
+        return reads.key
+    first = f"D-{reads.days_before}" if reads.days_before else "D"
+    return f"{reads.key} {first}…D+{reads.days_after}" if reads.days_after else f"{reads.key} {first}…D"
+
+
 def column_schema(table: Table) -> dg.TableSchema:
-    """Dagster's column schema from the table's pandera contract (shown in the UI catalog)."""
+    """Dagster's column schema from the table's pandera contract (shown in the UI catalog), with
+    each column's description from the contract, so the UI explains what a column holds."""
     columns = table.model.to_schema().columns
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name,
                 column.dtype.type.simpleString(),
+                description=column.description,
                 constraints=dg.TableColumnConstraints(
                     nullable=column.nullable, other=[str(c.error or c.name) for c in column.checks]
                 ),
@@ -104,6 +115,7 @@ def build_lake_asset(
         )
         checks += [check_spec(c, partitions_def) for c in catalog.checks_for(out.key)]
     build = step.name
+    reads, writes = [reads_label(r) for r in step.reads], [o.key for o in step.outputs]
 
     # A skippable job may yield nothing; `can_subset` makes its outputs (and check outputs) optional.
     @dg.multi_asset(
@@ -118,7 +130,7 @@ def build_lake_asset(
     def _asset(
         context: dg.AssetExecutionContext, engine: dg.ResourceParam[LakeEngine]
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        yield from step_events(context, engine.run_build(context, build))
+        yield from step_events(context, run_step(context, engine, build, reads, writes))
 
     return _asset
 
@@ -141,7 +153,7 @@ def build_standalone_check(
             pool=pool,
         )
         def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[LakeEngine]) -> dg.AssetCheckResult:
-            events = step_events(context, engine.run_build(context, build))
+            events = step_events(context, run_step(context, engine, build, item.reads, [f"check {decl.name}"]))
             reported = [e for e in events if isinstance(e, dg.AssetCheckResult) and e.check_name == decl.name]
             if reported:
                 return reported[0]

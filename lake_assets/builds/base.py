@@ -52,7 +52,10 @@ class BuildResult:
         return [
             c
             for c in self.checks
-            if not c.passed and (c.table, c.name) in declared and declared[(c.table, c.name)].blocking
+            if not c.passed
+            and (c.table, c.name) in declared
+            and declared[(c.table, c.name)].blocking
+            and (c.severity or declared[(c.table, c.name)].severity) == "ERROR"
         ]
 
 
@@ -97,6 +100,21 @@ class BuildContext:
         """`LAKE_MAX_QUARANTINE_RATE` for this table (its own entry, else the "*" default)."""
         limits = self.settings.max_quarantine_rate
         return limits.get(table_key, limits.get("*", DEFAULT_MAX_QUARANTINE_RATE))
+
+    def require_upstream(self, *table_keys: str) -> None:
+        """Raise BuildInputError naming each upstream table whose partition D is not published.
+
+        Why: reading a missing partition yields no rows, and a table built from nothing looks like
+        a healthy quiet day (0 rows, every check passing) while it is really a day without data.
+        """
+        tables = [self.table(key) for key in table_keys]
+        missing = [t.key for t in tables if not self.lake.has_partition(t.layer, t.name, self.dt)]
+        if missing:
+            raise BuildInputError(
+                f"{', '.join(missing)} dt={self.dt} is not published (no data arrived for the day, or its run "
+                f"failed), so this step does not build an empty table from it. Materialize {', '.join(missing)} "
+                f"for {self.dt} first; LAKE_EMPTY_DAY_SEVERITY=WARN publishes empty days on purpose."
+            )
 
     def read(self, table: Table, dts: list[str] | None = None) -> DataFrame:
         """Published partitions of `table` (default: day D) with a `dt` column."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from lake_assets.builds.base import BuildContext, BuildInputError, BuildResult, Staged
-from lake_assets.core.landing import skip_reason
+from lake_assets.core.landing import Landing, skip_reason
 from lake_assets.parsing import exports as ex
 from lake_assets.quality.drift import api_log_drift, export_drift
 from lake_assets.quality.outcome import CheckOutcome
@@ -80,8 +80,42 @@ def refuse_older_export(ctx: BuildContext, table: Table, export_id: str, export_
         )
 
 
+def first_landing_day(landing: Landing) -> date | None:
+    """The earliest day folder under `api_logs/` (YYYY/MM/DD): before it no data was expected.
+
+    Three small delimiter listings (years, then the first year's months, then days), never a walk."""
+    for year in landing.list_dirs(API_LOGS_PREFIX):
+        for month in landing.list_dirs(f"{API_LOGS_PREFIX}/{year}"):
+            for day in landing.list_dirs(f"{API_LOGS_PREFIX}/{year}/{month}"):
+                try:
+                    return date(int(year), int(month), int(day))
+                except ValueError:
+                    continue  # not a day folder
+    return None
+
+
+def no_data_outcome(ctx: BuildContext, table_key: str, prefix: str, objects: int, first: date | None) -> CheckOutcome:
+    """`no_data`: did anything land for an expected day? Judged with `LAKE_EMPTY_DAY_SEVERITY`."""
+    metadata = {"landing_prefix": prefix, "landing_objects": objects, "first_landing_day": str(first)}
+    if objects:
+        return CheckOutcome(table_key, "no_data", True, metadata)
+    return CheckOutcome(
+        table_key,
+        "no_data",
+        False,
+        metadata,
+        description=f"no landing objects arrived for {ctx.dt} under {prefix}/ although data has landed since "
+        f"{first}: an empty day, not a healthy one",
+        severity=ctx.settings.empty_day_severity,
+    )
+
+
 def bronze_api_requests(ctx: BuildContext) -> BuildResult:
-    """Partition D = every object that *arrived* on D (Firehose's UTC arrival-hour folders)."""
+    """Partition D = every object that *arrived* on D (Firehose's UTC arrival-hour folders).
+
+    A day without any landing object is skipped when it is before the first landing day (nothing
+    was expected yet); otherwise it is staged empty and judged by the `no_data` check.
+    """
     from pyspark.sql import functions as F
 
     table = ctx.table("bronze/api_requests")
@@ -89,6 +123,11 @@ def bronze_api_requests(ctx: BuildContext) -> BuildResult:
     listed = ctx.landing.list(prefix)
     skipped = {o.key: reason for o in listed if (reason := skip_reason(o.key)) is not None}
     objects = [o for o in listed if o.key not in skipped]
+    first = first_landing_day(ctx.landing) if not objects else None
+    if not objects and (first is None or ctx.day < first):
+        return BuildResult(
+            [], [], skipped=f"no data expected: {ctx.dt} is before the first landing day ({first or 'none yet'})"
+        )
     rows = [(o.key, o.last_modified) for o in objects]
     listing = ctx.spark.createDataFrame(rows, OBJECTS_SCHEMA)
     if rows:
@@ -118,7 +157,14 @@ def bronze_api_requests(ctx: BuildContext) -> BuildResult:
         }
     )
     passed, drift = api_log_drift(parsed)
-    return ctx.finish([staged], [CheckOutcome(table.key, "schema_drift", passed, drift)])
+    no_data = no_data_outcome(ctx, table.key, prefix, len(objects), first)
+    return ctx.finish([staged], [CheckOutcome(table.key, "schema_drift", passed, drift), no_data])
+
+
+def first_export_time(summaries: list[ex.ExportSummary]) -> datetime | None:
+    """The time of the earliest completed export (full or incremental): before it no export was expected."""
+    times = [t for e in summaries if (t := e.export_time or e.export_to_time) is not None]
+    return min(times) if times else None
 
 
 def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
@@ -134,8 +180,13 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
         # Full exports are not daily here: Silver builds D from an earlier snapshot plus the
         # incremental exports, so this partition is skipped rather than failed.
         return BuildResult([], [], skipped=f"no full export for {ctx.dt}; incremental exports cover it")
+    lo, hi = ex.day_window(ctx.day)
+    first = first_export_time(summaries)
+    if chosen is None and first is not None and first > hi:  # exports exist, all of later days
+        return BuildResult(
+            [], [], skipped=f"no export expected: {ctx.dt} is before the first export ({first:%Y-%m-%d %H:%M} UTC)"
+        )
     if chosen is None:
-        lo, hi = ex.day_window(ctx.day)
         seen = ", ".join(f"{s.export_id} ({s.export_type} at {s.export_time})" for s in summaries) or "none"
         raise BuildInputError(
             f"no completed FULL_EXPORT of the tasks table with exportTime in ({lo:%Y-%m-%d %H:%M}, "
@@ -191,6 +242,11 @@ def bronze_tasks_changes(ctx: BuildContext) -> BuildResult:
         exports = [ex.load_files(ctx.landing, e) for e in ex.choose_incremental_exports(summaries, ctx.day)]
     except ex.ExportError as exc:
         raise BuildInputError(str(exc)) from None
+    first = first_export_time(summaries)
+    if not exports and first is not None and first > ex.day_window(ctx.day)[1]:
+        return BuildResult(
+            [], [], skipped=f"no export expected: {ctx.dt} is before the first export ({first:%Y-%m-%d %H:%M} UTC)"
+        )
     rows = [(f.key, f.md5_checksum, e.export_id, e.export_to_time) for e in exports for f in e.files]
     schema = T.StructType(
         [

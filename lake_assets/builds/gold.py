@@ -41,6 +41,7 @@ def _silver_task_totals(tasks: DataFrame, ctx: BuildContext) -> dict[str, int]:
 
 def gold_tasks_per_user_daily(ctx: BuildContext) -> BuildResult:
     key = "gold/tasks_per_user_daily"
+    ctx.require_upstream("silver/tasks")
     tasks = ctx.read(ctx.table("silver/tasks"))
     staged = ctx.stage(ctx.table(key), gold.tasks_per_user_daily(tasks, ctx.day), max_files=1)
     out = ctx.read_staged(staged)
@@ -50,6 +51,7 @@ def gold_tasks_per_user_daily(ctx: BuildContext) -> BuildResult:
 
 def gold_route_latency_daily(ctx: BuildContext) -> BuildResult:
     key = "gold/route_latency_daily"
+    ctx.require_upstream("silver/api_requests")
     requests = ctx.read(ctx.table("silver/api_requests"))
     staged = ctx.stage(ctx.table(key), gold.route_latency_daily(requests), max_files=1)
     silver = aggregate_row(
@@ -65,6 +67,7 @@ def gold_route_latency_daily(ctx: BuildContext) -> BuildResult:
 
 def gold_user_activity_daily(ctx: BuildContext) -> BuildResult:
     key = "gold/user_activity_daily"
+    ctx.require_upstream("silver/api_requests", "silver/tasks")
     requests, tasks = ctx.read(ctx.table("silver/api_requests")), ctx.read(ctx.table("silver/tasks"))
     staged = ctx.stage(ctx.table(key), gold.user_activity_daily(requests, tasks, ctx.day), max_files=1)
     gold_totals = _sums(ctx.read_staged(staged), "api_requests", "tasks_created", "tasks_completed")

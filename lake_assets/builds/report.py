@@ -61,7 +61,7 @@ class BuildReport:
 
     @property
     def blocking_failures(self) -> list[CheckReport]:
-        return [c for c in self.checks if c.blocking and not c.passed]
+        return [c for c in self.checks if c.blocking and not c.passed and c.severity == "ERROR"]
 
     def to_message(self) -> dict[str, Any]:
         """The Pipes custom message payload (plain JSON)."""
@@ -104,7 +104,7 @@ def report_of(build: str, partition: str, result: BuildResult) -> BuildReport:
                 c.table,
                 c.name,
                 c.passed,
-                decl.severity if decl else "WARN",
+                c.severity or (decl.severity if decl else "WARN"),
                 bool(decl and decl.blocking),
                 dict(c.metadata),
                 c.description,

@@ -27,7 +27,9 @@ def _rate_outcome(table_key: str, quarantined: int, considered: int, limit: floa
 
 
 def silver_api_requests(ctx: BuildContext) -> BuildResult:
-    """Reads Bronze D and D+1 (late arrivals); a missing D+1 is fine and picked up on re-run."""
+    """Reads Bronze D and D+1 (late arrivals); a missing D+1 is fine and picked up on re-run, a
+    missing D is an input error (`require_upstream`)."""
+    ctx.require_upstream("bronze/api_requests")
     arrival_days = [ctx.dt, ctx.next_dt()]
     present = [d for d in arrival_days if ctx.lake.has_partition("bronze", "api_requests", d)]
     bronze = ctx.read(ctx.table("bronze/api_requests"), arrival_days)
@@ -73,7 +75,10 @@ SNAPSHOT_LOOKBACK_DAYS = 31
 def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[str, Any]]:
     """Items at the end of D: the latest full snapshot ≤ D plus incremental changes up to D+1 00:00."""
     earliest = ctx.day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS)
-    snapshots = [d for d in ctx.lake.partitions("bronze", "tasks_export") if earliest.isoformat() <= d <= ctx.dt]
+    published = ctx.lake.partitions("bronze", "tasks_export")
+    snapshots = [d for d in published if earliest.isoformat() <= d <= ctx.dt]
+    if published and not snapshots and min(published) > ctx.dt:
+        raise DayNotExpected(f"{ctx.dt} is before the first bronze/tasks_export snapshot ({min(published)})")
     if not snapshots:
         raise BuildInputError(
             f"no bronze/tasks_export snapshot between {earliest} and {ctx.dt}: materialize a day "
@@ -96,9 +101,16 @@ def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[
     return merged.items, merged.ranked, info
 
 
+class DayNotExpected(Exception):
+    """D is before any data of the table: nothing to build, and nothing wrong."""
+
+
 def silver_entities(ctx: BuildContext) -> BuildResult:
     """Latest state of users and tasks at the end of D; email replaced by a keyed hash."""
-    items, ranked, info = current_items(ctx)
+    try:
+        items, ranked, info = current_items(ctx)
+    except DayNotExpected as exc:
+        return BuildResult([], [], skipped=f"no data expected: {exc}")
     if ranked is not None:
         ranked.persist()
         info.update(merge_counts(ranked))

@@ -8,14 +8,22 @@ sees its late arrivals in the next day's Bronze. Runs are recorded in `$DAGSTER_
 from __future__ import annotations
 
 import argparse
+import io
+import logging
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lake_assets.core.settings import REPO_ROOT, LakeSettings, SettingsError
+
+if TYPE_CHECKING:
+    from dagster import DagsterEvent
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,15 +56,53 @@ def _instance_home() -> Path:
     return home
 
 
-def run_days(settings: LakeSettings, days: list[date]) -> tuple[list[tuple[str, str, bool]], list[dict]]:
-    """Materialize Bronze for all days, then Silver+Gold; returns (layers, day, success) per run
-    and every check evaluation.
+def plan(days: list[date], today: date) -> list[tuple[str, date]]:
+    """(layer, day) of every run, in order: Bronze for all days, then Silver+Gold.
 
     Bronze also runs for the day after the last one when that day has begun, because events of
     the last day that arrive after midnight land there.
     """
+    runs = [("bronze", day) for day in days]
+    if days[-1] + timedelta(days=1) <= today:  # late arrivals only: its table export comes tomorrow
+        runs.append(("bronze", days[-1] + timedelta(days=1)))
+    return runs + [("silver+gold", day) for day in days]
+
+
+def _elapsed(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+def rows_written(materializations: Sequence[DagsterEvent]) -> int:
+    """Rows a run wrote: the sum of its materializations' `dagster/row_count`."""
     import dagster as dg
 
+    counts = [e.materialization.metadata.get("dagster/row_count") for e in materializations]
+    return sum(c.value or 0 for c in counts if isinstance(c, dg.IntMetadataValue))
+
+
+@contextmanager
+def step_lines_on_terminal() -> Iterator[None]:
+    """Print the steps' progress lines (see `engines/progress.py`) while the runs execute."""
+    from lake_assets.engines.progress import PROGRESS_LOGGER
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("      %(message)s"))
+    level = PROGRESS_LOGGER.level
+    PROGRESS_LOGGER.addHandler(handler)
+    PROGRESS_LOGGER.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        PROGRESS_LOGGER.removeHandler(handler)
+        PROGRESS_LOGGER.setLevel(level)
+
+
+def run_days(settings: LakeSettings, days: list[date]) -> tuple[list[tuple[str, str, bool]], list[dict]]:
+    """Run `plan(days)`, one progress line per run and step; returns (layers, day, success) per run
+    and every check evaluation. Then records the sensors' cursors, so `make dev` does not redo it."""
+    import dagster as dg
+
+    from lake_assets.automation.cursors import record_sensor_cursors
     from lake_assets.automation.dead_runs import recover_dead_runs
     from lake_assets.definitions import build_definitions
 
@@ -65,30 +111,33 @@ def run_days(settings: LakeSettings, days: list[date]) -> tuple[list[tuple[str, 
     instance = dg.DagsterInstance.get()
     for dead in recover_dead_runs(instance):  # an earlier demo killed mid-run must not block this one
         print(f"recovered run {dead.run_id}: its process {dead.pid} is gone (marked failed, pool slot freed)")
-    layers: dict[str, dg.AssetSelection] = {
+    selections = {
         "bronze": dg.AssetSelection.groups("bronze"),
         "silver+gold": dg.AssetSelection.groups("silver", "gold"),
     }
-    results, checks = [], []
-    next_day = days[-1] + timedelta(days=1)
-    plan: list[tuple[str, date, dg.AssetSelection]] = [("bronze", day, layers["bronze"]) for day in days]
-    if next_day <= datetime.now(UTC).date():  # late arrivals only: its table export comes tomorrow
-        plan.append(("bronze", next_day, dg.AssetSelection.assets(["bronze", "api_requests"])))
-    plan += [("silver+gold", day, layers["silver+gold"]) for day in days]
-    graph = defs.resolve_asset_graph()
-    for name, day, selection in plan:
-        keys = selection.resolve(graph)
+    runs, graph = plan(days, datetime.now(UTC).date()), defs.resolve_asset_graph()
+    results, checks, total_rows, demo_started = [], [], 0, time.monotonic()
+    for n, (name, day) in enumerate(runs, 1):
+        selection = selections[name] if day in days else dg.AssetSelection.assets(["bronze", "api_requests"])
+        keys = sorted(selection.resolve(graph))
+        head = f"[{n}/{len(runs)}] {name} {day}"
+        print(f"{head}: building {', '.join(k.to_user_string() for k in keys)}")
         started = time.monotonic()
-        result = job.execute_in_process(
-            partition_key=day.isoformat(),
-            instance=instance,
-            asset_selection=list(keys),
-            raise_on_error=False,
-            run_config=QUIET_LOGS,
-        )
+        with step_lines_on_terminal():
+            result = job.execute_in_process(
+                partition_key=day.isoformat(),
+                instance=instance,
+                asset_selection=keys,
+                raise_on_error=False,
+                run_config=QUIET_LOGS,
+            )
+        rows = rows_written(result.get_asset_materialization_events())
+        total_rows += rows
+        after = f"next: {runs[n][0]} {runs[n][1]}" if n < len(runs) else "next: summary"
         print(
-            f"  {name:<12} {day}  {'ok' if result.success else 'FAILED'}  "
-            f"({time.monotonic() - started:.1f}s, run {result.run_id[:8]})"
+            f"{head}: {'ok' if result.success else 'FAILED'} in {_elapsed(time.monotonic() - started)}, "
+            f"{rows:,} rows written (run {result.run_id[:8]}; {total_rows:,} rows, "
+            f"{_elapsed(time.monotonic() - demo_started)} so far); {after}"
         )
         results.append((name, day.isoformat(), result.success))
         checks += [
@@ -97,21 +146,28 @@ def run_days(settings: LakeSettings, days: list[date]) -> tuple[list[tuple[str, 
                 "check": f"{e.asset_key.to_user_string()}:{e.check_name}",
                 "passed": e.passed,
                 "severity": e.severity.value,
+                "metadata": {k: v.value for k, v in e.metadata.items()},
             }
             for e in result.get_asset_check_evaluations()
         ]
+    cursors = record_sensor_cursors(instance, defs, settings, datetime.now(UTC))
+    print(f"Sensor cursors recorded ({', '.join(sorted(cursors))}): `make dev` starts from what was built")
     return results, checks
 
 
-def print_checks(checks: list[dict]) -> None:
-    """Passed counts and every check that did not pass, WARN or ERROR."""
-    failed = [c for c in checks if not c["passed"]]
-    print(
-        f"\nChecks: {len(checks) - len(failed)} passed, "
-        f"{sum(c['severity'] == 'WARN' for c in failed)} WARN, {sum(c['severity'] == 'ERROR' for c in failed)} ERROR"
+def announcement(
+    days: list[date], runs: list[tuple[str, date]], settings: LakeSettings, home: Path, per_day: int
+) -> str:
+    """The first line(s), printed before anything slow: what will happen, in which order, where to."""
+    layers = ", then ".join(
+        f"{name} ×{sum(r[0] == name for r in runs)}" for name in dict.fromkeys(name for name, _ in runs)
     )
-    for c in failed:
-        print(f"  {c['day']}  {c['severity']:<5} {c['check']}")
+    return (
+        f"lake-demo: {len(days)} day(s), {days[0]} … {days[-1]}: sample landing data ({per_day:,} API requests/day) "
+        f"→ {settings.landing_uri}; then {len(runs)} runs on local Spark ({layers}) → {settings.lake_root_uri}; "
+        f"runs recorded in {home}. One line per run and step as it starts and ends; "
+        "the first run also starts Spark (about a minute)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,17 +188,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lake-demo: --start {start} is before LAKE_PARTITION_START={settings.partition_start}", file=sys.stderr)
         return 2
     days = [start + timedelta(days=i) for i in range(args.days)]
-    _instance_home()
-    from lake_assets.cli.summary import print_summary
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # each line as it happens, also through a pipe
+    home = _instance_home()
+    print(announcement(days, plan(days, datetime.now(UTC).date()), settings, home, args.requests_per_day))
+    from lake_assets.cli.summary import print_checks, print_summary
     from lake_sample.generator import clear_output, generate_sample
 
-    print(f"Generating {args.days} days of sample landing data from {start} into {settings.landing_uri}")
+    started = time.monotonic()
     clear_output(Path(settings.landing_uri))  # the demo's landing zone holds only its own sample
-    generate_sample(Path(settings.landing_uri), start, args.days, args.requests_per_day, args.seed)
-    print(f"Materializing bronze → silver → gold on local Spark (lake: {settings.lake_root_uri})")
+    truth = generate_sample(Path(settings.landing_uri), start, args.days, args.requests_per_day, args.seed)
+    print(f"Sample landing data written in {_elapsed(time.monotonic() - started)}; starting Spark for the first run")
     results, checks = run_days(settings, days)
     print_summary(settings.lake_root_uri, [d.isoformat() for d in days])
-    print_checks(checks)
+    print_checks(checks, truth)
     failed = [f"{layer} {day}" for layer, day, ok in results if not ok]
     if failed:
         print(f"\n{len(failed)} run(s) failed: {', '.join(failed)}. See `make dev` → Runs for details.")

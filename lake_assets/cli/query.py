@@ -15,6 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lake-query", description=__doc__.splitlines()[0])
     parser.add_argument("sql", nargs="?", help="a SQL statement")
     parser.add_argument("--tables", action="store_true", help="list the queryable tables")
+    parser.add_argument(
+        "--value",
+        action="store_true",
+        help="print only the single value of a one-row, one-column result (for shell variables)",
+    )
     args = parser.parse_args(argv)
     if not args.sql and not args.tables:
         parser.error("give a SQL statement or --tables")
@@ -34,7 +39,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(name)
             return 0
         result = con.sql(args.sql)
-        if result is not None:
+        if args.value:
+            rows = result.fetchall() if result is not None else []
+            if len(rows) != 1 or len(rows[0]) != 1 or rows[0][0] is None:
+                print(
+                    f"lake-query: --value needs exactly one non-null value, the query gave {rows[:3]!r}",
+                    file=sys.stderr,
+                )
+                return 1
+            print(rows[0][0])
+        elif result is not None:
             result.show(max_rows=200, max_width=200)
     except duckdb.Error as exc:
         print(f"lake-query: {exc}", file=sys.stderr)

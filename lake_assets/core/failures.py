@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lake_assets.core.aws_errors import error_code
+from lake_assets.core.spark import INSTALL_JAVA
 
 MESSAGE_MAX_CHARS = 1500
 # Python exceptions (by class name, as a Spark task's traceback names them) that come from the
@@ -119,11 +120,7 @@ def describe(exc: BaseException) -> str:
     elif type(exc).__name__ == "PySparkRuntimeError" and "JAVA_GATEWAY_EXITED" in str(exc):
         name, message = (
             "JavaNotStarted",
-            (
-                "the Java gateway exited before Spark started: no usable JDK 17+. Install one "
-                "(Debian/Ubuntu: `sudo apt-get install openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) "
-                "and set JAVA_HOME"
-            ),
+            f"the Java gateway exited before Spark started: no usable Java 17 or 21. Install one: {INSTALL_JAVA}",
         )
     else:
         name, message = type(exc).__name__, " ".join(str(exc).split())

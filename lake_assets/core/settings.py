@@ -60,6 +60,10 @@ class LakeSettings:
         max_quarantine_rate: largest share of a Silver table's input that may be quarantined before
             its `quarantine_rate` check fails (`LAKE_MAX_QUARANTINE_RATE`; "*" is the default).
         remote: where a remote engine (glue | emr-serverless | emr) submits to; see `RemoteSettings`.
+        empty_day_severity: `LAKE_EMPTY_DAY_SEVERITY`, ERROR (default) or WARN: how the `no_data`
+            check judges an expected day without landing data. ERROR publishes nothing for it (the
+            step fails, downstream waits, an alert goes out); WARN publishes the empty day with a
+            failing warning, and Silver and Gold build empty tables from it.
         allow_older_export: let Bronze replace a partition with an export older than the one it
             holds; set for one run only, by the run tag `lake/allow_older_export=true` (`for_run`).
     """
@@ -79,6 +83,7 @@ class LakeSettings:
     alerts_file: str = str(DEFAULT_LAKE_DIR / "alerts.jsonl")
     webserver_url: str = "http://127.0.0.1:3000"
     remote: RemoteSettings = field(default_factory=lambda: RemoteSettings())
+    empty_day_severity: str = "ERROR"
     allow_older_export: bool = False
 
     def for_run(self, tags: Mapping[str, str]) -> LakeSettings:
@@ -101,6 +106,8 @@ class LakeSettings:
             raise SettingsError(f"LAKE_ENGINE={self.engine!r} is not one of {', '.join(ENGINES)}")
         if self.shuffle_partitions < 1:
             raise SettingsError("LAKE_SHUFFLE_PARTITIONS must be a positive integer")
+        if self.empty_day_severity not in ("ERROR", "WARN"):
+            raise SettingsError(f"LAKE_EMPTY_DAY_SEVERITY={self.empty_day_severity!r} is not ERROR or WARN")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LakeSettings:
@@ -131,6 +138,7 @@ class LakeSettings:
             alerts_file=env.get("LAKE_ALERTS_FILE", defaults.alerts_file),
             webserver_url=env.get("DAGSTER_WEBSERVER_URL", defaults.webserver_url).rstrip("/"),
             remote=RemoteSettings.from_env(env),
+            empty_day_severity=env.get("LAKE_EMPTY_DAY_SEVERITY", defaults.empty_day_severity).strip().upper(),
         ).validated()
 
     def to_param(self) -> str:

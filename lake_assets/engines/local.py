@@ -9,6 +9,7 @@ from datetime import date
 from lake_assets.core.settings import LakeSettings
 from lake_assets.declare import Catalog
 from lake_assets.engines.base import StepContext, StepResult
+from lake_assets.engines.progress import spark_progress
 from lake_assets.execute import build_context, failure_report, run_build
 from lake_assets.steps import CATALOG
 
@@ -29,5 +30,7 @@ class LocalSparkEngine:
             ctx = build_context(settings, date.fromisoformat(partition), catalog=self.catalog)
         except Exception as exc:
             return StepResult(failure_report(build, partition, exc))
-        report = run_build(build, ctx)
+        # Long steps report Spark's stage progress in the run log (see `engines/progress.py`).
+        with spark_progress(context, ctx.spark.sparkContext.statusTracker, f"{build} {partition}"):
+            report = run_build(build, ctx)
         return StepResult(report, {"engine": "local", "build_seconds": round(time.perf_counter() - started, 3)})

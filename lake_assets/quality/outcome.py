@@ -13,6 +13,9 @@ class CheckOutcome:
     passed: bool
     metadata: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
+    # The declared severity, unless a setting decides it per evaluation (`no_data`: ERROR or WARN).
+    # A WARN evaluation of a blocking check never blocks, as in Dagster.
+    severity: str | None = None
 
 
 def jsonable(value: Any) -> Any:

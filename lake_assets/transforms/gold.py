@@ -36,10 +36,10 @@ PERCENTILES = {"latency_p50_ms": 50, "latency_p95_ms": 95, "latency_p99_ms": 99}
 class GoldTasksPerUserDaily(pandera.DataFrameModel):
     """Per (D, user with a task): tasks created on D, completed on D, open at the end of D."""
 
-    user_id: S = required()
-    tasks_created: L = required(ge=0)
-    tasks_completed: L = required(ge=0)
-    open_tasks: L = required(ge=0)
+    user_id: S = required("User with at least one task in the day's snapshot.")
+    tasks_created: L = required("Tasks the user created on the day (UTC).", ge=0)
+    tasks_completed: L = required("Tasks the user completed on the day (UTC).", ge=0)
+    open_tasks: L = required("Tasks OPEN or IN_PROGRESS at the end of the day.", ge=0)
 
     class Config:
         name = "gold/tasks_per_user_daily"
@@ -49,13 +49,15 @@ class GoldTasksPerUserDaily(pandera.DataFrameModel):
 class GoldRouteLatencyDaily(pandera.DataFrameModel):
     """Per (D, route): volume, errors and exact latency percentiles."""
 
-    route_key: S = required()
-    requests: L = required(ge=1)
-    errors_4xx: L = required(ge=0)
-    errors_5xx: L = required(ge=0)
-    latency_p50_ms: D = optional(ge=0)
-    latency_p95_ms: D = optional(ge=0)
-    latency_p99_ms: D = optional(ge=0)
+    route_key: S = required("API route, e.g. 'GET /tasks'; '-' for requests without a route.")
+    requests: L = required("Requests to the route on the day (UTC event date).", ge=1)
+    errors_4xx: L = required("Requests answered with a 4xx status.", ge=0)
+    errors_5xx: L = required("Requests answered with a 5xx status.", ge=0)
+    latency_p50_ms: D = optional(
+        "Median response latency (ms), exact, 2 decimals; null when no request has a latency.", ge=0
+    )
+    latency_p95_ms: D = optional("95th percentile response latency (ms), exact, 2 decimals.", ge=0)
+    latency_p99_ms: D = optional("99th percentile response latency (ms), exact, 2 decimals.", ge=0)
 
     class Config:
         name = "gold/route_latency_daily"
@@ -65,10 +67,10 @@ class GoldRouteLatencyDaily(pandera.DataFrameModel):
 class GoldUserActivityDaily(pandera.DataFrameModel):
     """Per (D, user active on D): API requests and task events."""
 
-    user_id: S = required()
-    api_requests: L = required(ge=0)
-    tasks_created: L = required(ge=0)
-    tasks_completed: L = required(ge=0)
+    user_id: S = required("User active on the day (an API request or a task created/completed).")
+    api_requests: L = required("API requests the user made on the day (anonymous calls belong to no user).", ge=0)
+    tasks_created: L = required("Tasks the user created on the day.", ge=0)
+    tasks_completed: L = required("Tasks the user completed on the day.", ge=0)
 
     class Config:
         name = "gold/user_activity_daily"

@@ -45,19 +45,19 @@ STRING_LIST = Annotated[T.ArrayType, T.StringType(), True]  # elementType, conta
 class SilverTasks(pandera.DataFrameModel):
     """Tasks (SK = TASK#<id>) in D's snapshot, typed."""
 
-    user_id: S = required()
-    task_id: S = required()
-    title: S = optional()
-    status: S = required(isin=list(TASK_STATUSES))
-    priority: T.IntegerType = optional(in_range={"min_value": 1, "max_value": 5})
-    created_at: TS = required()
-    updated_at: TS = optional()
-    due_date: T.DateType = optional()
-    completed_at: TS = optional()
-    tags: STRING_LIST = optional()
-    estimate_hours: ESTIMATE = optional(ge=0)
-    checklist_items: T.IntegerType = optional(ge=0)
-    export_id: S = required()
+    user_id: S = required("Owner of the task (from PK USER#<id>); exists in silver/users for the same day.")
+    task_id: S = required("Task id (from SK TASK#<id>); unique per user.")
+    title: S = optional("Task title.")
+    status: S = required("OPEN, IN_PROGRESS, DONE or ARCHIVED.", isin=list(TASK_STATUSES))
+    priority: T.IntegerType = optional("Priority, 1 (highest) to 5.", in_range={"min_value": 1, "max_value": 5})
+    created_at: TS = required("When the task was created (UTC).")
+    updated_at: TS = optional("When the task last changed (UTC).")
+    due_date: T.DateType = optional("Due date, when set.")
+    completed_at: TS = optional("When the task was completed (UTC); null while not done.")
+    tags: STRING_LIST = optional("The task's tags (DynamoDB string set).")
+    estimate_hours: ESTIMATE = optional("Estimated effort in hours, exact decimal (never rounded).", ge=0)
+    checklist_items: T.IntegerType = optional("Number of checklist entries.", ge=0)
+    export_id: S = required("DynamoDB export the row's snapshot comes from (provenance).")
 
     class Config:
         name = "silver/tasks"
@@ -67,12 +67,15 @@ class SilverTasks(pandera.DataFrameModel):
 class SilverUsers(pandera.DataFrameModel):
     """Users (SK = PROFILE) in D's snapshot; `email_hash` is HMAC-SHA256(email), never the email."""
 
-    user_id: S = required()
-    email_hash: S = optional(str_matches=r"^[0-9a-f]{64}$")
-    display_name: S = optional()
-    plan: S = optional()
-    created_at: TS = optional()
-    export_id: S = required()
+    user_id: S = required("User id (from PK USER#<id>).")
+    email_hash: S = optional(
+        "HMAC-SHA256 keyed hash of the e-mail (64 hex digits): joinable, never the e-mail itself.",
+        str_matches=r"^[0-9a-f]{64}$",
+    )
+    display_name: S = optional("Name shown in the app.")
+    plan: S = optional("Subscription plan.")
+    created_at: TS = optional("When the user signed up (UTC).")
+    export_id: S = required("DynamoDB export the row's snapshot comes from (provenance).")
 
     class Config:
         name = "silver/users"
@@ -82,14 +85,14 @@ class SilverUsers(pandera.DataFrameModel):
 class SilverTasksQuarantine(pandera.DataFrameModel):
     """Snapshot items of day D that could not be typed, with the reason."""
 
-    reason: S = required()
-    entity: S = required(isin=["user", "task", "other"])
-    pk: S = optional()
-    sk: S = optional()
-    source_key: S = required()
-    line_number: T.IntegerType = required(ge=1)
-    raw_item: S = required()
-    export_id: S = required()
+    reason: S = required("Why the item could not be typed (e.g. a priority that is not a number, a rule it breaks).")
+    entity: S = required("Kind of item, from its keys: user, task or other.", isin=["user", "task", "other"])
+    pk: S = optional("Partition key (PK) of the item.")
+    sk: S = optional("Sort key (SK) of the item.")
+    source_key: S = required("Data file of the export the item was read from.")
+    line_number: T.IntegerType = required("1-based line within the data file.", ge=1)
+    raw_item: S = required("The export line, with e-mail addresses redacted.")
+    export_id: S = required("DynamoDB export the item comes from.")
 
     class Config:
         name = "silver/tasks_quarantine"

@@ -37,24 +37,29 @@ TS = T.TimestampType
 class SilverApiRequests(pandera.DataFrameModel):
     """One row per unique, usable API request whose event time (UTC) is on day D."""
 
-    request_id: S = required()
-    event_time: TS = required()
-    time_source: S = required(isin=["requestTimeEpoch", "requestTime", "cloudwatch_event_timestamp"])
-    ip: S = optional()
-    http_method: S = optional()
-    route_key: S = optional()
-    path: S = optional()
-    status: INT = required(in_range={"min_value": 100, "max_value": 599})
-    protocol: S = optional()
-    response_length: L = optional(ge=0)
-    response_latency_ms: L = optional(ge=0)
-    integration_latency_ms: L = optional(ge=0)
-    user_agent: S = optional()
-    user_id: S = optional()
-    arrival_date: T.DateType = required()
-    is_late_arrival: T.BooleanType = required()
-    source_key: S = required()
-    ingested_at: TS = required()
+    request_id: S = required("API Gateway requestId; unique per partition (re-deliveries are dropped as duplicates).")
+    event_time: TS = required("When the request happened (UTC); its date is the partition.")
+    time_source: S = required(
+        "Which field event_time comes from: requestTimeEpoch, requestTime or the CloudWatch event timestamp.",
+        isin=["requestTimeEpoch", "requestTime", "cloudwatch_event_timestamp"],
+    )
+    ip: S = optional("Client IP address.")
+    http_method: S = optional("HTTP method (GET, POST…).")
+    route_key: S = optional("API route, e.g. 'GET /tasks'; null when the stage logs none.")
+    path: S = optional("Request path as called, with its ids.")
+    status: INT = required("HTTP status code (100–599).", in_range={"min_value": 100, "max_value": 599})
+    protocol: S = optional("HTTP protocol version, e.g. HTTP/1.1.")
+    response_length: L = optional("Response body size in bytes.", ge=0)
+    response_latency_ms: L = optional("Time from request to response, in milliseconds.", ge=0)
+    integration_latency_ms: L = optional("Time spent in the backend integration, in milliseconds.", ge=0)
+    user_agent: S = optional("Client User-Agent header.")
+    user_id: S = optional("Authenticated user's id; null for anonymous calls.")
+    arrival_date: T.DateType = required("UTC date the record landed (its Bronze partition).")
+    is_late_arrival: T.BooleanType = required(
+        "True when the record landed after its event date (arrived after midnight)."
+    )
+    source_key: S = required("Landing object the record was read from (provenance).")
+    ingested_at: TS = required("When the landing object arrived (UTC).")
 
     class Config:
         name = "silver/api_requests"
@@ -64,15 +69,17 @@ class SilverApiRequests(pandera.DataFrameModel):
 class SilverApiRequestsQuarantine(pandera.DataFrameModel):
     """Bronze API records owned by day D that could not be used, each with the reason."""
 
-    reason: S = required()
-    arrival_date: T.DateType = required()
-    source_key: S = required()
-    record_index: INT = required(ge=0)
-    record_type: S = required(isin=["access_log", "malformed"])
-    request_id: S = optional()
-    event_time: TS = optional()
-    raw: S = optional()
-    ingested_at: TS = required()
+    reason: S = required("Why the record could not be used (parse error, missing_request_id, no_usable_time, rule:…).")
+    arrival_date: T.DateType = required("UTC date the record landed (its Bronze partition).")
+    source_key: S = required("Landing object the record was read from.")
+    record_index: INT = required("0-based position of the record within its landing object.", ge=0)
+    record_type: S = required(
+        "access_log (parsed but unusable) or malformed (not parseable).", isin=["access_log", "malformed"]
+    )
+    request_id: S = optional("API Gateway requestId, when the record has one.")
+    event_time: TS = optional("When the request happened (UTC), when the record has a usable time.")
+    raw: S = optional("The record as landed, with e-mail addresses redacted.")
+    ingested_at: TS = required("When the landing object arrived (UTC).")
 
     class Config:
         name = "silver/api_requests_quarantine"
