@@ -46,6 +46,8 @@ class DagsterRun:
     table_rows: dict[str, int] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # failed steps and why
+    startup_span: list[float] = field(default_factory=list)  # epoch seconds, as in plain_pyspark
+    step_spans: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _time_spark_start(run: DagsterRun) -> None:
@@ -56,29 +58,30 @@ def _time_spark_start(run: DagsterRun) -> None:
 
     @functools.wraps(original)
     def timed(settings: LakeSettings) -> Any:
-        started = time.perf_counter()
+        started, epoch = time.perf_counter(), time.time()
         session = original(settings)
         if not run.startup_seconds:
             run.startup_seconds = time.perf_counter() - started
+            run.startup_span = [epoch, time.time()]
         return session
 
     spark.get_spark = timed  # engine.job_context imports it at call time
 
 
-def _step_seconds(instance: Any, run_id: str) -> dict[str, float]:
-    """STEP_SUCCESS − STEP_START per step key, from the run's event log."""
+def _step_spans(instance: Any, run_id: str) -> dict[str, list[float]]:
+    """[STEP_START, STEP_SUCCESS] timestamps (epoch seconds) per step key, from the run's event log."""
     import dagster as dg
 
     kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
     starts: dict[str, float] = {}
-    seconds: dict[str, float] = {}
+    spans: dict[str, list[float]] = {}
     for entry in instance.all_logs(run_id, of_type=kinds):
         event = entry.dagster_event
         if event.event_type == dg.DagsterEventType.STEP_START:
             starts[event.step_key] = entry.timestamp
         else:
-            seconds[event.step_key] = entry.timestamp - starts[event.step_key]
-    return seconds
+            spans[event.step_key] = [starts[event.step_key], entry.timestamp]
+    return spans
 
 
 def _table_rows(result: Any) -> dict[str, int]:
@@ -108,7 +111,8 @@ def run_dagster(settings: LakeSettings, day: date) -> DagsterRun:
     )
     run.total_seconds = time.perf_counter() - began
     run.success, run.run_id = result.success, result.run_id
-    run.step_seconds = _step_seconds(instance, result.run_id)
+    run.step_spans = _step_spans(instance, result.run_id)
+    run.step_seconds = {step: end - start for step, (start, end) in run.step_spans.items()}
     run.outside_steps_seconds = run.total_seconds - sum(run.step_seconds.values())
     for layer in LAYERS:
         run.layer_seconds[layer] = sum(s for k, s in run.step_seconds.items() if layer_of(k) == layer)

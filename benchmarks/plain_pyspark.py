@@ -92,6 +92,10 @@ class PlainRun:
     job_extra: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)  # tables a blocking check kept back
+    # epoch-second spans of the startup and of each job: the parent's sampler turns them into
+    # per-layer CPU seconds and peak memory (run_benchmark.layer_figures)
+    startup_span: list[float] = field(default_factory=list)
+    step_spans: dict[str, list[float]] = field(default_factory=dict)
 
 
 def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
@@ -100,13 +104,15 @@ def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
     from lake_assets.steps import CATALOG
 
     run = PlainRun()
-    began = time.perf_counter()
+    began, epoch = time.perf_counter(), time.time()
     ctx = build_context(settings, day)  # creates the Spark session (JVM start)
     run.startup_seconds = time.perf_counter() - began
+    run.startup_span = [epoch, time.time()]
     for job in job_order():
-        started = time.perf_counter()
+        started, epoch = time.perf_counter(), time.time()
         result = CATALOG.builds[job](ctx)
         run.job_seconds[job] = time.perf_counter() - started
+        run.step_spans[job] = [epoch, time.time()]
         for out in _outputs(result):
             run.table_rows[out.table.key] = out.rows
             if not getattr(out, "published", True):

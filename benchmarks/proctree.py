@@ -103,6 +103,8 @@ class TreePeak:
     skipped_shared: int = 0  # samples of a vforked child sharing its parent's memory
     load_before: float = 0.0  # 1-minute load average when the run started
     cpu_seconds: dict[int, float] = field(default_factory=dict)  # last seen per process
+    # (epoch seconds, tree CPU seconds so far, summed RSS kB) per sample: per-layer CPU and memory
+    timeline: list[tuple[float, float, int]] = field(default_factory=list)
 
     @property
     def tree_cpu_seconds(self) -> float:
@@ -146,6 +148,7 @@ def _sample(root: int, peak: TreePeak) -> None:
                 peak.names[pid] = (PROC / str(pid) / "comm").read_text().strip()
     peak.peak_rss_kb = max(peak.peak_rss_kb, total)
     peak.samples += 1
+    peak.timeline.append((time.time(), peak.tree_cpu_seconds, total))
 
 
 def _machine_busy_seconds() -> float:

@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plain_pyspark import JOB_ORDER, LAYERS
+from plain_pyspark import JOB_ORDER
 
-W = 16  # width of a figure column
+W = 15  # width of a figure column
+NAMES = {"dagster": "Dagster", "plain": "plain", "duckdb": "DuckDB"}
+LAYERS = ("bronze", "silver", "gold")
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -25,7 +27,11 @@ def _rate(rows: int, seconds: float | None) -> str:
 
 
 def _row(label: str, *cells: str) -> str:
-    return f"{label:<36}" + "".join(f"{c:>{W}}" for c in cells)
+    return f"{label:<34}" + "".join(f"{c:>{W}}" for c in cells)
+
+
+def _ratio(top: float | None, bottom: float | None) -> str:
+    return "-" if top is None or not bottom else f"{top / bottom:.2f}"
 
 
 def _sample_line(sample: dict[str, Any]) -> str:
@@ -42,89 +48,115 @@ def _sample_line(sample: dict[str, Any]) -> str:
     )
 
 
-def print_report(results: dict[str, Any]) -> None:
-    """Per-layer time and throughput of both runs, memory, the ratio and the row check."""
-    dag, plain = results["runs"]["dagster"], results["runs"]["plain"]
-    for run in (dag, plain):  # a failed run's partial timings would only mislead
-        if run.get("exit_code") != 0:
-            run["layer_seconds"], run["step_seconds"], run["job_seconds"] = {}, {}, {}
-    rows = results["layer_rows"]
-    print("\n" + _sample_line(results["sample"]))
-    print(f"Day {results['day']}; code: lake_assets snapshot {results.get('code_sha256')}")
-    for name, run in (("Dagster", dag), ("plain", plain)):
-        if run.get("code_path") and "code_snapshot" not in run["code_path"]:
-            print(f"!! the {name} run imported lake_assets from {run['code_path']}, not the snapshot")
-    print()
-    print(_row("", "Dagster s", "plain s", "rows in", "rows out", "Dagster rows/s", "plain rows/s"))
-    print(_row("spark startup", _num(dag.get("startup_seconds")), _num(plain.get("startup_seconds"))))
+def _metric_block(title: str, meds: dict[str, Any], rows: dict[str, Any], metric: str) -> None:
+    """One metric per layer for the three runs, with Dagster/DuckDB and Dagster/plain."""
+    names = [n for n in NAMES if n in meds]
+    print(_row(title, *(NAMES[n] for n in names), "Dagster/DuckDB", "Dagster/plain"))
+
+    def line(label: str, values: dict[str, float | None], digits: int = 1) -> None:
+        cells = [_num(values.get(n), digits) for n in names]
+        d, k, p = values.get("dagster"), values.get("duckdb"), values.get("plain")
+        print(_row(label, *cells, _ratio(d, k), _ratio(d, p)))
+
+    if metric == "rows/s":
+        for layer in LAYERS:
+            out = rows[layer]["rows_out"]
+            walls = {n: meds[n][layer]["wall"] for n in names}
+            rates = {n: (out / w if w else None) for n, w in walls.items()}
+            line(f"  {layer} ({out:,} rows out)", rates, 0)
+        return
+    if metric != "peak_rss_mb":
+        line("  startup (JVM / pool)", {n: meds[n]["startup"][metric] for n in names})
     for layer in LAYERS:
-        d, p = dag.get("layer_seconds", {}).get(layer), plain.get("layer_seconds", {}).get(layer)
-        if layer not in rows:  # standalone checks: time only
-            if d or p:
-                print(_row(layer, _num(d), _num(p)))
-            continue
-        out = rows[layer]["rows_out"]
-        print(_row(layer, _num(d), _num(p), f"{rows[layer]['rows_in']:,}", f"{out:,}", _rate(out, d), _rate(out, p)))
-    print(_row("Dagster outside steps", _num(dag.get("outside_steps_seconds")), "-"))
-    print(_row("  of which definitions", _num(dag.get("definitions_seconds")), "-"))
-    print(_row("total (in-process, w/ startup)", _num(dag.get("total_seconds")), _num(plain.get("total_seconds"))))
+        line(f"  {layer}", {n: meds[n][layer][metric] for n in names}, 0 if metric == "peak_rss_mb" else 1)
+    totals = {
+        "wall": [("  total in-process (w/ startup)", "total_seconds"), ("  process wall", "process_seconds")],
+        "cpu": [("  whole process tree", "cpu_seconds")],
+        "peak_rss_mb": [("  whole run", "peak_rss_mb")],
+    }[metric]
+    for label, key in totals:
+        line(label, {n: meds[n][key] for n in names}, 0 if metric == "peak_rss_mb" else 1)
+
+
+def print_report(results: dict[str, Any]) -> None:
+    """Per-layer medians of the three runs, the ratios, the equality and row checks."""
+    runs, meds, rows = results["runs"], results["medians"], results["layer_rows"]
+    print("\n" + _sample_line(results["sample"]))
+    rounds = max(m["rounds"] for m in meds.values())
     print(
-        _row("process wall (imports, JVM exit)", _num(dag.get("process_seconds")), _num(plain.get("process_seconds")))
+        f"Day {results['day']}; code: lake_assets snapshot {results.get('code_sha256')}; medians of {rounds} round(s)"
     )
-    print(_row("peak RSS, process tree MB", _num(dag.get("peak_rss_mb"), 0), _num(plain.get("peak_rss_mb"), 0)))
+    for name, run in runs.items():
+        if run.get("code_path") and "code_snapshot" not in run["code_path"]:
+            print(f"!! the {NAMES[name]} run imported lake_assets from {run['code_path']}, not the snapshot")
+        if any(r != 0 for r in [run.get("exit_code")]) or meds[name]["failed_rounds"]:
+            print(f"!! {NAMES[name]}: {meds[name]['failed_rounds']} failed round(s): its figures are not comparable")
+    print("\n" + _row("rows per layer", "rows in", "rows out"))
+    for layer in LAYERS:
+        print(_row(f"  {layer}", f"{rows[layer]['rows_in']:,}", f"{rows[layer]['rows_out']:,}"))
+    for title, metric in (
+        ("wall s", "wall"),
+        ("CPU s (process tree)", "cpu"),
+        ("rows/s (rows out / wall)", "rows/s"),
+        ("peak RSS MB (process tree)", "peak_rss_mb"),
+    ):
+        print()
+        _metric_block(title, meds, rows, metric)
+    dag = runs["dagster"]
     print(
-        _row(
-            "sum of per-process peaks MB",
-            _num(dag.get("sum_process_hwm_mb"), 0),
-            _num(plain.get("sum_process_hwm_mb"), 0),
-        )
+        f"\nDagster outside steps {_num(dag.get('outside_steps_seconds'))} s "
+        f"(of which definitions {_num(dag.get('definitions_seconds'))} s), median run"
     )
-    print(_row("CPU s used by the run", _num(dag.get("cpu_seconds")), _num(plain.get("cpu_seconds"))))
-    print(
-        _row("CPU s used by others meanwhile", _num(dag.get("other_cpu_seconds")), _num(plain.get("other_cpu_seconds")))
-    )
-    for name, run in (("Dagster", dag), ("plain", plain)):
-        print(f"  {name} per-process peaks MB: {run.get('hwm_by_process_mb')}")
+    for name, run in runs.items():
+        print(f"  {NAMES[name]} per-process peaks MB: {run.get('hwm_by_process_mb')}")
         for gone in run.get("discarded_attempts", []):
-            print(f"  {name}: discarded an attempt ({gone['process_seconds']} s): {gone['why']}")
-    ratio, goal = results.get("ratio_total"), results["ratio_goal"]
-    if ratio is not None:
-        verdict = "OK" if ratio <= goal else "OVER GOAL"
-        tainted = [name for name, run in (("Dagster", dag), ("plain", plain)) if run.get("interfered")]
+            print(f"  {NAMES[name]}: discarded an attempt ({gone['process_seconds']} s): {gone['why']}")
+    tainted = [
+        NAMES[n]
+        for n, rs in (results.get("all_runs") or {"x": list(runs.values())}).items()
+        for r in rs
+        if r.get("interfered")
+    ]
+    ratio = _ratio(meds["dagster"]["total_seconds"], meds["plain"]["total_seconds"])
+    if ratio != "-":
+        goal = results["ratio_goal"]
+        verdict = "OK" if float(ratio) <= goal else "OVER GOAL"
         if tainted:
-            verdict += (
-                f"  -- UNRELIABLE: other processes used {max(r.get('other_cores', 0) for r in (dag, plain))}"
-                f" cores during the {' and '.join(tainted)} run"
-            )
-        print(f"\nDagster / plain total (incl. Spark startup): {ratio:.3f}  (goal ≤ {goal})  {verdict}")
-        print(f"Dagster / plain process wall:                {results['ratio_process']:.3f}")
+            verdict += f"  -- UNRELIABLE: other processes were busy during a {'/'.join(sorted(set(tainted)))} run"
+        print(f"\nDagster / plain total (incl. Spark startup), medians: {ratio}  (goal ≤ {goal})  {verdict}")
+        print(
+            f"Dagster / DuckDB total, medians:                      "
+            f"{_ratio(meds['dagster']['total_seconds'], meds['duckdb']['total_seconds'])}"
+        )
     else:
         print("\nNo ratio: a run failed (see its output above).")
-    if any(len(v) > 1 for v in results.get("repeats", {}).values()):
-        for name, totals in results["repeats"].items():
-            print(f"{name} totals over repeats (s): {', '.join(_num(t) for t in totals)}")
-    print("\nPer job (s):")
-    print(_row("", "Dagster step", "plain"))
-    steps, jobs = dag.get("step_seconds", {}), plain.get("job_seconds", {})
-    for job in [*JOB_ORDER, *(k for k in {**steps, **jobs} if k not in JOB_ORDER)]:
-        print(_row(f"  {job}", _num(steps.get(job)), _num(jobs.get(job))))
-    for name, run in (("Dagster", dag), ("plain", plain)):
-        for line in run.get("failures", []):
-            print(f"!! {name} step failed: {line}")
-        if run.get("failed_checks"):
-            print(f"   {name} failed checks: {', '.join(run['failed_checks'])}")
+    for name, totals in results.get("repeats", {}).items():
+        print(f"{NAMES[name]} totals over rounds (s): {', '.join(_num(t) for t in totals)}")
+    _print_jobs(runs)
     _print_tables(results)
+
+
+def _print_jobs(runs: dict[str, Any]) -> None:
+    print("\nPer job, median run (s):")
+    print(_row("", "Dagster step", "plain", "DuckDB"))
+    steps, jobs = runs["dagster"].get("step_seconds", {}), runs["plain"].get("job_seconds", {})
+    duck = runs.get("duckdb", {}).get("job_seconds", {})
+    for job in [*JOB_ORDER, *(k for k in {**steps, **jobs, **duck} if k not in JOB_ORDER)]:
+        print(_row(f"  {job}", _num(steps.get(job)), _num(jobs.get(job)), _num(duck.get(job))))
+    for name, run in runs.items():
+        for line in run.get("failures", []):
+            print(f"!! {NAMES[name]} step failed: {line}")
+        if run.get("failed_checks"):
+            print(f"   {NAMES[name]} failed checks: {', '.join(run['failed_checks'])}")
 
 
 def _print_tables(results: dict[str, Any]) -> None:
     lakes = results["table_rows"]
     print("\nRows per table (Parquet footers on disk):")
-    print(_row("", "Dagster lake", "plain lake", "match"))
+    print(_row("", *(f"{NAMES[n]} lake" for n in lakes), "match"))
     for key in lakes["plain"]:
-        d, p = lakes["dagster"].get(key), lakes["plain"].get(key)
-        print(
-            _row(f"  {key}", "-" if d is None else f"{d:,}", "-" if p is None else f"{p:,}", "yes" if d == p else "NO")
-        )
+        seen = [lakes[n].get(key) for n in lakes]
+        print(_row(f"  {key}", *("-" if v is None else f"{v:,}" for v in seen), "yes" if len(set(seen)) == 1 else "NO"))
     problems = results["row_mismatches"]
     if problems:
         bar = "!" * 78
@@ -133,7 +165,12 @@ def _print_tables(results: dict[str, Any]) -> None:
             print(f"!!   {problem}")
         print(bar)
     else:
-        print("Both lakes hold the same rows in every table, and each matches what its run reported.")
+        print("All lakes hold the same rows in every table, and each matches what its run reported.")
+    print("\nSilver and Gold compared row for row (sorted, all columns, normalised types):")
+    for pair, diffs in results.get("equality", {}).items():
+        print(f"  {pair}: " + ("identical in every table" if not diffs else f"{len(diffs)} table(s) DIFFER"))
+        for diff in diffs:
+            print(f"    {diff}")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,22 @@
-"""Dagster vs plain PySpark on one day of sample data: is orchestration worth its overhead?
+"""Dagster vs plain PySpark vs DuckDB on one day of sample data, side by side.
 
 The lake runs as Dagster assets in-process on one Spark session. This benchmark runs the same
-day twice, each in its own process (so each pays its own JVM start and has its own memory peak):
-once through Dagster (`lake_daily`) and once as a plain PySpark script calling the same jobs.
-It prints per-layer wall time, throughput, peak memory of each process tree and the ratio of the
-totals (goal: Dagster ≤ 1.15 × plain), checks both lakes hold the same rows, and writes
-`<out>/results.json`.
+day three ways, each in its own process (so each pays its own start and has its own memory
+peak): through Dagster (`lake_daily`), as a plain PySpark script calling the same jobs, and as a
+DuckDB implementation of the same work (`duckdb_lake.py`: the engine a user would pick instead
+on one machine). Rounds alternate (`--repeat`). It prints per layer the medians of wall time,
+CPU seconds of the process tree, rows/s and peak RSS, and the ratios Dagster/DuckDB and
+Dagster/plain (goal: Dagster ≤ 1.15 × plain); checks that the three lakes hold identical Silver
+and Gold row for row (`compare.py`); and writes `<out>/results.json`.
 
-    python benchmarks/run_benchmark.py [--requests 1000000] [--users N] [--tasks-per-user N]
-                                       [--out benchmarks/out] [--skip-generate]
+    python benchmarks/run_benchmark.py [--requests 1000000] [--items 1000000 | --users N]
+                                       [--tasks-per-user N] [--repeat 3] [--out benchmarks/out]
+                                       [--skip-generate]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -23,21 +25,23 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from compare import compare_lakes
+from layer_figures import layer_figures, medians, ratios
 from plain_pyspark import LAYERS, layer_of
 from proctree import TreePeak, run_measured, wait_for_quiet
 from report import print_report
+from sample_setup import prepare_landing, snapshot_code
 
 HERE = Path(__file__).resolve().parent
-PACKAGE = HERE.parent / "lake_assets"
 RETRIES = 2  # extra attempts for a run killed from outside or slowed by other work (see run_one)
 MAX_OTHER_CORES = 0.15  # average cores other processes may use during a run before it is redone
 DEFAULT_DAY = date(2026, 11, 20)
-SEED = 7
 # ≈ 10.64 export items per user at 9 tasks/user (profile + tasks, +8%/day created, −1% deleted),
 # so 94,000 users give ≈ 1,000,000 items in the day's snapshot.
 DEFAULT_USERS, DEFAULT_TASKS_PER_USER = 94_000, 9
+ITEMS_PER_USER = 1_000_000 / DEFAULT_USERS  # at DEFAULT_TASKS_PER_USER: what --items maps to users with
 RATIO_GOAL = 1.15
-RUNS = {"dagster": HERE / "dagster_run.py", "plain": HERE / "plain_pyspark.py"}
+RUNS = {"dagster": HERE / "dagster_run.py", "plain": HERE / "plain_pyspark.py", "duckdb": HERE / "duckdb_lake.py"}
 # Tables each job reads (to count rows in); Bronze reads the landing zone, counted as its own rows.
 JOB_INPUTS = {
     "silver_api_requests": ["bronze/api_requests"],
@@ -52,6 +56,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--requests", type=int, default=1_000_000, help="API requests in the day (default 1M)")
     p.add_argument("--users", type=int, default=DEFAULT_USERS, help="initial users (default %(default)s)")
+    p.add_argument(
+        "--items",
+        type=int,
+        help="export items in the day's snapshot (≈; sets --users at 9 tasks/user; 1M ≈ 94,000 users)",
+    )
     p.add_argument("--tasks-per-user", type=int, default=DEFAULT_TASKS_PER_USER)
     p.add_argument("--out", type=Path, default=HERE / "out", help="landing, lakes and results.json")
     p.add_argument("--day", type=date.fromisoformat, default=DEFAULT_DAY)
@@ -71,74 +80,19 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--repeat",
         type=int,
-        default=1,
-        help="run the pair N times, alternating; the table shows each side's median-total run",
+        default=3,
+        help="run the three N times, alternating; the table shows medians over the rounds",
     )
-    return p.parse_args(argv)
-
-
-def prepare_landing(args: argparse.Namespace, landing: Path) -> dict[str, Any]:
-    """Generate (timed) or reuse the day's sample; returns its parameters and size."""
-    from lake_sample.generator import TRUTH_FILE, clear_output, generate_sample
-
-    wanted = {
-        "start": args.day.isoformat(),
-        "days": 1,
-        "requests_per_day": args.requests,
-        "seed": SEED,
-        "users": args.users,
-        "tasks_per_user": args.tasks_per_user,
-    }
-    truth_path = landing / TRUTH_FILE
-    timing = landing.parent / "sample.json"  # the generation time, kept for runs that reuse the sample
-    seconds = None
-    if args.skip_generate and truth_path.exists():
-        print(f"Reusing the sample in {landing}")
-        saved = json.loads(timing.read_text()) if timing.exists() else {}
-        if saved.get("params") == json.loads(truth_path.read_text()).get("params"):
-            seconds = saved.get("generate_seconds")
-    else:
-        print(
-            f"Generating {args.requests:,} requests, {args.users:,} users × {args.tasks_per_user} tasks "
-            f"for {args.day} into {landing} …",
-            flush=True,
-        )
-        clear_output(landing)
-        began = time.perf_counter()
-        generate_sample(landing, args.day, 1, args.requests, SEED, users=args.users, tasks_per_user=args.tasks_per_user)
-        seconds = time.perf_counter() - began
-        print(f"  generated in {seconds:.1f} s")
-        timing.write_text(json.dumps({"params": wanted, "generate_seconds": seconds}))
-    truth = json.loads(truth_path.read_text())
-    params = truth.get("params", {})
-    if params and params != wanted:
-        print(f"  NOTE: the existing sample was made with {params}, not {wanted}")
-    files = [f for f in landing.rglob("*") if f.is_file()]
-    return {
-        "generate_seconds": seconds,
-        "params": params or wanted,
-        "export_items": truth.get("export_items", {}).get(args.day.isoformat()),
-        "lines_by_arrival_date": truth.get("lines_total", {}),
-        "landing_files": len(files),
-        "landing_mb": round(sum(f.stat().st_size for f in files) / 2**20, 1),
-    }
-
-
-def snapshot_code(out: Path, reuse: bool = False) -> tuple[Path, str]:
-    """Copy `lake_assets` to `<out>/code_snapshot` and run both sides on that copy.
-
-    Other people edit the package while a benchmark runs; Spark's Python workers import it from
-    disk when they start, so an edit mid-run can break a run (a renamed function) or make the two
-    sides run different code. A snapshot keeps the comparison to one version of the code.
-    """
-    dest = out / "code_snapshot"
-    if not (reuse and (dest / "lake_assets").is_dir()):
-        shutil.rmtree(dest, ignore_errors=True)
-        shutil.copytree(PACKAGE, dest / "lake_assets", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    digest = hashlib.sha256()
-    for path in sorted((dest / "lake_assets").rglob("*.py")):
-        digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes())
-    return dest, digest.hexdigest()[:16]
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=RETRIES,
+        help="extra attempts of a run killed from outside or slowed by other work (default %(default)s)",
+    )
+    args = p.parse_args(argv)
+    if args.items:
+        args.users, args.tasks_per_user = max(1, round(args.items / ITEMS_PER_USER)), DEFAULT_TASKS_PER_USER
+    return args
 
 
 def _attempt(
@@ -158,7 +112,7 @@ def _attempt(
 
 
 def run_one(
-    name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wait: float, code: Path
+    name: str, landing: Path, lake: Path, day: date, out: Path, quiet_wait: float, code: Path, retries: int = RETRIES
 ) -> dict[str, Any]:
     """One run in its own process; its figures plus process wall, memory and CPU.
 
@@ -181,7 +135,7 @@ def run_one(
         str(figures),
     ]
     discarded: list[dict[str, Any]] = []
-    for attempt in range(1 + RETRIES):
+    for attempt in range(1 + retries):
         figures.unlink(missing_ok=True)
         exit_code, wall, peak, others = _attempt(name, cmd, lake, out, code, quiet_wait)
         other_cores = peak.other_cpu_seconds / wall if wall else 0.0
@@ -194,7 +148,7 @@ def run_one(
             )
         else:
             break
-        if attempt == RETRIES:
+        if attempt == retries:
             print(f"!! {name} run {why}; out of retries, its figures are kept but UNRELIABLE", flush=True)
             break
         print(f"!! {name} run {why}; running it again", flush=True)
@@ -212,6 +166,7 @@ def run_one(
         sum_process_hwm_mb=round(peak.sum_hwm_mb, 1),
         hwm_by_process_mb=peak.by_kind_mb(),
         rss_samples=peak.samples,
+        layers=layer_figures(result, peak.timeline),
         load_before=round(peak.load_before, 2),
         cpu_seconds=round(peak.tree_cpu_seconds, 1),
         other_cpu_seconds=round(peak.other_cpu_seconds, 1),
@@ -264,6 +219,19 @@ def check_rows(lakes: dict[str, dict[str, int | None]], runs: dict[str, dict[str
     return problems
 
 
+def check_equality(out: Path, day: date, ok: bool = True) -> dict[str, list[str]]:
+    """Silver and Gold of the Dagster and DuckDB lakes compared row for row with the plain lake's
+    (the last round's lakes); {pair: descriptions of the differing tables} (empty lists: identical)."""
+    if not ok:
+        return {"not compared": ["a run failed"]}
+    found = {}
+    for other in ("dagster", "duckdb"):
+        diffs = compare_lakes(out / "lake_plain", out / f"lake_{other}", day)
+        found[f"plain vs {other}"] = [d.describe() for d in diffs if not d.identical]
+        print(f"plain vs {other}: " + ("identical Silver and Gold" if not found[f"plain vs {other}"] else "DIFFERENT"))
+    return found
+
+
 def _median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The run with the median total (a failed run, if any, so the failure is not hidden)."""
     failed = [r for r in results if r.get("exit_code") != 0]
@@ -283,12 +251,16 @@ def main(argv: list[str] | None = None) -> int:
     code, digest = snapshot_code(out, args.reuse_snapshot)
     print(f"Running on a snapshot of lake_assets (sha256 {digest}) in {code}")
     every: dict[str, list[dict[str, Any]]] = {name: [] for name in RUNS}
-    for _ in range(max(1, args.repeat)):  # alternate, so a slow spell on the machine hits both sides
+    for _ in range(max(1, args.repeat)):  # alternate, so a slow spell on the machine hits every side
         for name in RUNS:
-            every[name].append(run_one(name, landing, out / f"lake_{name}", args.day, out, args.quiet_wait, code))
+            every[name].append(
+                run_one(name, landing, out / f"lake_{name}", args.day, out, args.quiet_wait, code, args.retries)
+            )
     runs = {name: _median_run(results) for name, results in every.items()}
     lakes = {name: lake_rows(out / f"lake_{name}", args.day) for name in RUNS}
     problems = check_rows(lakes, runs)
+    meds = {name: medians(results) for name, results in every.items()}
+    equality = check_equality(out, args.day, ok=all(r.get("exit_code") == 0 for r in runs.values()))
     results = {
         "day": args.day.isoformat(),
         "code_sha256": digest,
@@ -297,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
         "table_rows": lakes,
         "layer_rows": layer_rows(lakes["plain"]),
         "row_mismatches": problems,
+        "medians": meds,
+        "ratios": {
+            "dagster/duckdb": ratios(meds, "dagster", "duckdb"),
+            "dagster/plain": ratios(meds, "dagster", "plain"),
+        },
+        "equality": equality,
         "ratio_goal": RATIO_GOAL,
         "repeats": {name: [r.get("total_seconds") for r in results] for name, results in every.items()},
         "all_runs": every if args.repeat > 1 else None,
@@ -308,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print_report(results)
     print(f"\nFigures written to {out / 'results.json'}")
-    return 0 if ok and not problems else 1
+    identical = all(not diffs for diffs in equality.values())
+    return 0 if ok and not problems and identical else 1
 
 
 if __name__ == "__main__":

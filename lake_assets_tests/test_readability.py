@@ -62,8 +62,24 @@ def test_warns_planted_by_the_generator_say_so_with_its_numbers():
     )
     drift = {"fields_with_untypable_values": {"requestTime": 1}, "missing_fields": {}, "new_fields": {}}
     assert explain_warning(warn("bronze/api_requests:schema_drift", drift), truth) == (
-        "expected: the sample data contains lines with a garbage value (requestTime ×1) on purpose"
+        "expected: the sample data contains lines without a requestId (none) and lines with a garbage value "
+        "(requestTime ×1) on purpose"
     )
+    truth.malformed_by_kind = {DAY: {"missing_request_id": 2}}
+    drift = {**drift, "missing_fields": {"requestId": 2}}
+    assert explain_warning(warn("bronze/api_requests:schema_drift", drift), truth) == (
+        "expected: the sample data contains lines without a requestId (requestId ×2) and lines with a garbage "
+        "value (requestTime ×1) on purpose"
+    )
+    # The demo's extra day (after the last sample day) holds only late arrivals: a volume far below.
+    truth.arrival_dates, truth.event_dates = [DAY, "2026-12-02"], [DAY]
+    truth.lines_total, truth.control_messages = {"2026-12-02": 2}, {"2026-12-02": 1}
+    low = {"day": "2026-12-02", "check": "bronze/api_requests:volume_anomaly", "passed": False, "severity": "WARN"}
+    assert explain_warning({**low, "metadata": {"observed_rows": 3}}, truth) == (
+        "expected: 2026-12-02 holds only the 3 late-arriving line(s) of the day before (no sample events of its "
+        "own) on purpose"
+    )
+    assert explain_warning({**low, "metadata": {"observed_rows": 9}}, truth).startswith("NOT explained")
     export = {"new_attributes": {"task.is_pinned": 29}, "type_changes": {"task.priority:S": 1}}
     assert explain_warning(warn("bronze/tasks_export:schema_drift", export), truth) == (
         "expected: the sample's export carries 1 attribute(s) outside the table design (task.is_pinned ×29) and "

@@ -495,3 +495,78 @@ def test_generate_rejects_bad_values(tmp_path: Path) -> None:
         generate_sample(tmp_path, START, 0, 10, 1)
     with pytest.raises(ValueError):
         generate_sample(tmp_path, "2026-11-20", 1, 10, 1)  # type: ignore[arg-type]
+
+
+# ---- byte identity ------------------------------------------------------------------------
+# sha256 of every file one small sample writes, recorded from the generator before its speedups
+# (issue #12): a faster generator must still write exactly these bytes for the same arguments
+# and seed, since tests across the repo compute their expectations from its output.
+PINNED_ZLIB = "1.2.13"  # the gzip bytes (and the md5s of them in the manifests) depend on zlib
+PINNED_FILES = """
+6d354e085a68594537cd6c5593518a7290348219d583f63bad70c14b199d083b _truth.json
+d2b8ca8c58ed04b9ac7aab813b4dd5b09c6bd7a06b1e5f871e35b7c3ce61201a api_logs/2026/11/20/00/tasks-api-access-logs-1-2026-11-20-00-01-01-228f4a43.gz
+5af7dbbfb8c970a311ec3497d4062fd9f872d38e7887453cd108969782911af1 api_logs/2026/11/20/03/tasks-api-access-logs-1-2026-11-20-03-04-23-901793b9.gz
+cabbd2367d79d336116bb5a7e29d2969615f4bb9a8e410e4650f2d8151aedf31 api_logs/2026/11/20/06/tasks-api-access-logs-1-2026-11-20-06-02-28-8b1102d3.gz
+7d21f7da9362b5d42d3aa6e1a94cccd92fbbb4a033c60608eeed40d0366a6818 api_logs/2026/11/20/09/tasks-api-access-logs-1-2026-11-20-09-01-15-361bb443.gz
+09932a44bb3225b8b7e8137a1abb359fee494cc61ea8c46b34f21a5afce29b0d api_logs/2026/11/20/12/tasks-api-access-logs-1-2026-11-20-12-04-03-c6d78b7b.gz
+59869db34853933b239f1e2219cf7d431da006aa919635478511fabbfc8849d2 api_logs/2026/11/20/13/tasks-api-access-logs-1-2026-11-20-13-33-02-159e87b2.gz
+e5911b21d5605f533d53b11bd37ebfb83cbd28807761ddd10b0714b66a10f905 api_logs/2026/11/20/15/tasks-api-access-logs-1-2026-11-20-15-02-39-5b2f4800.gz
+11f4f1133c0e269eda46d0c80b5cc48b77f9406776dde4a7b6ee0e98ea2e3c1e api_logs/2026/11/20/18/tasks-api-access-logs-1-2026-11-20-18-04-29-05cee223.gz
+e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 api_logs/2026/11/20/18/tasks-api-access-logs-1-2026-11-20-18-11-46-e2fb13d0.gz
+8ed6bda92d7e1ce5bab35fefdcb67004e7082d157f418aaf43495b70bbb8dbe7 api_logs/2026/11/20/21/tasks-api-access-logs-1-2026-11-20-21-02-24-f23cf4fd.gz
+9df42a6d54d5341f0656bbf17c6b9989e071d03b40f99cd78196e934d1e54998 api_logs/2026/11/21/00/tasks-api-access-logs-1-2026-11-21-00-01-52-22b49cd5.gz
+e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 api_logs/2026/11/21/02/tasks-api-access-logs-1-2026-11-21-02-24-32-575f2b83.gz
+d88d03391118e1c3951582a0899a205bd0ea4eba068b87fb1e548589571ab72b api_logs/2026/11/21/03/tasks-api-access-logs-1-2026-11-21-03-04-20-66738e4d.gz
+ec7bf20163b4074b7135320ea69729cf4c7985e31b3213659cdad83e0bf240cb api_logs/2026/11/21/06/tasks-api-access-logs-1-2026-11-21-06-03-37-c9701f47.gz
+7c2ef0e21be33ab748a33da8d2810e49d442e06aa9a169e65a83a89d2542572c api_logs/2026/11/21/09/tasks-api-access-logs-1-2026-11-21-09-00-10-66f8eada.gz
+bf3aa349dbbe6b1c1f9026ed9dede21270d5332c11733cc44708c66cd0669a81 api_logs/2026/11/21/12/tasks-api-access-logs-1-2026-11-21-12-04-23-e6dc913a.gz
+0276b934553f1c034f3cf69bd09a74ea861c0b91e67bc1218b253d6b40f21045 api_logs/2026/11/21/15/tasks-api-access-logs-1-2026-11-21-15-03-24-c2de955e.gz
+c0e49dac168407503d81175dba1d4e896553b4925d77798b22aaa35f9d15d6aa api_logs/2026/11/21/18/tasks-api-access-logs-1-2026-11-21-18-03-01-8b6c6b8e.gz
+b2849448528a2105b868f5e94a861be8aee87faaaeb9c70e0e8c21de5f48459f api_logs/2026/11/21/21/tasks-api-access-logs-1-2026-11-21-21-01-16-27db16a8.gz
+3f79cd96f7c712799c0637dea644ae717faa0dae9665ab49b99ce2afb9f1d89c api_logs/2026/11/22/00/tasks-api-access-logs-1-2026-11-22-00-04-20-f0d52a53.gz
+e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/_started
+4ab530c68566d9b1d336c7834bba6e65c0ca53bf0397e5a94cbf210ad9d3bf1a dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/data/2o7cyjtgp4y6sgun35isw5czvn.json.gz
+6beed13c2620b540a175c5821c0b9a3c79031cdcb09a28b6a405c5e808bc87a8 dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/data/bdl6hca47zh5tejllfd3vtvjpq.json.gz
+59869db34853933b239f1e2219cf7d431da006aa919635478511fabbfc8849d2 dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/data/uio7gastqgzx5moxvdgxu4ob44.json.gz
+e9679e3465ae0708b11ddd516d4092ebf30c97f291573b8a00629eb49bf28e97 dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/data/xo3whfxrxtnlbpmqcbp3pn3gbh.json.gz
+de38bca2036c6d9bda5ffebad133b7c155561f769c951fef0983a5a789cd5cda dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/manifest-files.json
+4257ab9d8dac4097a01fd4d483abf0b344e52d5cb6dc2e24d69f8d9faa157da4 dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/manifest-files.md5
+84ed1b3528a1701d799f3f4e39b92718c923b022880f623dd8551efd58106b43 dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/manifest-summary.json
+3f682b7d7b06931e45b60566f5ee4561f2b0313e546a4793c4b57db33ffac424 dynamodb/tasks/AWSDynamoDB/01795185000000-acd9ea0a/manifest-summary.md5
+e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/_started
+9fa94170e00d6d1ac83022dae72f6c05f0411577b1be063886d73c71c94b66db dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/data/6xs3w7bwh3lcgptmeemhqwoqle.json.gz
+59869db34853933b239f1e2219cf7d431da006aa919635478511fabbfc8849d2 dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/data/ew6p4fewr3flq6qo2ciymqdp35.json.gz
+2e711dee60cc4f6263bbc86246a05567be1c01ae9047543fd023f442fcccaf50 dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/data/setsjkqekl2snhgcfmltw6ovry.json.gz
+e9679e3465ae0708b11ddd516d4092ebf30c97f291573b8a00629eb49bf28e97 dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/data/sx3ic2akxg35vtgvnun2ez235d.json.gz
+9c6e6886bfc9ac8cbc3ccbc1bd1524c6fe767ccacb2ea349a7c493a434d86ed6 dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/manifest-files.json
+1c1f0676e85c2adc352b846c907814e1e306b822a4bb34c96fbc4be445cb3df0 dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/manifest-files.md5
+55c0435b3c0a1c5286b9aea105955b5302f2131f23c6cd9f68bcffde222f823f dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/manifest-summary.json
+b5b5b77aefabba98c301f1ef83bdc3fd16f66b722b02e8801a74fe0d0c60adf6 dynamodb/tasks/AWSDynamoDB/01795219200000-bfb20d57/manifest-summary.md5
+e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 dynamodb/tasks/AWSDynamoDB/01795294800000-6177cacd/_started
+81ec4c16fa0d31d0f89cfbd72380739b9974ad1213ac4558a4078f1141f8a614 dynamodb/tasks/AWSDynamoDB/01795294800000-6177cacd/data/55ah4zyovfgmcwgndqymzgrafr.json.gz
+59869db34853933b239f1e2219cf7d431da006aa919635478511fabbfc8849d2 dynamodb/tasks/AWSDynamoDB/01795294800000-6177cacd/data/blbekfh3uhah3le5sq65e6up2q.json.gz
+e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/_started
+59869db34853933b239f1e2219cf7d431da006aa919635478511fabbfc8849d2 dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/data/2bclmcsxkmoa3ay6wqigpqdbde.json.gz
+1b217098da8484c525db17eb0c2aeb9835cf7850b50dbd4159e5390d95404c55 dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/data/cuf43o4mh4goxcabrfigttk57u.json.gz
+81ec4c16fa0d31d0f89cfbd72380739b9974ad1213ac4558a4078f1141f8a614 dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/data/domyxch5nka4bubc3qoaz44b7s.json.gz
+09babdfbe8b138d4cb51ac860a0fb2b0e816de0c9bbeec85ff91387718a14c7a dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/data/vdxovthtf6nxlgqofakv4s2v2z.json.gz
+fec7a996ad7adbdd1f658f1c283aedd42a844bcf313df16340daf286f93bc4a4 dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/manifest-files.json
+dd0ebac259177ca52c789f0d9f93a9f4b786e0c86580ced4fbffa78889e28f37 dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/manifest-files.md5
+22be6706ba9a4ec73a61819c8680b7a643be0c875f8069692a624e7a43f0294b dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/manifest-summary.json
+83cfaf68a5a5784a2e6fbec5c9fdb953d0276f5472ab039bfddd9252dfd64642 dynamodb/tasks/AWSDynamoDB/01795305600000-24c7ebd7/manifest-summary.md5
+"""  # noqa: E501
+PINNED_SHA256 = {name: digest for digest, name in (line.split() for line in PINNED_FILES.strip().splitlines())}
+
+
+def test_output_is_byte_identical_to_the_pinned_sample(tmp_path: Path) -> None:
+    if zlib.ZLIB_RUNTIME_VERSION != PINNED_ZLIB:
+        pytest.skip(f"gzip bytes were pinned with zlib {PINNED_ZLIB}, this is {zlib.ZLIB_RUNTIME_VERSION}")
+    generate_sample(tmp_path, START, 2, 200, 5, users=12, tasks_per_user=3)
+    got = {
+        p.relative_to(tmp_path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(tmp_path.rglob("*"))
+        if p.is_file()
+    }
+    assert sorted(got) == sorted(PINNED_SHA256), "the sample writes other files than before"
+    changed = [name for name, digest in PINNED_SHA256.items() if got[name] != digest]
+    assert not changed, f"{len(changed)} file(s) differ from the pinned bytes: {changed[:5]}"

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import Callable
+from bisect import bisect_right, insort
+from collections.abc import Callable, Sequence
+from itertools import accumulate
 from typing import Any
 
 from lake_sample.common import DAY_MS, MINUTE_MS, iso_s, ms_to_date
@@ -100,8 +102,29 @@ def task_key(user_id: str, task_id: str) -> Key:
     return (f"USER#{user_id}", f"TASK#{task_id}")
 
 
+def _cumulative(table: tuple[tuple[str, int], ...]) -> tuple[tuple[str, ...], list[int], float]:
+    """(values, cumulative weights, total) of a weighted table, as ``Random.choices`` builds them."""
+    values = tuple(v for v, _ in table)
+    cum = list(accumulate(w for _, w in table))
+    return values, cum, cum[-1] + 0.0
+
+
+_STATUS_VALUES, _STATUS_CUM, _STATUS_TOTAL = _cumulative(STATUS_INIT)
+_PLANS = ("free", "free", "free", "pro", "pro", "team")
+_REMINDERS = ["15", "60", "1440"]
+
+
 class TableSim:
-    """The table state plus the operations that change it over simulated time."""
+    """The table state plus the operations that change it over simulated time.
+
+    Speed (a million items must simulate in seconds) without changing a single output byte:
+    the RNG is driven through ``getrandbits``/``random`` exactly as ``Random.choice``,
+    ``randrange``, ``randint``, ``sample`` and ``choices`` drive it on CPython 3.11-3.12
+    (``_randbelow``: draw ``n.bit_length()`` bits until below ``n``), so every draw returns what
+    the plain calls returned; the byte-identity test in test_sample_generator.py pins this.
+    Deleted tasks leave a hole (``None``) in ``_tasks`` instead of an O(n) ``list.remove``; the
+    sorted hole positions map a live index (what ``choice`` would pick) to its slot in O(log n).
+    """
 
     def __init__(self, rng: random.Random, users: int, tasks_per_user: int) -> None:
         self.rng = rng
@@ -109,42 +132,71 @@ class TableSim:
         self.initial_users = users
         self.items: dict[Key, Item] = {}
         self.user_ids: list[str] = []
-        self.task_keys: list[Key] = []
+        self._tasks: list[Key | None] = []  # task keys in creation order, None = deleted
+        self._holes: list[int] = []  # sorted positions of the None entries in _tasks
         self.protected: set[Key] = set()
+        # Items changed or deleted since the caller last cleared this (export line caches).
+        self.changed: set[Key] = set()
         self._next_task = 1
+
+    @property
+    def task_keys(self) -> list[Key]:
+        """Keys of the existing tasks in creation order (the order ``choice`` indexes)."""
+        if self._holes:
+            self._compact()
+        return self._tasks  # type: ignore[return-value]  # no None left after _compact
+
+    # ---- random draws (same RNG consumption as the Random methods named) ---------------------
+    def _below(self, n: int) -> int:
+        """``Random._randbelow(n)``: the index ``choice`` picks, ``randrange(n)`` for n > 0."""
+        getrandbits = self.rng.getrandbits
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        return r
 
     # ---- construction -------------------------------------------------------------------
     def seed_initial(self, start_ms: int) -> None:
         """Users and tasks that exist before the first generated day."""
+        below = self._below
+        add_task = self.add_task
+        tpu = self.tasks_per_user
+        year = 365 * DAY_MS - DAY_MS
+        random_ = self.rng.random
         for _ in range(self.initial_users):
-            created = start_ms - self.rng.randrange(DAY_MS, 365 * DAY_MS)
+            created = start_ms - (DAY_MS + below(year))  # randrange(DAY_MS, 365 * DAY_MS)
             uid = self.add_user(created)
-            spread = self.rng.randint(-2, 2) if self.tasks_per_user else 0
-            for _ in range(max(0, self.tasks_per_user + spread)):
-                t = self.rng.randrange(created, start_ms - MINUTE_MS)
-                self.add_task(uid, t, self._pick_weighted(STATUS_INIT), end_ms=start_ms)
+            spread = below(5) - 2 if tpu else 0  # randint(-2, 2)
+            width = start_ms - MINUTE_MS - created
+            for _ in range(max(0, tpu + spread)):
+                t = created + below(width)  # randrange(created, start_ms - MINUTE_MS)
+                # choices(STATUS values, weights)[0]
+                status = _STATUS_VALUES[bisect_right(_STATUS_CUM, random_() * _STATUS_TOTAL, 0, 3)]
+                add_task(uid, t, status, end_ms=start_ms)
         self._plant_oddities()
 
     def add_user(self, at_ms: int) -> str:
         """Create a PROFILE item; some carry a binary avatar and a settings map."""
         rng = self.rng
+        below = self._below
         uid = f"u-{len(self.user_ids) + 1:04d}"
-        first, last = rng.choice(FIRST), rng.choice(LAST)
+        first, last = FIRST[below(len(FIRST))], LAST[below(len(LAST))]
         item: Item = {
-            "PK": s(f"USER#{uid}"),
-            "SK": s("PROFILE"),
-            "email": s(f"{first.lower()}.{uid[2:]}@example.com"),
-            "display_name": s(f"{first} {last}"),
-            "plan": s(rng.choice(("free", "free", "free", "pro", "pro", "team"))),
-            "created_at": s(iso_s(at_ms)),
+            "PK": {"S": f"USER#{uid}"},
+            "SK": {"S": "PROFILE"},
+            "email": {"S": f"{first.lower()}.{uid[2:]}@example.com"},
+            "display_name": {"S": f"{first} {last}"},
+            "plan": {"S": _PLANS[below(6)]},
+            "created_at": {"S": iso_s(at_ms)},
         }
         if rng.random() < 0.3 or not self.user_ids:
-            thumb = bytes(rng.getrandbits(8) for _ in range(rng.randint(12, 40)))
+            getrandbits = rng.getrandbits
+            thumb = bytes([getrandbits(8) for _ in range(12 + below(29))])  # randint(12, 40)
             item["avatar_thumb"] = {"B": base64.b64encode(thumb).decode()}
         if rng.random() < 0.5:
-            item["settings"] = {
-                "M": {"theme": s(rng.choice(("dark", "light"))), "notifications": {"BOOL": rng.random() < 0.7}}
-            }
+            theme = ("dark", "light")[below(2)]
+            item["settings"] = {"M": {"theme": {"S": theme}, "notifications": {"BOOL": rng.random() < 0.7}}}
         self.items[(f"USER#{uid}", "PROFILE")] = item
         self.user_ids.append(uid)
         if len(self.user_ids) == 1:
@@ -153,53 +205,78 @@ class TableSim:
 
     def add_task(self, uid: str, at_ms: int, status: str = "OPEN", end_ms: int = 0) -> Key:
         """Create a task; older tasks in a later status get plausible timestamps."""
-        rng = self.rng
+        random_ = self.rng.random
+        getrandbits = self.rng.getrandbits
         tid = f"t-{self._next_task:06d}"
         self._next_task += 1
-        key = task_key(uid, tid)
+        key = (f"USER#{uid}", f"TASK#{tid}")
+        # choice(VERBS), choice(NOUNS) (10 each: 4 bits, redrawn while >= 10), randint(1, 5)
+        v = getrandbits(4)
+        while v >= 10:
+            v = getrandbits(4)
+        o = getrandbits(4)
+        while o >= 10:
+            o = getrandbits(4)
+        p = getrandbits(3)
+        while p >= 5:
+            p = getrandbits(3)
+        created = iso_s(at_ms)
         item: Item = {
-            "PK": s(key[0]),
-            "SK": s(key[1]),
-            "title": s(f"{rng.choice(VERBS)} {rng.choice(NOUNS)}"),
-            "status": s("OPEN"),
-            "priority": n(rng.randint(1, 5)),
-            "created_at": s(iso_s(at_ms)),
-            "updated_at": s(iso_s(at_ms)),
+            "PK": {"S": key[0]},
+            "SK": {"S": key[1]},
+            "title": {"S": f"{VERBS[v]} {NOUNS[o]}"},
+            "status": {"S": "OPEN"},
+            "priority": {"N": str(p + 1)},
+            "created_at": {"S": created},
+            "updated_at": {"S": created},
         }
-        self._optional_task_attrs(item, at_ms)
-        self.items[key] = item
-        self.task_keys.append(key)
-        if status != "OPEN":
-            later = rng.randrange(at_ms, max(at_ms + 1, end_ms or at_ms + 1))
-            if status in ("DONE", "ARCHIVED"):
-                item["completed_at"] = s(iso_s(later))
-            item["status"] = s(status)
-            item["updated_at"] = s(iso_s(later))
-        return key
-
-    def _optional_task_attrs(self, item: Item, at_ms: int) -> None:
-        """Attributes a real client sets only sometimes: items are schemaless."""
-        rng = self.rng
-        r = rng.random()
+        # Attributes a real client sets only sometimes: items are schemaless.
+        r = random_()
         if r < 0.5:
-            item["due_date"] = s(ms_to_date(at_ms + rng.randrange(1, 30) * DAY_MS))
+            d = getrandbits(5)  # randrange(1, 30)
+            while d >= 29:
+                d = getrandbits(5)
+            item["due_date"] = {"S": ms_to_date(at_ms + (d + 1) * DAY_MS)}
         elif r < 0.65:
             item["due_date"] = {"NULL": True}
-        if rng.random() < 0.7:
-            item["tags"] = {"SS": sorted(rng.sample(TAGS, rng.randint(1, 3)))}
-        if rng.random() < 0.7:
-            item["estimate_hours"] = n(f"{rng.randint(1, 40) * 0.25:.2f}")
-        if rng.random() < 0.4:
+        if random_() < 0.7:
+            item["tags"] = {"SS": sorted(self._sample(TAGS, self._below(3) + 1))}
+        if random_() < 0.7:
+            e = getrandbits(6)  # randint(1, 40)
+            while e >= 40:
+                e = getrandbits(6)
+            item["estimate_hours"] = {"N": f"{(e + 1) * 0.25:.2f}"}
+        if random_() < 0.4:
+            steps = self._below(4) + 1  # randint(1, 4)
             item["checklist"] = {
-                "L": [
-                    {"M": {"text": s(f"step {i + 1}"), "done": {"BOOL": rng.random() < 0.4}}}
-                    for i in range(rng.randint(1, 4))
-                ]
+                "L": [{"M": {"text": {"S": f"step {i + 1}"}, "done": {"BOOL": random_() < 0.4}}} for i in range(steps)]
             }
-        if rng.random() < 0.1:
-            item["reminder_offsets"] = {"NS": sorted(rng.sample(["15", "60", "1440"], 2))}
-        if rng.random() < 0.1:
+        if random_() < 0.1:
+            item["reminder_offsets"] = {"NS": sorted(self._sample(_REMINDERS, 2))}
+        if random_() < 0.1:
             item["is_pinned"] = {"BOOL": True}
+        self.items[key] = item
+        self._tasks.append(key)
+        if status != "OPEN":
+            later = at_ms + self._below(max(at_ms + 1, end_ms or at_ms + 1) - at_ms)
+            later_s = iso_s(later)
+            if status in ("DONE", "ARCHIVED"):
+                item["completed_at"] = {"S": later_s}
+            item["status"] = {"S": status}
+            item["updated_at"] = {"S": later_s}
+        return key
+
+    def _sample(self, population: Sequence[str], k: int) -> list[str]:
+        """``Random.sample`` for a small population (its pool branch: n <= 21 + ...)."""
+        below = self._below
+        n = len(population)
+        pool = list(population)
+        result = []
+        for i in range(k):
+            j = below(n - i)
+            result.append(pool[j])
+            pool[j] = pool[n - i - 1]
+        return result
 
     def _plant_oddities(self) -> None:
         """Make sure every DynamoDB type and each odd shape exists on a protected item."""
@@ -213,18 +290,22 @@ class TableSim:
             lambda it: it.update(legacy_import={"M": {"batch": n(17), "src": s("trello")}}),
             lambda it: it.update(checklist={"L": [{"M": {"text": s("x"), "done": {"BOOL": False}}}]}),
         ]
-        for key, mutate in zip(self.task_keys, oddities, strict=False):
+        task_keys = self.task_keys
+        for key, mutate in zip(task_keys, oddities, strict=False):
             mutate(self.items[key])
             self.protected.add(key)
-        for key in self.task_keys[len(oddities) :]:
-            if self.rng.random() < 0.02:
+            self.changed.add(key)
+        random_ = self.rng.random
+        for key in task_keys[len(oddities) :]:
+            if random_() < 0.02:
                 self.items[key]["x_client_version"] = s("2.3.1")
+                self.changed.add(key)
 
     # ---- daily operations -----------------------------------------------------------------
     def plan_day(self, day_ms: int) -> list[tuple[int, str]]:
         """Timed operations for one day, sorted by time (ties broken by name)."""
         rng = self.rng
-        n_tasks = len(self.task_keys)
+        n_tasks = len(self._tasks) - len(self._holes)
         base = self.initial_users * self.tasks_per_user
         counts = {
             "create_task": max(1, round(base * 0.08)) if self.tasks_per_user else 0,
@@ -236,7 +317,8 @@ class TableSim:
             "delete": max(1, round(n_tasks * 0.01)),
             "create_user": rng.choice((0, 1, 1, 2)),
         }
-        ops = [(day_ms + rng.randrange(DAY_MS), op) for op, c in counts.items() for _ in range(c)]
+        below = self._below
+        ops = [(day_ms + below(DAY_MS), op) for op, c in counts.items() for _ in range(c)]  # randrange(DAY_MS)
         return sorted(ops)
 
     def apply(self, at_ms: int, op: str) -> None:
@@ -245,35 +327,49 @@ class TableSim:
             self.add_user(at_ms)
         elif op == "create_task":
             if self.user_ids:
-                self.add_task(self.rng.choice(self.user_ids), at_ms)
+                self.add_task(self.user_ids[self._below(len(self.user_ids))], at_ms)
         elif op == "delete":
             self._delete(at_ms)
         else:
             self._transition(at_ms, op)
 
-    def _find(self, statuses: tuple[str, ...], allow_protected: bool = True) -> Key | None:
-        """A random task in one of ``statuses`` (bounded retries keep this O(1))."""
+    def _find(self, statuses: tuple[str, ...], allow_protected: bool = True) -> int:
+        """Slot in ``_tasks`` of a random task in one of ``statuses``, -1 if none was found
+        (bounded retries keep this O(1)); each try draws like ``choice(task_keys)``."""
+        tasks, holes = self._tasks, self._holes
+        live = len(tasks) - len(holes)
+        if not live:
+            return -1
+        below, items, protected = self._below, self.items, self.protected
         for _ in range(30):
-            if not self.task_keys:
-                return None
-            key = self.rng.choice(self.task_keys)
-            if not allow_protected and key in self.protected:
+            i = below(live)
+            if holes:  # the slot of the i-th live task: least j with j = i + (holes <= j)
+                j = i + bisect_right(holes, i)
+                while (nxt := i + bisect_right(holes, j)) != j:
+                    j = nxt
+                i = j
+            key = tasks[i]
+            assert key is not None
+            if not allow_protected and key in protected:
                 continue
-            if self.items[key]["status"]["S"] in statuses:
-                return key
-        return None
+            if items[key]["status"]["S"] in statuses:
+                return i
+        return -1
 
     def _transition(self, at_ms: int, op: str) -> None:
         sources, target = MOVES[op]
-        key = self._find(sources)
-        if key is None:
+        slot = self._find(sources)
+        if slot < 0:
             return
+        key = self._tasks[slot]
+        assert key is not None
+        self.changed.add(key)
         item = self.items[key]
         item["updated_at"] = s(iso_s(at_ms))
         if target is None:
-            item["title"] = s(f"{self.rng.choice(VERBS)} {self.rng.choice(NOUNS)}")
+            item["title"] = s(f"{VERBS[self._below(10)]} {NOUNS[self._below(10)]}")
             if item["priority"].get("N"):
-                item["priority"] = n(self.rng.randint(1, 5))
+                item["priority"] = n(self._below(5) + 1)  # randint(1, 5)
             return
         item["status"] = s(target)
         if target == "DONE":
@@ -282,16 +378,24 @@ class TableSim:
             item.pop("completed_at", None)
 
     def _delete(self, at_ms: int) -> None:
-        key = self._find(("OPEN", "IN_PROGRESS", "DONE", "ARCHIVED"), allow_protected=False)
-        if key is None:
+        slot = self._find(("OPEN", "IN_PROGRESS", "DONE", "ARCHIVED"), allow_protected=False)
+        if slot < 0:
             return
+        key = self._tasks[slot]
+        assert key is not None
         del self.items[key]
-        self.task_keys.remove(key)
+        self.changed.add(key)
+        self._tasks[slot] = None
+        insort(self._holes, slot)
+        if len(self._holes) > 4096 and len(self._holes) > len(self._tasks) >> 3:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop the holes (O(n), rare: once per day via task_ids, or when holes pile up)."""
+        self._tasks = [k for k in self._tasks if k is not None]
+        self._holes = []
 
     # ---- reading --------------------------------------------------------------------------
     def task_ids(self) -> list[str]:
         """Ids of the tasks that currently exist (for realistic request paths)."""
         return [k[1][5:] for k in self.task_keys]
-
-    def _pick_weighted(self, table: tuple[tuple[str, int], ...]) -> str:
-        return self.rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]

@@ -74,10 +74,27 @@ def _unknown_users(day: str, found: Mapping[str, Any], truth: SampleTruth) -> tu
 
 def _api_log_drift(day: str, found: Mapping[str, Any], truth: SampleTruth) -> tuple[bool, str]:
     planted = truth.untypable_values.get(day, {})
-    text = f"the sample data contains lines with a garbage value ({_counts(planted) or 'none'})"
-    other = {**found.get("new_fields", {}), **found.get("missing_fields", {})}
-    matches = not other and found.get("fields_with_untypable_values", planted) == planted
-    return bool(planted) and matches, text if matches else f"{text}, the check found {dict(found)}"
+    without_id = truth.malformed_by_kind.get(day, {}).get("missing_request_id", 0)
+    missing = {"requestId": without_id} if without_id else {}
+    text = (
+        f"the sample data contains lines without a requestId ({_counts(missing) or 'none'}) and lines with a "
+        f"garbage value ({_counts(planted) or 'none'})"
+    )
+    matches = (
+        not found.get("new_fields")
+        and found.get("missing_fields", {}) == missing
+        and found.get("fields_with_untypable_values", {}) == planted
+    )
+    return bool(planted or missing) and matches, text if matches else f"{text}, the check found {dict(found)}"
+
+
+def _volume(day: str, found: Mapping[str, Any], truth: SampleTruth) -> tuple[bool, str]:
+    """The demo also builds Bronze for the day after its last one: it holds only late arrivals."""
+    late_only = day in truth.arrival_dates and day not in truth.event_dates
+    rows = truth.lines_total.get(day, 0) + truth.control_messages.get(day, 0)
+    text = f"{day} holds only the {rows} late-arriving line(s) of the day before (no sample events of its own)"
+    matches = late_only and found.get("observed_rows") == rows
+    return matches, text if matches else f"{day} is a regular sample day, the check found {dict(found)}"
 
 
 def _export_drift(day: str, found: Mapping[str, Any], truth: SampleTruth) -> tuple[bool, str]:
@@ -103,6 +120,7 @@ def _export_drift(day: str, found: Mapping[str, Any], truth: SampleTruth) -> tup
 EXPLAINERS = {
     "silver/api_requests:unknown_users": _unknown_users,
     "bronze/api_requests:schema_drift": _api_log_drift,
+    "bronze/api_requests:volume_anomaly": _volume,
     "bronze/tasks_export:schema_drift": _export_drift,
 }
 
