@@ -4,6 +4,16 @@ Each query mirrors one Spark transform in `lake_assets/transforms/` (named next 
 same routing, first-seen dedupe, quarantine reasons (in the same order), exact decimals, keyed
 e-mail hash and Gold arithmetic, so its Parquet output can be compared with the Spark lake's row
 for row (`compare.py`). The session runs in UTC, as the Spark session does.
+
+Where the two engines' primitives differ, the DuckDB side agrees on every value the sample data
+holds (the comparison proves it), but not necessarily on odd inputs the sample never produces:
+- text → timestamp: Spark's `try_cast` also takes partial forms (`2026`, `2026-11`) and a few
+  zone spellings DuckDB's `TRY_CAST(… AS TIMESTAMPTZ)` rejects (or the reverse);
+- regexes run on RE2, not java.util.regex: `$` does not match before a final newline, `\\s` has
+  no vertical tab, `.` does match U+0085/U+2028 (the e-mail redaction, the key patterns);
+- `lower()` of the e-mail before hashing is DuckDB's Unicode lowercasing, not Java's;
+- a text attribute holding a JSON number or object is rendered by DuckDB's JSON writer, not
+  Jackson's (the typed numeric attributes never go through text, as in Spark).
 """
 
 from __future__ import annotations

@@ -111,12 +111,8 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"  {NAMES[name]} per-process peaks MB: {run.get('hwm_by_process_mb')}")
         for gone in run.get("discarded_attempts", []):
             print(f"  {NAMES[name]}: discarded an attempt ({gone['process_seconds']} s): {gone['why']}")
-    tainted = [
-        NAMES[n]
-        for n, rs in (results.get("all_runs") or {"x": list(runs.values())}).items()
-        for r in rs
-        if r.get("interfered")
-    ]
+    every = results.get("all_runs") or {name: [run] for name, run in runs.items()}
+    tainted = [NAMES[name] for name, rounds in every.items() for r in rounds if r.get("interfered")]
     ratio = _ratio(meds["dagster"]["total_seconds"], meds["plain"]["total_seconds"])
     if ratio != "-":
         goal = results["ratio_goal"]
