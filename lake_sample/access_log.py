@@ -9,8 +9,9 @@ all generated values are plain ASCII without quotes or backslashes, so no escapi
 from __future__ import annotations
 
 import binascii
-import bisect
 import random
+from binascii import b2a_base64
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from lake_sample.common import DAY_MS, clf
@@ -61,6 +62,9 @@ NOT_OBJECTS = ("[1,2]", '"x"', "42", "null", "true", '["GET /tasks", "200"]')
 BAD_TIMES = ("-", "-", "", "32/Foo/2026:25:61:99 +0000", "yesterday", "0")
 
 
+_RID_MASK = (1 << 88) - 1
+
+
 def _cumulative(weights: Sequence[int]) -> list[int]:
     out, acc = [], 0
     for w in weights:
@@ -82,6 +86,8 @@ class LineFactory:
         self.populations: list[tuple[list[str], list[str]]] = []
         self.user_ip: dict[str, str] = {}
         self._route_cum = _cumulative([r[2] for r in ROUTES])
+        self._route_total = self._route_cum[-1]
+        self._random = rng.random
         self._routes = [self._route_entry(r) for r in ROUTES]
         # A pre-drawn log-normal table: same distribution, a fraction of the cost per line.
         self._latencies = [int(rng.lognormvariate(3.3, 0.7)) + 1 for _ in range(8192)]
@@ -129,7 +135,7 @@ class LineFactory:
     def _request_id(self) -> str:
         # A bijective mix of a counter: unique for the run, random-looking, seeded.
         self._seq += 1
-        mixed = (self._seq * self._rid_key + self._rid_off) & ((1 << 88) - 1)
+        mixed = (self._seq * self._rid_key + self._rid_off) & _RID_MASK
         return binascii.b2a_base64(mixed.to_bytes(11, "big"), newline=False).decode()
 
     def _clf(self, event_ms: int, offset: int) -> str:
@@ -156,9 +162,10 @@ class LineFactory:
         return text
 
     def _fields(self, event_ms: int, kind: int) -> tuple[str, str, str, str, int | None]:
-        r = self.rng.random
+        # The per-line hot path: _clf and _request_id are inlined (same results, no RNG there).
+        r = self._random
         users, task_ids = self.populations[(event_ms - self.start_ms) // DAY_MS]
-        ri = bisect.bisect_right(self._route_cum, r() * self._route_cum[-1])
+        ri = bisect_right(self._route_cum, r() * self._route_total)
         method, route, path, has_task, auth, names, cum = self._routes[ri]
         u = r()
         if u < 0.07:
@@ -168,7 +175,7 @@ class LineFactory:
         else:
             uid = users[int(r() * len(users))]
         # Anonymous calls to protected routes are rejected by the JWT authorizer.
-        status = "401" if uid == "-" and auth else names[bisect.bisect_right(cum, r() * cum[-1])]
+        status = "401" if uid == "-" and auth else names[bisect_right(cum, r() * cum[-1])]
         latency = self._latencies[int(r() * 8192)]
         if status[0] == "5" and status != "503":
             latency = latency * 20 + 1000  # upstream timeouts and crashes are slow
@@ -190,13 +197,20 @@ class LineFactory:
         offset = 0
         if r() < 0.03 or (kind == EPOCH_DASH and r() < 0.6):
             offset = OFFSETS[int(r() * len(OFFSETS))]
-        req_time, epoch = self._clf(event_ms, offset), str(event_ms)
+        clf_key = (event_ms // 1000) * 4096 + offset + 2048
+        req_time = self._clf_cache.get(clf_key)
+        if req_time is None:
+            req_time = self._clf(event_ms, offset)
+        epoch = str(event_ms)
         if kind == EPOCH_DASH:
             epoch = "-"
         elif kind == NO_TIME:
             epoch, req_time = "-", self.rng.choice(BAD_TIMES)
             self.untypable = () if req_time in ("-", "") else ("requestTime",)
-        head = f'{{"requestId": "{self._request_id()}", '
+        # _request_id(), inlined
+        self._seq = seq = self._seq + 1
+        mixed = (seq * self._rid_key + self._rid_off) & _RID_MASK
+        head = f'{{"requestId": "{b2a_base64(mixed.to_bytes(11, "big"), newline=False).decode()}", '
         if kind == MISSING_RID:
             head = '{"requestId": "-", ' if r() < 0.35 else "{"
         text = (

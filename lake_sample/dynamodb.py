@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import random
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -81,60 +82,121 @@ def _scan_order(key: Key) -> str:
     return hashlib.md5(f"{key[0]}|{key[1]}".encode()).hexdigest()
 
 
-class ExportCache:
-    """What one export of a run can reuse from the previous one (exports rewrite the whole
-    table, while only a few percent of the items change in between).
+def _shard_hash(pk: str) -> int:
+    return int(hashlib.md5(pk.encode()).hexdigest()[:8], 16)
 
-    ``lines`` holds each item's serialised line: whoever changes or deletes an item must
-    :meth:`forget` it (``TableSim.changed`` collects those keys). Scan-order keys, the
-    previous scan order and the partition hashes depend on the item key only.
+
+class ExportCache:
+    """What one export of a run reuses from the previous one: exports rewrite the whole table,
+    while only a few percent of the items change in between.
+
+    The items seen so far are kept in scan order (md5 of the key, as DynamoDB's scan) in
+    parallel lists: ``keys``, ``hexes`` (the md5s, sorted, so a key's position is a bisect),
+    ``lines`` (the serialised item) and ``shards`` (partition hash of the partition key). Before
+    each export :meth:`sync` re-serialises the changed items, drops the deleted ones and merges
+    the new ones in, so an export costs O(changes * log n) plus one pass over the lines.
+    ``pending`` holds lines of new items serialised elsewhere (``TableSim.lines``).
     """
 
-    def __init__(self) -> None:
-        self.lines: dict[Key, str] = {}
-        self.order: dict[Key, str] = {}
-        self.scan: list[Key] = []
-        self.shard: dict[str, int] = {}
+    def __init__(self, pending: dict[Key, str] | None = None) -> None:
+        self.pending: dict[Key, str] = {} if pending is None else pending
+        self.keys: list[Key] = []
+        self.hexes: list[str] = []
+        self.lines: list[str] = []
+        self.shards: list[int] = []
+        self._shard_of: dict[str, int] = {}
 
-    def forget(self, keys: Iterable[Key]) -> None:
-        """Drop the cached lines of changed or deleted items."""
-        lines = self.lines
-        for key in keys:
-            lines.pop(key, None)
+    def sync(self, items: dict[Key, Item], created: Iterable[Key], changed: Iterable[Key]) -> None:
+        """Catch up with ``items``: ``created`` and ``changed`` (changed or deleted) keys since
+        the previous sync; ``created`` may list keys deleted since."""
+        pending, keys, lines = self.pending, self.keys, self.lines
+        gone: list[int] = []
+        for key in changed:
+            pending.pop(key, None)
+            pos = bisect_left(self.hexes, _scan_order(key))
+            if pos < len(keys) and keys[pos] == key:
+                item = items.get(key)
+                if item is None:
+                    gone.append(pos)
+                else:
+                    lines[pos] = _line_json({"Item": item})
+        if gone:
+            self._drop(sorted(gone))
+        self._add([k for k in created if k in items], items)
+
+    def _add(self, new_keys: list[Key], items: dict[Key, Item]) -> None:
+        """Merge new item keys into the scan order (O(new * log n) plus one copy)."""
+        if not new_keys:
+            return
+        pending, shard_of = self.pending, self._shard_of
+        if not self.keys:  # the first export: build the rows in creation order, sort once
+            pop = pending.pop
+            rows = []
+            for k in new_keys:
+                shard = shard_of.get(k[0])
+                if shard is None:
+                    shard = shard_of[k[0]] = _shard_hash(k[0])
+                rows.append((_scan_order(k), k, pop(k, "") or _line_json({"Item": items[k]}), shard))
+            rows.sort()
+            self.hexes = [row[0] for row in rows]
+            self.keys = [row[1] for row in rows]
+            self.lines = [row[2] for row in rows]
+            self.shards = [row[3] for row in rows]
+            return
+        new = sorted(zip(map(_scan_order, new_keys), new_keys, strict=True))
+        merged: tuple[list[Any], ...] = ([], [], [], [])
+        out_h, out_k, out_l, out_s = merged
+        old: tuple[list[Any], ...] = (self.hexes, self.keys, self.lines, self.shards)
+        at = 0
+        for h, k in new:
+            pos = bisect_left(self.hexes, h, at)
+            if pos > at:
+                for out, src in zip(merged, old, strict=True):
+                    out += src[at:pos]
+            line = pending.pop(k, None)
+            if line is None:
+                line = _line_json({"Item": items[k]})
+            shard = shard_of.get(k[0])
+            if shard is None:
+                shard = shard_of[k[0]] = _shard_hash(k[0])
+            out_h.append(h)
+            out_k.append(k)
+            out_l.append(line)
+            out_s.append(shard)
+            at = pos
+        for out, src in zip(merged, old, strict=True):
+            out += src[at:]
+        self.hexes, self.keys, self.lines, self.shards = merged
+
+    def _drop(self, positions: list[int]) -> None:
+        """Remove the (ascending) scan positions of deleted items."""
+        old: tuple[list[Any], ...] = (self.hexes, self.keys, self.lines, self.shards)
+        kept: tuple[list[Any], ...] = ([], [], [], [])
+        at = 0
+        for pos in positions:
+            for out, src in zip(kept, old, strict=True):
+                out += src[at:pos]
+            at = pos + 1
+        for out, src in zip(kept, old, strict=True):
+            out += src[at:]
+        self.hexes, self.keys, self.lines, self.shards = kept
 
 
-def serialize(items: dict[Key, Item], cache: ExportCache | None = None) -> list[tuple[Key, str]]:
+def serialize(items: dict[Key, Item]) -> list[tuple[Key, str]]:
     """Items as export lines, in a hash order like DynamoDB's partition scan."""
-    if cache is None:
-        cache = ExportCache()
-    order = cache.order
-    new = [k for k in items if k not in order]
-    for k in new:
-        order[k] = _scan_order(k)
-    # The previous scan order minus deleted items is already sorted: timsort merges in the new.
-    keys = [k for k in cache.scan if k in items] + new
-    keys.sort(key=order.__getitem__)
-    cache.scan = keys
-    lines = cache.lines
-    out = []
-    for k in keys:
-        line = lines.get(k)
-        if line is None:
-            line = lines[k] = _line_json({"Item": items[k]})
-        out.append((k, line))
-    return out
+    cache = ExportCache()
+    cache.sync(items, items, ())
+    return list(zip(cache.keys, cache.lines, strict=True))
 
 
-def _partition(lines: list[tuple[Key, str]], rng: random.Random, cache: ExportCache | None = None) -> list[list[str]]:
-    """Split lines into data files by partition key, plus one empty file (AWS writes those)."""
-    n_full = max(3, len(lines) // 50_000 + 1)
+def _partition(cache: ExportCache, rng: random.Random) -> list[list[str]]:
+    """Split the export lines into data files by partition key, in scan order within each file,
+    plus one empty file (AWS writes those)."""
+    n_full = max(3, len(cache.lines) // 50_000 + 1)
     parts: list[list[str]] = [[] for _ in range(n_full)]
-    shard = cache.shard if cache is not None else {}
-    for key, line in lines:
-        h = shard.get(key[0])
-        if h is None:
-            h = shard[key[0]] = int(hashlib.md5(key[0].encode()).hexdigest()[:8], 16)
-        parts[h % n_full].append(line)
+    append = [part.append for part in parts]
+    for line, part in zip(cache.lines, map(n_full.__rmod__, cache.shards), strict=True):
+        append[part](line)
     parts.insert(rng.randrange(n_full + 1), [])
     return parts
 
@@ -163,13 +225,17 @@ def write_export(
     complete: bool = True,
     cache: ExportCache | None = None,
 ) -> ExportInfo:
-    """Write one full export of ``items`` as of ``export_time_ms`` (``cache``: see ExportCache)."""
+    """Write one full export of ``items`` as of ``export_time_ms``.
+
+    ``cache`` (see ExportCache) must have been synced with ``items``.
+    """
     export_id = f"0{export_time_ms:013d}-{rand_hex(rng, 8)}"
     base = f"{PREFIX}/AWSDynamoDB/{export_id}"
     write_file(root, f"{base}/_started", b"")
-    lines = serialize(items, cache)
-    parts = _partition(lines, rng, cache)
-    del lines
+    if cache is None:
+        cache = ExportCache()
+        cache.sync(items, items, ())
+    parts = _partition(cache, rng)
     if not complete:
         parts = parts[: max(1, len(parts) // 2)]
     texts = [_data_text(part) for part in parts]

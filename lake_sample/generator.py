@@ -111,7 +111,7 @@ def _run_table(
     progress) and every midnight (the daily export = table as of the end of the day)."""
     truth = TableTruth()
     table_id = new_table_id(rng)
-    cache = ExportCache()
+    cache = ExportCache(sim.lines)
     populations: list[tuple[list[str], list[str]]] = []
     for d in range(days):
         day_ms = start_ms + d * DAY_MS
@@ -143,8 +143,9 @@ def _export(
     day: str,
 ) -> None:
     """Write one export of the current table state and record it in the truth."""
-    cache.forget(sim.changed)
+    cache.sync(sim.items, sim.created, sim.changed)
     sim.changed.clear()
+    sim.created.clear()
     info = write_export(root, rng, table_id, at_ms, sim.items, kind, complete=kind != "in_progress", cache=cache)
     truth.exports.append(info.to_dict())
     if kind != "daily":

@@ -10,6 +10,7 @@ export shows them.
 from __future__ import annotations
 
 import base64
+import json
 import random
 from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
@@ -111,6 +112,9 @@ def _cumulative(table: tuple[tuple[str, int], ...]) -> tuple[tuple[str, ...], li
 
 _STATUS_VALUES, _STATUS_CUM, _STATUS_TOTAL = _cumulative(STATUS_INIT)
 _PLANS = ("free", "free", "free", "pro", "pro", "team")
+_JSON_BOOL = ("false", "true")
+# json.dumps(ensure_ascii=False) of a string (quotes, escapes): the exports' string encoder.
+_json_str = json.encoder.encode_basestring
 _REMINDERS = ["15", "60", "1440"]
 
 
@@ -137,6 +141,11 @@ class TableSim:
         self.protected: set[Key] = set()
         # Items changed or deleted since the caller last cleared this (export line caches).
         self.changed: set[Key] = set()
+        # Export line of each new item, written as the item is built (several times faster than
+        # json.dumps of the finished item, same text); an item that changes later is listed in
+        # ``changed``, so the exporter drops its line and serialises it again.
+        self.lines: dict[Key, str] = {}
+        self.created: list[Key] = []  # keys of the items created since the caller last cleared this
         self._next_task = 1
 
     @property
@@ -181,26 +190,42 @@ class TableSim:
         rng = self.rng
         below = self._below
         uid = f"u-{len(self.user_ids) + 1:04d}"
+        key = (f"USER#{uid}", "PROFILE")
         first, last = FIRST[below(len(FIRST))], LAST[below(len(LAST))]
+        email, name, plan, created = (
+            f"{first.lower()}.{uid[2:]}@example.com",
+            f"{first} {last}",
+            _PLANS[below(6)],
+            iso_s(at_ms),
+        )
         item: Item = {
-            "PK": {"S": f"USER#{uid}"},
+            "PK": {"S": key[0]},
             "SK": {"S": "PROFILE"},
-            "email": {"S": f"{first.lower()}.{uid[2:]}@example.com"},
-            "display_name": {"S": f"{first} {last}"},
-            "plan": {"S": _PLANS[below(6)]},
-            "created_at": {"S": iso_s(at_ms)},
+            "email": {"S": email},
+            "display_name": {"S": name},
+            "plan": {"S": plan},
+            "created_at": {"S": created},
         }
+        line = (
+            f'{{"Item":{{"PK":{{"S":{_json_str(key[0])}}},"SK":{{"S":"PROFILE"}},"email":{{"S":{_json_str(email)}}},'
+            f'"display_name":{{"S":{_json_str(name)}}},"plan":{{"S":"{plan}"}},"created_at":{{"S":"{created}"}}'
+        )
         if rng.random() < 0.3 or not self.user_ids:
             getrandbits = rng.getrandbits
-            thumb = bytes([getrandbits(8) for _ in range(12 + below(29))])  # randint(12, 40)
-            item["avatar_thumb"] = {"B": base64.b64encode(thumb).decode()}
+            thumb = base64.b64encode(bytes([getrandbits(8) for _ in range(12 + below(29))])).decode()  # randint(12, 40)
+            item["avatar_thumb"] = {"B": thumb}
+            line += f',"avatar_thumb":{{"B":"{thumb}"}}'
         if rng.random() < 0.5:
             theme = ("dark", "light")[below(2)]
-            item["settings"] = {"M": {"theme": {"S": theme}, "notifications": {"BOOL": rng.random() < 0.7}}}
-        self.items[(f"USER#{uid}", "PROFILE")] = item
+            notify = rng.random() < 0.7
+            item["settings"] = {"M": {"theme": {"S": theme}, "notifications": {"BOOL": notify}}}
+            line += f',"settings":{{"M":{{"theme":{{"S":"{theme}"}},"notifications":{{"BOOL":{_JSON_BOOL[notify]}}}}}}}'
+        self.items[key] = item
+        self.lines[key] = line + "}}"
+        self.created.append(key)
         self.user_ids.append(uid)
         if len(self.user_ids) == 1:
-            self.protected.add((f"USER#{uid}", "PROFILE"))
+            self.protected.add(key)
         return uid
 
     def add_task(self, uid: str, at_ms: int, status: str = "OPEN", end_ms: int = 0) -> Key:
@@ -220,50 +245,76 @@ class TableSim:
         p = getrandbits(3)
         while p >= 5:
             p = getrandbits(3)
-        created = iso_s(at_ms)
+        title, created = f"{VERBS[v]} {NOUNS[o]}", iso_s(at_ms)
         item: Item = {
             "PK": {"S": key[0]},
             "SK": {"S": key[1]},
-            "title": {"S": f"{VERBS[v]} {NOUNS[o]}"},
+            "title": {"S": title},
             "status": {"S": "OPEN"},
             "priority": {"N": str(p + 1)},
             "created_at": {"S": created},
             "updated_at": {"S": created},
         }
+        tail = []  # the export line of the attributes after updated_at
         # Attributes a real client sets only sometimes: items are schemaless.
         r = random_()
         if r < 0.5:
             d = getrandbits(5)  # randrange(1, 30)
             while d >= 29:
                 d = getrandbits(5)
-            item["due_date"] = {"S": ms_to_date(at_ms + (d + 1) * DAY_MS)}
+            due = ms_to_date(at_ms + (d + 1) * DAY_MS)
+            item["due_date"] = {"S": due}
+            tail.append(f',"due_date":{{"S":"{due}"}}')
         elif r < 0.65:
             item["due_date"] = {"NULL": True}
+            tail.append(',"due_date":{"NULL":true}')
         if random_() < 0.7:
-            item["tags"] = {"SS": sorted(self._sample(TAGS, self._below(3) + 1))}
+            tags = sorted(self._sample(TAGS, self._below(3) + 1))  # sample(TAGS, randint(1, 3))
+            item["tags"] = {"SS": tags}
+            tail.append(',"tags":{"SS":[' + ",".join(map(_json_str, tags)) + "]}")
         if random_() < 0.7:
             e = getrandbits(6)  # randint(1, 40)
             while e >= 40:
                 e = getrandbits(6)
-            item["estimate_hours"] = {"N": f"{(e + 1) * 0.25:.2f}"}
+            hours = f"{(e + 1) * 0.25:.2f}"
+            item["estimate_hours"] = {"N": hours}
+            tail.append(f',"estimate_hours":{{"N":"{hours}"}}')
         if random_() < 0.4:
-            steps = self._below(4) + 1  # randint(1, 4)
+            steps = [random_() < 0.4 for _ in range(self._below(4) + 1)]  # randint(1, 4) steps
             item["checklist"] = {
-                "L": [{"M": {"text": {"S": f"step {i + 1}"}, "done": {"BOOL": random_() < 0.4}}} for i in range(steps)]
+                "L": [{"M": {"text": {"S": f"step {i + 1}"}, "done": {"BOOL": done}}} for i, done in enumerate(steps)]
             }
+            tail.append(
+                ',"checklist":{"L":['
+                + ",".join(
+                    f'{{"M":{{"text":{{"S":"step {i + 1}"}},"done":{{"BOOL":{_JSON_BOOL[done]}}}}}}}'
+                    for i, done in enumerate(steps)
+                )
+                + "]}"
+            )
         if random_() < 0.1:
-            item["reminder_offsets"] = {"NS": sorted(self._sample(_REMINDERS, 2))}
+            offsets = sorted(self._sample(_REMINDERS, 2))
+            item["reminder_offsets"] = {"NS": offsets}
+            tail.append(',"reminder_offsets":{"NS":[' + ",".join(map(_json_str, offsets)) + "]}")
         if random_() < 0.1:
             item["is_pinned"] = {"BOOL": True}
+            tail.append(',"is_pinned":{"BOOL":true}')
         self.items[key] = item
         self._tasks.append(key)
+        self.created.append(key)
+        updated = created
         if status != "OPEN":
-            later = at_ms + self._below(max(at_ms + 1, end_ms or at_ms + 1) - at_ms)
-            later_s = iso_s(later)
+            updated = iso_s(at_ms + self._below(max(at_ms + 1, end_ms or at_ms + 1) - at_ms))
             if status in ("DONE", "ARCHIVED"):
-                item["completed_at"] = {"S": later_s}
+                item["completed_at"] = {"S": updated}
+                tail.append(f',"completed_at":{{"S":"{updated}"}}')
             item["status"] = {"S": status}
-            item["updated_at"] = {"S": later_s}
+            item["updated_at"] = {"S": updated}
+        self.lines[key] = (
+            f'{{"Item":{{"PK":{{"S":{_json_str(key[0])}}},"SK":{{"S":{_json_str(key[1])}}},'
+            f'"title":{{"S":{_json_str(title)}}},"status":{{"S":{_json_str(status)}}},"priority":{{"N":"{p + 1}"}},'
+            f'"created_at":{{"S":"{created}"}},"updated_at":{{"S":"{updated}"}}{"".join(tail)}}}}}'
+        )
         return key
 
     def _sample(self, population: Sequence[str], k: int) -> list[str]:
