@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +29,33 @@ from typing import Any, TypeVar
 
 BIN = Path(sys.executable).parent  # the venv's bin: dagster, dagster-daemon, dagster-webserver
 LOCALHOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def small_lake_instance(root: Path, partition_start: str, **extra: str) -> tuple[Path, dict[str, str]]:
+    """(DAGSTER_HOME, environment) for real Dagster processes on a small local lake under `root`.
+
+    The home holds the repo's own dagster.yaml (the instance under test); the lake and landing are
+    `root/lake` and `root/landing`; Spark is sized for a test (one core, 1 GB). `extra` adds or
+    overrides variables (e.g. sensor look-backs)."""
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "LAKE_ROOT_URI": str(root / "lake"),
+        "LAKE_LANDING_URI": str(root / "landing"),
+        "LAKE_PARTITION_START": partition_start,
+        "LAKE_PII_HASH_KEY": "test-secret-key-for-the-pii-hmac",
+        "LAKE_SPARK_MASTER": "local[1]",
+        "LAKE_SHUFFLE_PARTITIONS": "1",
+        "LAKE_SPARK_DRIVER_MEMORY": "1g",
+        **extra,
+    }
+    return home, env
+
+
 T = TypeVar("T")
 
 

@@ -9,7 +9,6 @@ then publishes the partition exactly once.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,12 +21,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from lake_assets.automation.dead_runs import dead_runs
-from lake_assets_tests.dagster_services import wait_until
+from lake_assets_tests.dagster_services import REPO_ROOT, small_lake_instance, wait_until
 from lake_sample.generator import generate_sample
 
 pytestmark = pytest.mark.e2e  # two CLI runs with Spark: about a minute
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POOL = "spark_local"
 
@@ -39,20 +37,7 @@ def claimed_runs(instance: dg.DagsterInstance) -> set[str]:
 def test_a_killed_cli_run_is_recovered_and_the_next_run_publishes_once(tmp_path):
     day = datetime.now(UTC).date() - timedelta(days=12)  # outside any sensor look-back
     truth = generate_sample(tmp_path / "landing", day, 1, 300, seed=11, users=8, tasks_per_user=3).to_dict()
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "LAKE_ROOT_URI": str(tmp_path / "lake"),
-        "LAKE_LANDING_URI": str(tmp_path / "landing"),
-        "LAKE_PARTITION_START": (day - timedelta(days=2)).isoformat(),
-        "LAKE_PII_HASH_KEY": "test-secret-key-for-the-pii-hmac",
-        "LAKE_SPARK_MASTER": "local[1]",
-        "LAKE_SHUFFLE_PARTITIONS": "1",
-        "LAKE_SPARK_DRIVER_MEMORY": "1g",
-    }
+    home, env = small_lake_instance(tmp_path, (day - timedelta(days=2)).isoformat())
     materialize = [
         str(BIN / "dagster"),
         *("asset", "materialize", "-m", "lake_assets.definitions"),

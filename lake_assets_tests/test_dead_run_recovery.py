@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from lake_assets_tests.dagster_services import DagsterService, wait_until
+from lake_assets_tests.dagster_services import REPO_ROOT, DagsterService, small_lake_instance, wait_until
 from lake_sample.generator import generate_sample
 
 pytestmark = [
@@ -30,7 +28,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Using variable_values and operation_name:DeprecationWarning"),
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSET = dg.AssetKey(["bronze", "api_requests"])
 STEP_KEY = "bronze__api_requests"
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -97,23 +94,13 @@ def landing(tmp_path):
 @pytest.fixture
 def dagster(landing):
     root = landing["root"]
-    home = root / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "LAKE_ROOT_URI": str(root / "lake"),
-        "LAKE_LANDING_URI": str(root / "landing"),
-        "LAKE_PARTITION_START": landing["start"],
-        "LAKE_PII_HASH_KEY": "test-secret-key-for-the-pii-hmac",
-        "LAKE_SPARK_MASTER": "local[1]",
-        "LAKE_SHUFFLE_PARTITIONS": "1",
-        "LAKE_SPARK_DRIVER_MEMORY": "1g",
-        "LAKE_LANDING_LOOKBACK_DAYS": "1",
-        "LAKE_EXPORT_LOOKBACK_DAYS": "1",
-        "LAKE_ALERTS_FILE": str(root / "alerts.jsonl"),
-    }
+    home, env = small_lake_instance(
+        root,
+        landing["start"],
+        LAKE_LANDING_LOOKBACK_DAYS="1",
+        LAKE_EXPORT_LOOKBACK_DAYS="1",
+        LAKE_ALERTS_FILE=str(root / "alerts.jsonl"),
+    )
     with DagsterService.dagster_dev(env, root / "logs", cwd=REPO_ROOT) as service:
         service.wait_ready(timeout=240)
         yield service, home
