@@ -42,6 +42,11 @@ INT_COLUMNS = (
 )
 CLOUDWATCH_TIME = "cloudwatch_event_timestamp"
 TIME_SOURCES = ("requestTimeEpoch", "requestTime", CLOUDWATCH_TIME)
+# Every alias but the first of a column (`sourceIp` beside `ip`, …): a record without them names
+# each column at most once, so the first available value needs no choosing.
+_LATER_ALIASES = frozenset(
+    name for column in set(COLUMN_OF.values()) - {""} for name in [n for n, c in COLUMN_OF.items() if c == column][1:]
+)
 
 
 def text_of(value: Any) -> str | None:
@@ -71,6 +76,10 @@ def parse_clf_time(text: str) -> datetime | None:
 
 def _integer(value: Any, largest: int) -> tuple[int | None, bool]:
     """(value, valid): JSON ints and integral floats as they are, strings of ASCII digits."""
+    if type(value) is str:  # the common case first: the contract's values are strings
+        if value in ("-", ""):
+            return None, True
+        return (int(value), True) if _INT.fullmatch(value) and -largest <= int(value) <= largest else (None, False)
     if value is None or isinstance(value, bool):
         return None, value is None
     if isinstance(value, float) and value.is_integer():
@@ -98,6 +107,20 @@ def _to_micros(moment: datetime) -> int:
 
 def _variables(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
     """(column → first value, unknown path → value, variable names seen) through the mapping."""
+    keys = record.keys()
+    if (
+        keys <= COLUMN_OF.keys()
+        and keys.isdisjoint(_LATER_ALIASES)
+        and not any(issubclass(t, dict) for t in set(map(type, record.values())))
+    ):
+        # The common case, a flat template of known names (the contract's): every key is its own
+        # path and name and names a different column, so `flatten` and "first value wins" are no-ops.
+        return {COLUMN_OF[name]: value for name, value in record.items() if COLUMN_OF[name]}, {}, set(record)
+    return _mapped_variables(record)
+
+
+def _mapped_variables(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """`_variables` for any record: nested groups, aliases and unknown names (the general path)."""
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     seen: set[str] = set()
