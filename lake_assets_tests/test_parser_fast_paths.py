@@ -1,4 +1,4 @@
-"""The API-log parser's fast paths give exactly what the general paths give (issue #12).
+"""The parsers' fast paths give exactly what the general paths give (issue #12).
 
 Two shortcuts keep per-record Python cheap: a flat record of known names skips `flatten` and the
 alias choice (`_variables`), and rows of a line that cannot hold a lone surrogate skip `_clean`.
@@ -14,7 +14,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lake_assets.parsing import api_logs
+from lake_assets.parsing import api_logs, dynamodb_json
 from lake_assets.parsing.access_log_formats import COLUMN_OF
 from lake_assets.parsing.access_log_values import _mapped_variables, _variables, access_log_fields
 
@@ -84,3 +84,9 @@ def test_escaped_surrogates_are_still_flagged() -> None:
     access = [r for r in rows if r["record_type"] == "access_log"]
     assert access and all(r["parse_error"] == "invalid_utf8: requestId" for r in access)
     assert [r["request_id"] for r in access] == ["\\x80abc", "\\x80abc"]  # the envelope event and the NDJSON line
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_dynamodb_string_encoder_is_json_dumps_without_ascii_escaping(text: str) -> None:
+    assert dynamodb_json._TEXT(text) == json.dumps(text, ensure_ascii=False)

@@ -19,12 +19,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MAX_MICROS = (1 << 63) - 1  # write_timestamp_micros is a Spark LONG
 
 TYPE_CODES = ("S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M")
+
+
+# Built once: `json.dumps(x, ensure_ascii=False)` and `json.loads(x, parse_float=…)` build a new
+# encoder/decoder per call, which cost more than the work at a million values per export.
+# `_TEXT(s)` is exactly `json.dumps(s, ensure_ascii=False)` for a str (the function that call ends
+# in, without its per-call wrapper): test_parser_fast_paths.py holds the two equal.
+_TEXT: Callable[[str], str] = json.encoder.encode_basestring
+_EXACT = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal).decode  # numbers stay Decimal
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 class DynamoJsonError(ValueError):
@@ -42,7 +52,7 @@ def _number_literal(text: Any) -> str:
         raise DynamoJsonError(f"N value {text!r} is not finite")
     literal = text.strip()
     try:  # keep the producer's spelling when it already is a JSON number (e.g. "12.50")
-        json.loads(literal, parse_float=Decimal, parse_int=Decimal)
+        _EXACT(literal)
         if literal[:1] not in "+." and not literal.startswith(("00", "-.")):
             return literal
     except ValueError:
@@ -68,7 +78,7 @@ def _typed_to_json(typed: Any) -> tuple[str, str]:
     if code == "S":
         if not isinstance(value, str):
             raise DynamoJsonError("S value must be a string")
-        return code, json.dumps(value, ensure_ascii=False)
+        return code, _TEXT(value)
     if code == "N":
         return code, _number_literal(value)
     if code == "B":
@@ -107,14 +117,14 @@ def item_to_json(item: dict[str, Any]) -> tuple[str, dict[str, str]]:
     for name, typed in item.items():
         code, text = _typed_to_json(typed)
         types[name] = code
-        parts.append(f"{json.dumps(name, ensure_ascii=False)}:{text}")
+        parts.append(f"{_TEXT(name)}:{text}")
     return "{" + ",".join(parts) + "}", types
 
 
 def unmarshal(typed: Any) -> Any:
     """Plain Python value of one typed value (Decimal for numbers, base64 text for binary)."""
     _code, text = _typed_to_json(typed)
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+    return _EXACT(text)
 
 
 def _key_text(item: dict[str, Any], name: str) -> str | None:
@@ -145,7 +155,7 @@ def typed_item_json(item: dict[str, Any]) -> str:
     Call it on an item `item_to_json` accepted: such an item holds no JSON number (N values are
     strings), so `json.loads` of the result gives back exactly `item`.
     """
-    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL(item)
 
 
 def _unmarshalled(item: dict[str, Any]) -> tuple[str, dict[str, str], str]:
@@ -162,7 +172,7 @@ def _start_row(columns: tuple[str, ...], line: str, line_number: int) -> tuple[d
     row: dict[str, Any] = dict.fromkeys(columns)
     row.update(raw_item=line, line_number=line_number)
     try:
-        return row, json.loads(line, parse_float=Decimal, parse_int=Decimal)
+        return row, _EXACT(line)
     except _BROKEN:
         row["parse_error"] = "invalid_json"
         return row, None
