@@ -159,3 +159,19 @@ def test_export_drift(spark):
         "required_attributes_absent": {"task.created_at": 1},
     }
     assert export_drift(spark.createDataFrame(rows[:1], schema))[0]
+
+
+def test_contract_checks_cost_a_fixed_few_spark_jobs_whatever_the_width(spark):
+    """Every Spark job costs a fixed fraction of a second on a small day: the generated checks of
+    the widest Silver table take one aggregation (all rules, nulls included) and the key group-by,
+    never a job per column (pandera's own nullability check ran one per non-nullable column)."""
+    tasks = TABLES["silver/tasks"]
+    df = spark.createDataFrame([], tasks.schema)
+    tracker = spark.sparkContext.statusTracker()
+    spark.sparkContext.setJobGroup("contract-jobs", "count the contract's jobs")
+    try:
+        got = {o.name: o.passed for o in evaluate_contract(df, tasks)}
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    assert got == dict.fromkeys(["schema", "not_null", "accepted_values", "ranges", "unique_key"], True)
+    assert len(tracker.getJobIdsForGroup("contract-jobs")) <= 3  # the aggregation, the group-by (+ its limit)

@@ -8,10 +8,12 @@ group-by. Each outcome carries the rules, failing row counts and a small sample 
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, cast
 
-from pyspark.sql import DataFrame
+from pandera.pyspark import DataFrameModel, DataFrameSchema
+from pyspark.sql import DataFrame, Row
 from pyspark.sql import functions as F
 
 from lake_assets.core.spark import aggregate_row
@@ -22,12 +24,22 @@ from lake_assets.tables import Table
 SAMPLE_ROWS = 5
 
 
-def _schema_outcome(df: DataFrame, table: Table) -> CheckOutcome:
+@functools.cache
+def _schema_without_nullability(model: type[DataFrameModel]) -> DataFrameSchema:
+    """The model's schema with every column nullable: pandera then checks columns and types from
+    the DataFrame's schema alone (no Spark job). As declared, it runs one Spark job per
+    non-nullable column to look for nulls (10 jobs for silver/tasks, seconds on a small day);
+    the rules' single aggregation counts those nulls instead (`null_rows`)."""
+    schema = model.to_schema()
+    return schema.update_columns({name: {"nullable": True} for name in schema.columns})
+
+
+def _schema_outcome(df: DataFrame, table: Table, null_rows: dict[str, int]) -> CheckOutcome:
     from pandera.config import ValidationDepth, config_context
 
     with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
         # What `model.validate` does, through the schema, whose signature takes a Spark DataFrame.
-        validated = table.model.to_schema().validate(df)
+        validated = _schema_without_nullability(table.model).validate(df)
     # pandera's Spark backend leaves its error summary (category → reason → [error]) on the
     # `.pandera` accessor it registers on DataFrames at import. Statically `DataFrame.__getattr__`
     # makes that a Column, and pandera annotates `errors` as its ErrorHandler: neither is the dict.
@@ -36,6 +48,8 @@ def _schema_outcome(df: DataFrame, table: Table) -> CheckOutcome:
     problems = [
         f"{e.get('column')}: {e.get('error')}" for kinds in errors.values() for items in kinds.values() for e in items
     ]
+    # Nullability is part of the schema (pandera's wording), counted by the rules' aggregation.
+    problems += [f"{name}: non-nullable column '{name}' contains null" for name, rows in null_rows.items() if rows]
     return CheckOutcome(
         table.key,
         "schema",
@@ -53,14 +67,17 @@ def _sample(df: DataFrame, rule: Rule, keys: list[str]) -> list[dict]:
     return [jsonable(r.asDict()) for r in df.where(rule.fails()).select(*columns).limit(SAMPLE_ROWS).collect()]
 
 
-def _rule_outcomes(df: DataFrame, table: Table, keys: list[str]) -> list[CheckOutcome]:
-    rules = rules_for(table.model)
+def _rule_totals(df: DataFrame, rules: list[Rule]) -> Row | None:
+    """Rows, and failing rows per rule, in ONE Spark aggregation (None when there are no rules)."""
     if not rules:
-        return []
+        return None
     aggregates = [F.count(F.lit(1)).alias("_rows")] + [
         F.sum(F.when(rule.fails(), 1).otherwise(0)).alias(f"_r{i}") for i, rule in enumerate(rules)
     ]
-    totals = aggregate_row(df, *aggregates)
+    return aggregate_row(df, *aggregates)
+
+
+def _rule_outcomes(df: DataFrame, table: Table, keys: list[str], rules: list[Rule], totals: Row) -> list[CheckOutcome]:
     rows = totals["_rows"]
     outcomes = []
     for check in (NOT_NULL, ACCEPTED_VALUES, RANGES):
@@ -101,7 +118,13 @@ def _unique_outcome(df: DataFrame, table: Table, keys: list[str]) -> CheckOutcom
 def evaluate_contract(df: DataFrame, table: Table) -> list[CheckOutcome]:
     """All generated checks of `table` on one partition's rows."""
     keys = unique_key(table.model)
-    outcomes = [_schema_outcome(df, table), *_rule_outcomes(df, table, keys)]
+    rules = rules_for(table.model)
+    totals = _rule_totals(df, rules)
+    if totals is None:
+        outcomes = [_schema_outcome(df, table, {})]
+    else:
+        nulls = {r.column: int(totals[f"_r{i}"] or 0) for i, r in enumerate(rules) if r.check == NOT_NULL}
+        outcomes = [_schema_outcome(df, table, nulls), *_rule_outcomes(df, table, keys, rules, totals)]
     if keys:
         outcomes.append(_unique_outcome(df, table, keys))
     return outcomes
