@@ -175,3 +175,19 @@ def test_contract_checks_cost_a_fixed_few_spark_jobs_whatever_the_width(spark):
         spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
     assert got == dict.fromkeys(["schema", "not_null", "accepted_values", "ranges", "unique_key"], True)
     assert len(tracker.getJobIdsForGroup("contract-jobs")) <= 3  # the aggregation, the group-by (+ its limit)
+
+
+def test_a_partition_known_to_be_empty_is_judged_without_spark_jobs(spark):
+    """An empty staged partition (its footers say 0 rows: a day without incremental exports, an
+    empty quarantine) gets the same outcomes as a real evaluation, and costs no Spark job."""
+    tasks = TABLES["silver/tasks"]
+    df = spark.createDataFrame([], tasks.schema)
+    evaluated = [(o.name, o.passed, o.metadata) for o in evaluate_contract(df, tasks)]
+    tracker = spark.sparkContext.statusTracker()
+    spark.sparkContext.setJobGroup("empty-contract", "count the jobs of an empty partition")
+    try:
+        known = [(o.name, o.passed, o.metadata) for o in evaluate_contract(df, tasks, rows=0)]
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    assert known == evaluated
+    assert tracker.getJobIdsForGroup("empty-contract") == []

@@ -145,7 +145,7 @@ class BuildContext:
         declared = {(d.table, d.name): d for s in staged for d in self.catalog.checks_for(s.table.key)}
         checks = list(outcomes)
         for item in staged:
-            checks += evaluate_contract(self.read_staged(item), item.table)
+            checks += evaluate_contract(self.read_staged(item), item.table, rows=item.rows)
             if (item.table.key, "volume_anomaly") in declared:
                 checks.append(self._volume(item))
         seen = {(c.table, c.name) for c in checks}

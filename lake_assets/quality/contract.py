@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from typing import Any, cast
 
 from pandera.pyspark import DataFrameModel, DataFrameSchema
-from pyspark.sql import DataFrame, Row
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lake_assets.core.spark import aggregate_row
@@ -67,17 +68,22 @@ def _sample(df: DataFrame, rule: Rule, keys: list[str]) -> list[dict]:
     return [jsonable(r.asDict()) for r in df.where(rule.fails()).select(*columns).limit(SAMPLE_ROWS).collect()]
 
 
-def _rule_totals(df: DataFrame, rules: list[Rule]) -> Row | None:
-    """Rows, and failing rows per rule, in ONE Spark aggregation (None when there are no rules)."""
+def _rule_totals(df: DataFrame, rules: list[Rule], rows: int | None) -> Mapping[str, Any] | None:
+    """Rows, and failing rows per rule, in ONE Spark aggregation (None when there are no rules).
+    A partition known to be empty (`rows == 0`, from its Parquet footers) needs no job at all."""
     if not rules:
         return None
+    if rows == 0:
+        return {"_rows": 0, **{f"_r{i}": 0 for i in range(len(rules))}}
     aggregates = [F.count(F.lit(1)).alias("_rows")] + [
         F.sum(F.when(rule.fails(), 1).otherwise(0)).alias(f"_r{i}") for i, rule in enumerate(rules)
     ]
-    return aggregate_row(df, *aggregates)
+    return aggregate_row(df, *aggregates).asDict()
 
 
-def _rule_outcomes(df: DataFrame, table: Table, keys: list[str], rules: list[Rule], totals: Row) -> list[CheckOutcome]:
+def _rule_outcomes(
+    df: DataFrame, table: Table, keys: list[str], rules: list[Rule], totals: Mapping[str, Any]
+) -> list[CheckOutcome]:
     rows = totals["_rows"]
     outcomes = []
     for check in (NOT_NULL, ACCEPTED_VALUES, RANGES):
@@ -103,9 +109,9 @@ def _rule_outcomes(df: DataFrame, table: Table, keys: list[str], rules: list[Rul
     return outcomes
 
 
-def _unique_outcome(df: DataFrame, table: Table, keys: list[str]) -> CheckOutcome:
+def _unique_outcome(df: DataFrame, table: Table, keys: list[str], rows: int | None) -> CheckOutcome:
     dupes = df.groupBy(*keys).count().where(F.col("count") > 1)
-    sample = [jsonable(r.asDict()) for r in dupes.limit(SAMPLE_ROWS).collect()]
+    sample = [] if rows == 0 else [jsonable(r.asDict()) for r in dupes.limit(SAMPLE_ROWS).collect()]
     count = dupes.count() if sample else 0
     return CheckOutcome(
         table.key,
@@ -115,16 +121,17 @@ def _unique_outcome(df: DataFrame, table: Table, keys: list[str]) -> CheckOutcom
     )
 
 
-def evaluate_contract(df: DataFrame, table: Table) -> list[CheckOutcome]:
-    """All generated checks of `table` on one partition's rows."""
+def evaluate_contract(df: DataFrame, table: Table, rows: int | None = None) -> list[CheckOutcome]:
+    """All generated checks of `table` on one partition's rows; `rows`, when the caller knows it
+    (a staged partition's footers), lets an empty partition be judged without Spark jobs."""
     keys = unique_key(table.model)
     rules = rules_for(table.model)
-    totals = _rule_totals(df, rules)
+    totals = _rule_totals(df, rules, rows)
     if totals is None:
         outcomes = [_schema_outcome(df, table, {})]
     else:
         nulls = {r.column: int(totals[f"_r{i}"] or 0) for i, r in enumerate(rules) if r.check == NOT_NULL}
         outcomes = [_schema_outcome(df, table, nulls), *_rule_outcomes(df, table, keys, rules, totals)]
     if keys:
-        outcomes.append(_unique_outcome(df, table, keys))
+        outcomes.append(_unique_outcome(df, table, keys, rows))
     return outcomes
