@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from plain_pyspark import JOB_ORDER
+from targets import print_targets
 
 W = 15  # width of a figure column
 NAMES = {"dagster": "Dagster", "plain": "plain", "duckdb": "DuckDB"}
@@ -130,6 +131,8 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"{NAMES[name]} totals over rounds (s): {', '.join(_num(t) for t in totals)}")
     _print_jobs(runs)
     _print_tables(results)
+    if all(run.get("exit_code") == 0 for run in runs.values()):
+        print_targets(results)
 
 
 def _print_jobs(runs: dict[str, Any]) -> None:
