@@ -134,13 +134,18 @@ def bronze_api_requests(ctx: BuildContext) -> BuildResult:
         listing = listing.repartition(min(len(rows), ctx.spark.sparkContext.defaultParallelism * 2), "key")
     staged = ctx.stage(table, parse_api_log_objects(listing, ctx.landing))
     parsed = ctx.read_staged(staged)
-    counts = {r["record_type"]: r["count"] for r in parsed.groupBy("record_type").count().collect()}
-    keys_with_rows = {r["source_key"] for r in parsed.select("source_key").distinct().collect()}
+    # Every figure below from ONE small group-by (≤ objects × kinds rows), not a Spark job each.
+    kind = F.split("parse_error", ":", 2).getItem(0)
+    grouped = parsed.groupBy("source_key", "record_type", "compression", kind.alias("error")).count().collect()
+    counts: dict[str, int] = {}
     errors: dict[str, int] = {}
-    for r in parsed.where(F.col("parse_error").isNotNull()).groupBy("parse_error").count().collect():
-        kind = r["parse_error"].split(":", 1)[0]
-        errors[kind] = errors.get(kind, 0) + r["count"]
-    layers = {r["compression"] or "-": r["count"] for r in parsed.groupBy("compression").count().collect()}
+    layers: dict[str, int] = {}
+    for r in grouped:
+        counts[r["record_type"]] = counts.get(r["record_type"], 0) + r["count"]
+        layers[r["compression"] or "-"] = layers.get(r["compression"] or "-", 0) + r["count"]
+        if r["error"] is not None:
+            errors[r["error"]] = errors.get(r["error"], 0) + r["count"]
+    keys_with_rows = {r["source_key"] for r in grouped}
     staged.extra.update(
         {
             "landing_prefix": prefix,

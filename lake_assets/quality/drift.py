@@ -6,7 +6,7 @@ never a failure: the people who own the producer need to know, the pipeline does
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -31,22 +31,29 @@ DECLARED_ATTRIBUTES: dict[str, dict[str, set[str]]] = {
 REQUIRED_ATTRIBUTES = {"user": {"PK", "SK", "email"}, "task": {"PK", "SK", "status", "created_at"}}
 
 
-def _counts(df: DataFrame, column: str) -> dict[str, int]:
-    names = F.explode(F.split(F.col(column), ","))
-    return {
-        r["name"]: r["count"]
-        for r in df.where(F.col(column).isNotNull()).select(names.alias("name")).groupBy("name").count().collect()
-    }
+def _listed(kind: str, column: str) -> Column:
+    """(kind, name) of each name in a comma-separated column; none when the column is null."""
+    return F.transform(
+        F.coalesce(F.split(F.col(column), ","), F.array().cast("array<string>")),
+        lambda name: F.struct(F.lit(kind).alias("kind"), name.alias("name")),
+    )
 
 
 def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
-    """New fields (not in the template), missing fields, and fields whose values no longer type."""
+    """New fields (not in the template), missing fields, and fields whose values no longer type.
+
+    All three in one Spark job: each access-log row contributes (kind, name) pairs, counted together."""
     access = bronze.where(F.col("record_type") == "access_log")
-    extra = access.where(F.col("extra_fields").isNotNull()).select(
-        F.explode(F.map_keys(F.from_json("extra_fields", T.MapType(T.StringType(), T.StringType())))).alias("name")
+    extra_names = F.map_keys(F.from_json("extra_fields", T.MapType(T.StringType(), T.StringType())))
+    new_fields = F.transform(
+        F.coalesce(extra_names, F.array().cast("array<string>")),
+        lambda name: F.struct(F.lit("new").alias("kind"), name.alias("name")),
     )
-    new = {r["name"]: r["count"] for r in extra.groupBy("name").count().collect()}
-    missing, retyped = _counts(access, "missing_fields"), _counts(access, "invalid_fields")
+    pairs = F.explode(F.concat(new_fields, _listed("missing", "missing_fields"), _listed("retyped", "invalid_fields")))
+    found: dict[str, dict[str, int]] = {"new": {}, "missing": {}, "retyped": {}}
+    for r in access.select(pairs.alias("p")).groupBy("p.kind", "p.name").count().collect():
+        found[r["kind"]][r["name"]] = r["count"]
+    new, missing, retyped = found["new"], found["missing"], found["retyped"]
     metadata = {"new_fields": new, "missing_fields": missing, "fields_with_untypable_values": retyped}
     return not (new or missing or retyped), metadata
 
