@@ -64,6 +64,8 @@ def test_double_gzipped_day_reaches_silver(tmp_path, spark):
     assert bronze.outputs[0].published and bronze.outputs[0].rows == 6
     extra = bronze.outputs[0].extra
     assert extra["rows_by_compression"] == {"gzip": 1, "gzip+gzip": 5} and extra["malformed_rows"] == 0
+    assert (extra["access_log_rows"], extra["control_messages"], extra["parse_errors"]) == (6, 0, {})
+    assert extra["objects_without_records"] == 0
     hidden = "api_logs/2026/11/21/10/.tasks-1-2026-11-21-10-09-00-z.gz.tmp"
     assert (extra["landing_objects"], extra["landing_objects_skipped"]) == (3, 1)
     assert extra["skipped_objects"] == {hidden: skip_reason(hidden)}
@@ -83,3 +85,22 @@ def test_double_gzipped_day_reaches_silver(tmp_path, spark):
     assert got["no-time"]["time_source"] == "cloudwatch_event_timestamp"
     assert got["no-time"]["event_time"] == datetime(2026, 11, 21, 10, 0, 5, tzinfo=UTC)
     assert read(tmp_path, "silver/api_requests_quarantine") == []
+
+
+@pytest.mark.e2e  # one Bronze build on the local Spark
+def test_bronze_metadata_counts_every_kind_of_row(tmp_path, spark):
+    """The Bronze metadata (one group-by over the staged rows) names parse errors by kind, counts
+    rows by type and compression, and finds objects that held no record."""
+    folder = tmp_path / "landing/api_logs/2026/11/21/10"
+    folder.mkdir(parents=True)
+    lines = [message("a"), "{broken", "[1, 2]", "{also broken: true", ""]
+    (folder / "tasks-1-2026-11-21-10-00-00-x.gz").write_bytes(gzip.compress("\n".join(lines).encode(), mtime=0))
+    (folder / "tasks-1-2026-11-21-10-05-00-y.gz").write_bytes(gzip.compress(b"", mtime=0))
+    settings = LakeSettings(
+        lake_root_uri=str(tmp_path / "lake"), landing_uri=str(tmp_path / "landing"), pii_hash_key="k" * 32
+    )
+    extra = bronze_api_requests(build_context(settings, DAY)).outputs[0].extra
+    assert extra["parse_errors"] == {"invalid_json": 2, "not_an_object": 1}
+    assert (extra["access_log_rows"], extra["malformed_rows"], extra["control_messages"]) == (1, 3, 0)
+    assert extra["rows_by_compression"] == {"gzip": 4}
+    assert (extra["landing_objects"], extra["objects_without_records"]) == (2, 1)
