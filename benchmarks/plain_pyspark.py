@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -69,12 +70,14 @@ def _failed_checks(result: Any) -> list[str]:
 
 
 def bench_settings(landing: Path, lake: Path, day: date) -> LakeSettings:
-    """Settings both benchmark runs use: the project defaults apart from the paths and the key."""
+    """Settings both benchmark runs use: the project defaults apart from the paths and the key, and
+    the driver heap when `LAKE_SPARK_DRIVER_MEMORY` is set (to measure memory against speed)."""
     return LakeSettings(
         lake_root_uri=str(lake.resolve()),
         landing_uri=str(landing.resolve()),
         partition_start=day,
         pii_hash_key=BENCH_PII_KEY,
+        spark_driver_memory=os.environ.get("LAKE_SPARK_DRIVER_MEMORY", LakeSettings().spark_driver_memory),
     )
 
 

@@ -4,7 +4,7 @@ import json
 from datetime import UTC, date, datetime
 
 from lake_assets.builds.bronze import bronze_tasks_export
-from lake_assets.builds.silver import silver_entities
+from lake_assets.builds.silver import check_unknown_users, silver_entities
 from lake_assets.core.settings import LakeSettings
 from lake_assets.execute import build_context
 from lake_assets.parsing.dynamodb_json import parse_full_export_line
@@ -67,3 +67,28 @@ def test_tasks_of_unknown_users_block_silver(tmp_path, spark):
     assert check.metadata["sample"] == [{"user_id": "ghost", "task_id": "t1"}]
     assert not any(o.published for o in result.outputs)
     assert not (tmp_path / "lake/silver/tasks/dt=2026-11-21").exists()
+
+
+def test_requests_of_unknown_users_are_counted_exactly(tmp_path, spark):
+    """`unknown_users`: requests (and distinct users) not in silver/users, the top users by count."""
+    ctx = context(tmp_path, spark)
+    requests = TABLES["silver/api_requests"].schema
+    base = dict.fromkeys(requests.fieldNames())
+    users = ["u1", "ghost", "ghost", "ghost", "spook", None, "u1"]
+    rows = [{**base, "request_id": f"r{i}", "user_id": u} for i, u in enumerate(users)]
+    ctx.lake.write(spark.createDataFrame(rows, requests), "silver", "api_requests", DAY.isoformat())
+    known = dict.fromkeys(TABLES["silver/users"].schema.fieldNames())
+    ctx.lake.write(
+        spark.createDataFrame([{**known, "user_id": "u1"}], TABLES["silver/users"].schema),
+        "silver",
+        "users",
+        DAY.isoformat(),
+    )
+    (check,) = check_unknown_users(ctx).checks
+    assert not check.passed
+    assert check.metadata == {
+        "requests_from_unknown_users": 4,
+        "unknown_users": 2,
+        "top_unknown_users": {"ghost": 3, "spook": 1},
+        "requests_with_user": 6,
+    }

@@ -123,7 +123,7 @@ def silver_entities(ctx: BuildContext) -> BuildResult:
         quarantine = ctx.stage(
             ctx.table("silver/tasks_quarantine"), entities.quarantine, quarantine_reasons=counts["quarantine_reasons"]
         )
-        item_count = entities.items.count()
+        item_count = counts["bronze_items"]  # every item, counted by the group-by above (no second pass)
     finally:
         entities.items.unpersist()
         if ranked is not None:
@@ -172,9 +172,11 @@ def check_unknown_users(ctx: BuildContext) -> BuildResult:
         return BuildResult([], [outcome], declared)
     requests = ctx.read(ctx.table(key)).where(F.col("user_id").isNotNull())
     unknown = requests.join(ctx.read(ctx.table("silver/users")).select("user_id"), "user_id", "left_anti")
-    per_user = unknown.groupBy("user_id").count().orderBy(F.col("count").desc(), "user_id")
-    top = {r["user_id"]: r["count"] for r in per_user.limit(10).collect()}
-    total = unknown.count() if top else 0
+    per_user = unknown.groupBy("user_id").count()
+    top = {r["user_id"]: r["count"] for r in per_user.orderBy(F.col("count").desc(), "user_id").limit(10).collect()}
+    totals = (
+        aggregate_row(per_user, F.sum("count").alias("requests"), F.count(F.lit(1)).alias("users")) if top else None
+    )
     return BuildResult(
         [],
         [
@@ -183,8 +185,8 @@ def check_unknown_users(ctx: BuildContext) -> BuildResult:
                 "unknown_users",
                 not top,
                 {
-                    "requests_from_unknown_users": total,
-                    "unknown_users": per_user.count() if top else 0,
+                    "requests_from_unknown_users": int(totals["requests"]) if totals else 0,
+                    "unknown_users": int(totals["users"]) if totals else 0,
                     "top_unknown_users": top,
                     "requests_with_user": requests.count(),
                 },
