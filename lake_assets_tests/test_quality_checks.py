@@ -163,7 +163,7 @@ def test_export_drift(spark):
 
 def test_contract_checks_cost_a_fixed_few_spark_jobs_whatever_the_width(spark):
     """Every Spark job costs a fixed fraction of a second on a small day: the generated checks of
-    the widest Silver table take one aggregation (all rules, nulls included) and the key group-by,
+    the widest Silver table take one aggregation (all rules, nulls and distinct keys included),
     never a job per column (pandera's own nullability check ran one per non-nullable column)."""
     tasks = TABLES["silver/tasks"]
     df = spark.createDataFrame([], tasks.schema)
@@ -174,7 +174,8 @@ def test_contract_checks_cost_a_fixed_few_spark_jobs_whatever_the_width(spark):
     finally:
         spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
     assert got == dict.fromkeys(["schema", "not_null", "accepted_values", "ranges", "unique_key"], True)
-    assert len(tracker.getJobIdsForGroup("contract-jobs")) <= 3  # the aggregation, the group-by (+ its limit)
+    # One aggregation (rules, nulls, distinct keys); adaptive execution runs its shuffle stages as jobs.
+    assert len(tracker.getJobIdsForGroup("contract-jobs")) <= 3
 
 
 def test_a_partition_known_to_be_empty_is_judged_without_spark_jobs(spark):

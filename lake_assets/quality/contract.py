@@ -68,16 +68,16 @@ def _sample(df: DataFrame, rule: Rule, keys: list[str]) -> list[dict]:
     return [jsonable(r.asDict()) for r in df.where(rule.fails()).select(*columns).limit(SAMPLE_ROWS).collect()]
 
 
-def _rule_totals(df: DataFrame, rules: list[Rule], rows: int | None) -> Mapping[str, Any] | None:
-    """Rows, and failing rows per rule, in ONE Spark aggregation (None when there are no rules).
+def _totals(df: DataFrame, rules: list[Rule], keys: list[str], rows: int | None) -> Mapping[str, Any]:
+    """Rows, failing rows per rule (`_r<i>`) and distinct keys (`_keys`), in ONE Spark aggregation.
     A partition known to be empty (`rows == 0`, from its Parquet footers) needs no job at all."""
-    if not rules:
-        return None
-    if rows == 0:
-        return {"_rows": 0, **{f"_r{i}": 0 for i in range(len(rules))}}
+    if rows == 0 or not (rules or keys):
+        return {"_rows": rows or 0, "_keys": rows or 0, **{f"_r{i}": 0 for i in range(len(rules))}}
     aggregates = [F.count(F.lit(1)).alias("_rows")] + [
         F.sum(F.when(rule.fails(), 1).otherwise(0)).alias(f"_r{i}") for i, rule in enumerate(rules)
     ]
+    if keys:  # a struct of the key columns: rows whose keys are equal (nulls included) count once
+        aggregates.append(F.count_distinct(F.struct(*keys)).alias("_keys"))
     return aggregate_row(df, *aggregates).asDict()
 
 
@@ -109,10 +109,14 @@ def _rule_outcomes(
     return outcomes
 
 
-def _unique_outcome(df: DataFrame, table: Table, keys: list[str], rows: int | None) -> CheckOutcome:
-    dupes = df.groupBy(*keys).count().where(F.col("count") > 1)
-    sample = [] if rows == 0 else [jsonable(r.asDict()) for r in dupes.limit(SAMPLE_ROWS).collect()]
-    count = dupes.count() if sample else 0
+def _unique_outcome(df: DataFrame, table: Table, keys: list[str], totals: Mapping[str, Any]) -> CheckOutcome:
+    """Unique when the distinct keys (from the shared aggregation) equal the rows; only a failing
+    partition pays the group-by that finds and samples its duplicated keys."""
+    count, sample = 0, []
+    if totals["_keys"] != totals["_rows"]:
+        dupes = df.groupBy(*keys).count().where(F.col("count") > 1)
+        sample = [jsonable(r.asDict()) for r in dupes.limit(SAMPLE_ROWS).collect()]
+        count = dupes.count()
     return CheckOutcome(
         table.key,
         "unique_key",
@@ -126,12 +130,9 @@ def evaluate_contract(df: DataFrame, table: Table, rows: int | None = None) -> l
     (a staged partition's footers), lets an empty partition be judged without Spark jobs."""
     keys = unique_key(table.model)
     rules = rules_for(table.model)
-    totals = _rule_totals(df, rules, rows)
-    if totals is None:
-        outcomes = [_schema_outcome(df, table, {})]
-    else:
-        nulls = {r.column: int(totals[f"_r{i}"] or 0) for i, r in enumerate(rules) if r.check == NOT_NULL}
-        outcomes = [_schema_outcome(df, table, nulls), *_rule_outcomes(df, table, keys, rules, totals)]
+    totals = _totals(df, rules, keys, rows)
+    nulls = {r.column: int(totals[f"_r{i}"] or 0) for i, r in enumerate(rules) if r.check == NOT_NULL}
+    outcomes = [_schema_outcome(df, table, nulls), *_rule_outcomes(df, table, keys, rules, totals)]
     if keys:
-        outcomes.append(_unique_outcome(df, table, keys, rows))
+        outcomes.append(_unique_outcome(df, table, keys, totals))
     return outcomes
