@@ -2,8 +2,8 @@
 
 The goals depend on the day's size: Dagster/DuckDB ≤ 2.0× (wall and process-tree CPU) for a day of
 1M requests or more, ≤ 10× for a small day (≤ 20k requests; fixed costs dominate there), and no
-ratio goal in between; Bronze API parsing ≥ 100k rows/s on the machine's cores; peak RSS of the
-whole Dagster run ≤ 3 GB (judged at 1M requests or more). A missed target is reported, never
+ratio goal in between; Bronze API parsing ≥ 100k rows/s on the machine's cores and peak RSS of the
+whole Dagster run ≤ 3 GB, both judged at 1M requests or more. A missed target is reported, never
 hidden: the benchmark prints the figure and the goal side by side.
 """
 
@@ -44,7 +44,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 def targets(results: dict[str, Any]) -> list[Target]:
     """The targets that apply to this day's size, with the run's figures."""
-    requests = int(results["sample"].get("requests_per_day") or 0)
+    requests = int(results["sample"]["params"].get("requests_per_day") or 0)
     meds = results["medians"]
     dag, duck = meds["dagster"], meds["duckdb"]
     found = []
@@ -54,20 +54,20 @@ def targets(results: dict[str, Any]) -> list[Target]:
             Target("whole graph Dagster/DuckDB, wall", _ratio(dag["total_seconds"], duck["total_seconds"]), goal),
             Target("whole graph Dagster/DuckDB, CPU s", _ratio(dag["cpu_seconds"], duck["cpu_seconds"]), goal),
         ]
-    bronze_rows = results["table_rows"]["dagster"].get("bronze/api_requests")
-    step = results["runs"]["dagster"].get("step_seconds", {}).get("bronze_api_requests")
-    rate = round(bronze_rows / step) if bronze_rows and step else None
-    found.append(Target("Bronze API parsing, rows/s (step wall)", rate, BRONZE_ROWS_PER_SECOND, True))
-    if requests >= LARGE_DAY:
+    if requests >= LARGE_DAY:  # on a small day the step's fixed costs, not parsing, set its rate
+        bronze_rows = results["table_rows"]["dagster"].get("bronze/api_requests")
+        step = results["runs"]["dagster"].get("step_seconds", {}).get("bronze_api_requests")
+        rate = round(bronze_rows / step) if bronze_rows and step else None
+        found.append(Target("Bronze API parsing, rows/s (step wall)", rate, BRONZE_ROWS_PER_SECOND, True))
         found.append(Target("peak RSS of the Dagster run, MB", dag["peak_rss_mb"], PEAK_RSS_MB))
     return found
 
 
 def print_targets(results: dict[str, Any]) -> None:
     found = targets(results)
-    requests = int(results["sample"].get("requests_per_day") or 0)
+    requests = int(results["sample"]["params"].get("requests_per_day") or 0)
     print(f"\nTargets of issue #12 for a day of {requests:,} requests (medians):")
     for target in found:
         print(target.line())
     if requests < LARGE_DAY:
-        print(f"  (peak RSS ≤ {PEAK_RSS_MB} MB and the 2.0× ratio are judged at ≥ {LARGE_DAY:,} requests)")
+        print(f"  (Bronze rows/s, peak RSS and the 2.0× ratio are judged at ≥ {LARGE_DAY:,} requests)")
