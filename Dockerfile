@@ -1,5 +1,6 @@
-# Code-location image for lake_assets: the Dagster code server plus a JRE for local Spark.
-# Build: docker build -t lake-assets .   Run: docker run -p 4000:4000 lake-assets
+# The lake_assets image: the Dagster code server plus a JRE for local Spark. The same image runs the
+# daemon and the webserver in deploy/docker-compose.yaml (one Dagster version everywhere).
+# Build: docker build -t lake-assets .   Run: docker run -p 127.0.0.1:4000:4000 lake-assets
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,8 +16,13 @@ WORKDIR /opt/lake_assets
 COPY pyproject.toml README.md ./
 COPY lake_assets ./lake_assets
 COPY lake_sample ./lake_sample
-RUN pip install .
+# `deploy` adds dagster-postgres: every service and run worker writes to the PostgreSQL instance.
+RUN pip install ".[deploy]"
 
+# Mount points of the instance folder (deploy/dagster.yaml goes in), the compute-log volume and
+# the local lake/landing volumes, owned by the unprivileged user every service runs as.
+RUN mkdir -p /opt/dagster/home /opt/dagster/compute_logs /data/lake /data/landing \
+ && chown -R lake /opt/dagster /data
 USER lake
 # Settings come from the environment at load time (LAKE_ROOT_URI, LAKE_LANDING_URI, LAKE_ENGINE,
 # LAKE_PARTITION_START; for Glue/EMR also LAKE_PIPES_BUCKET, LAKE_PII_KEY_SECRET_ID, … — see the

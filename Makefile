@@ -69,3 +69,10 @@ lint: check
 
 clean:
 	rm -rf .lake .dagster_home benchmarks/out
+
+# The deployed shape on this machine, no Docker: a local PostgreSQL (.deploy/pg) and `dagster
+# code-server start`, `dagster-daemon run`, `dagster-webserver` as separate processes on 127.0.0.1,
+# with deploy/dagster.yaml (README "Deployed"). UI on http://127.0.0.1:3000; Ctrl-C stops them.
+.PHONY: deploy-local
+deploy-local: setup
+	deploy/run_local.sh

@@ -166,6 +166,11 @@ class DagsterService:
             )
         return self
 
+    def restart(self, grace: float = 15.0) -> DagsterService:
+        """Stop the whole process group and start the same command again (same port, same log)."""
+        self.stop(grace)
+        return self.start()
+
     def __enter__(self) -> DagsterService:
         return self.start()
 
