@@ -31,10 +31,10 @@ DECLARED_ATTRIBUTES: dict[str, dict[str, set[str]]] = {
 REQUIRED_ATTRIBUTES = {"user": {"PK", "SK", "email"}, "task": {"PK", "SK", "status", "created_at"}}
 
 
-def _listed(kind: str, column: str) -> Column:
-    """(kind, name) of each name in a comma-separated column; none when the column is null."""
+def _tagged(kind: str, names: Column) -> Column:
+    """(kind, name) for each name of an array column; none when the array is null."""
     return F.transform(
-        F.coalesce(F.split(F.col(column), ","), F.array().cast("array<string>")),
+        F.coalesce(names, F.array().cast("array<string>")),
         lambda name: F.struct(F.lit(kind).alias("kind"), name.alias("name")),
     )
 
@@ -45,11 +45,13 @@ def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
     All three in one Spark job: each access-log row contributes (kind, name) pairs, counted together."""
     access = bronze.where(F.col("record_type") == "access_log")
     extra_names = F.map_keys(F.from_json("extra_fields", T.MapType(T.StringType(), T.StringType())))
-    new_fields = F.transform(
-        F.coalesce(extra_names, F.array().cast("array<string>")),
-        lambda name: F.struct(F.lit("new").alias("kind"), name.alias("name")),
+    pairs = F.explode(
+        F.concat(
+            _tagged("new", extra_names),
+            _tagged("missing", F.split("missing_fields", ",")),
+            _tagged("retyped", F.split("invalid_fields", ",")),
+        )
     )
-    pairs = F.explode(F.concat(new_fields, _listed("missing", "missing_fields"), _listed("retyped", "invalid_fields")))
     found: dict[str, dict[str, int]] = {"new": {}, "missing": {}, "retyped": {}}
     for r in access.select(pairs.alias("p")).groupBy("p.kind", "p.name").count().collect():
         found[r["kind"]][r["name"]] = r["count"]
