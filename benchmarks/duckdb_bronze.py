@@ -2,12 +2,13 @@
 
 The raw landing formats (Firehose/CloudWatch envelopes in up to three gzip layers, CLF/CSV/XML/JSON
 access-log lines, DynamoDB JSON with exact numbers, MD5-checked export data files) are parsed with
-the project's own pure-Python parser library (`lake_assets.parsing`), as a user would reuse a parser
-library: DuckDB's `read_json` cannot read these formats with the same semantics (gzip-of-gzip
-members, malformed-fragment rows, `\\xNN`-escaped bytes, typed DynamoDB numbers kept as exact
-literals), and a re-implementation would compare parsers, not engines. What differs from the Spark
-run is everything around the parser: a process pool (one worker per core, like Spark's local
-executors) instead of Spark tasks, and Arrow → Parquet written directly by each worker.
+the project's own parser library (`lake_assets.parsing`, the same bulk access-log parser as the
+Spark job), as a user would reuse a parser library: DuckDB's `read_json` cannot read these
+formats with the same semantics (gzip-of-gzip members, malformed-fragment rows, `\\xNN`-escaped
+bytes, typed DynamoDB numbers kept as exact literals), and a re-implementation would compare
+parsers, not engines. What differs from the Spark run is everything around the parser: a process
+pool (one worker per core, like Spark's local executors) instead of Spark tasks, and Arrow →
+Parquet written directly by each worker.
 
 Neither pyspark nor pandera is imported here: the DuckDB run pays no Spark import or JVM start.
 """
@@ -30,7 +31,7 @@ import pyarrow.parquet as pq
 
 from lake_assets.core.landing import LocalLanding, skip_reason
 from lake_assets.parsing import exports as ex
-from lake_assets.parsing.api_logs import parse_api_log_object
+from lake_assets.parsing.api_log_columns import parse_api_log_table
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
 
 S, L, I32 = pa.string(), pa.int64(), pa.int32()
@@ -89,15 +90,18 @@ def _write_part(rows: Iterator[dict[str, Any]], schema: pa.Schema, folder: Path)
 
 
 def _api_part(landing_root: str, folder: str, objects: list[tuple[str, datetime]]) -> int:
+    """The objects through the same bulk parser the Spark job uses, straight to one Parquet file."""
     landing = LocalLanding(landing_root)
-
-    def rows() -> Iterator[dict[str, Any]]:
+    path, written = Path(folder) / f"part-{uuid.uuid4().hex}.parquet", 0
+    with pq.ParquetWriter(path, API_REQUESTS, compression="snappy") as writer:
         for key, landed_at in objects:
-            for row in parse_api_log_object(landing.read_bytes(key), key):
-                row["ingested_at"] = landed_at
-                yield row
-
-    return _write_part(rows(), API_REQUESTS, Path(folder))
+            table = parse_api_log_table(landing.read_bytes(key), key, API_REQUESTS, {"ingested_at": landed_at})
+            if table.num_rows or not written:  # an empty part keeps the schema of an empty partition
+                writer.write_table(table)
+            written += table.num_rows
+        if not objects:
+            writer.write_table(API_REQUESTS.empty_table())
+    return written
 
 
 def _export_part(

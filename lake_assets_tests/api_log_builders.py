@@ -1,9 +1,16 @@
-"""Hand-made access-log objects shared by the API-log parser tests (standard library only)."""
+"""Hand-made access-log objects shared by the API-log parser tests, and `parse`, which holds the
+bulk (Arrow) parser equal to the row parser on every object a test parses."""
 
 import gzip
 import json
+from datetime import UTC, datetime
 
+import pyarrow as pa
+
+from lake_assets.parsing.api_log_columns import parse_api_log_table
 from lake_assets.parsing.api_logs import parse_api_log_object
+from lake_assets.transforms.arrow_rows import arrow_schema
+from lake_assets.transforms.bronze import API_REQUESTS_SCHEMA
 
 KEY = "api_logs/2026/11/21/23/tasks-1-2026-11-21-23-00-00-abc.gz"
 EPOCH_MS = 1763769598123  # 2025-11-21T23:59:58.123Z
@@ -12,8 +19,24 @@ CLF_MICROS = 1763769598_000000
 STAMP_MS = 1763769600500  # the CloudWatch event timestamp used below
 
 
+ARROW = arrow_schema(API_REQUESTS_SCHEMA)
+INGESTED_AT = datetime(2026, 11, 21, 23, 5, tzinfo=UTC)
+
+
 def parse(data, key=KEY):
-    return list(parse_api_log_object(data, key))
+    """The row parser's rows, after checking that the bulk parser yields exactly the same."""
+    rows = list(parse_api_log_object(data, key))
+    assert_same_table(data, key, rows)
+    return rows
+
+
+def assert_same_table(data, key, rows):
+    """`parse_api_log_table` equals the row parser's `rows` (as Bronze Arrow), column by column."""
+    expected = pa.Table.from_pylist([{**r, "ingested_at": INGESTED_AT} for r in rows], ARROW)
+    actual = parse_api_log_table(data, key, ARROW, {"ingested_at": INGESTED_AT})
+    assert actual.schema == expected.schema
+    for name in ARROW.names:
+        assert actual[name].to_pylist() == expected[name].to_pylist(), name
 
 
 def envelope(*messages, **extra):

@@ -18,6 +18,7 @@ from pyspark.sql import types as T
 from lake_assets.parsing.api_logs import COLUMNS, parse_api_log_object
 from lake_assets.transforms.arrow_rows import arrow_schema, batches
 from lake_assets.transforms.bronze import API_REQUESTS_SCHEMA, BronzeApiRequests
+from lake_assets_tests.api_log_builders import assert_same_table
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True)
 ARROW = arrow_schema(API_REQUESTS_SCHEMA)
@@ -59,6 +60,7 @@ def check_rows(data: bytes, key: str = "api_logs/2026/11/21/23/fuzz.gz") -> list
         assert not (row["parse_error"] or "").startswith("parser_error"), row
     stamped = [{**r, "ingested_at": datetime(2026, 11, 21, tzinfo=UTC)} for r in rows]
     assert sum(b.num_rows for b in batches(stamped, ARROW)) == len(rows)
+    assert_same_table(data, key, rows)
     return rows
 
 

@@ -4,7 +4,8 @@ import gzip
 import json
 from datetime import UTC, datetime
 
-from lake_assets.parsing.api_logs import parse_api_log_object, parse_clf_time
+from lake_assets.parsing.api_logs import parse_clf_time
+from lake_assets_tests import api_log_builders
 
 LINE = {
     "requestId": "r-1",
@@ -40,7 +41,7 @@ def line(**changes):
 
 
 def parse(data):
-    return list(parse_api_log_object(data, "api_logs/2026/11/21/23/x.gz"))
+    return api_log_builders.parse(data, "api_logs/2026/11/21/23/x.gz")
 
 
 def micros(dt):
@@ -160,3 +161,19 @@ def test_clf_parser_rejects_garbage():
     assert parse_clf_time("21/Foo/2026:23:59:58 +0000") is None
     assert parse_clf_time("21/Nov/2026:23:59:58") is None
     assert parse_clf_time("21/nov/2026:23:59:58 -0130") == datetime(2026, 11, 22, 1, 29, 58, tzinfo=UTC)
+
+
+EDGE_VALUES = ["-", "", "0", "-0", "007", "+7", "2147483647", "2147483648", "-2147483647", "-2147483648",
+               "999999999999999999", "1000000000000000000", "1e3", "1.0", "²", " 1", "1 ", "200\n", "abc", "é",
+               "\u0000", "17637695981230000"]  # fmt: skip
+
+
+def test_edge_values_type_the_same_in_bulk_as_row_by_row():
+    """Every edge value in every variable of the contract's record, in both Firehose variants:
+    `parse` holds the bulk parser's typing equal to the row parser's (also on Glue's pyarrow)."""
+    lines = [line(**{name: value}) for name in LINE for value in EDGE_VALUES]
+    ndjson = api_log_builders.parse(gzip.compress("\n".join(lines).encode()))
+    members = b"".join(gzip.compress(json.dumps(envelope(*lines[i : i + 7])).encode()) for i in range(0, len(lines), 7))
+    assert [r["raw"] for r in api_log_builders.parse(members)] == lines == [r["raw"] for r in ndjson]
+    flagged = {(r["invalid_fields"] or "") for r in ndjson}
+    assert {"status", "responseLength", "responseLatency", "integrationLatency", "requestTimeEpoch"} <= flagged

@@ -74,7 +74,7 @@ def test_rows_skipping_clean_are_exactly_clean(messages: list[str]) -> None:
     templated = [json.dumps({"requestId": m, "ip": "1.2.3.4", "status": "200"}) for m in messages]
     data = _object([*templated, *messages])
     for row in api_logs.parse_api_log_object(data, "api_logs/2026/11/20/00/x.gz"):
-        assert row == api_logs._clean(dict(row)), row
+        assert row == api_logs.clean(dict(row)), row
 
 
 def test_escaped_surrogates_are_still_flagged() -> None:

@@ -34,7 +34,7 @@ from typing import Any
 
 from lake_assets.parsing.access_log_formats import parse_line
 from lake_assets.parsing.access_log_values import access_log_fields, parse_clf_time, text_of
-from lake_assets.parsing.gzip_members import binary_kind, layering, unwrap
+from lake_assets.parsing.gzip_members import Chunk, binary_kind, layering, unwrap
 
 __all__ = ["COLUMNS", "parse_api_log_object", "parse_clf_time"]
 
@@ -52,7 +52,7 @@ _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _NOT_JSON = object()
 
 
-def _may_hold_surrogate(text: str) -> bool:
+def may_hold_surrogate(text: str) -> bool:
     """Could a row of this line hold a lone surrogate? Only if the line holds one (undecodable
     bytes) or a JSON escape of one at some level of escaping; rows of other lines (nearly all)
     skip `_clean`'s per-column scan. Cheap tests first: `isascii` is O(1) in CPython, and most
@@ -118,7 +118,7 @@ def _escape(text: str) -> str:
     return _SURROGATE.sub(one, text)
 
 
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
+def clean(row: dict[str, Any]) -> dict[str, Any]:
     """Make every string Arrow-safe, and flag values that were not valid UTF-8."""
     bad = [c for c in _CHECKED if isinstance(row[c], str) and _SURROGATE.search(row[c])]
     for col in bad:
@@ -147,17 +147,17 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
 _EMPTY_ROW = dict.fromkeys(COLUMNS)
 
 
-def _row(record_type: str, raw: str, **fields: Any) -> dict[str, Any]:
+def new_row(record_type: str, raw: str, **fields: Any) -> dict[str, Any]:
     row = _EMPTY_ROW.copy()
     row.update(record_type=record_type, raw=raw, **fields)
     return row
 
 
-def _access_row(record: dict[str, Any], fmt: str, raw: str, meta: dict[str, Any]) -> dict[str, Any]:
+def access_row(record: dict[str, Any], fmt: str, raw: str, meta: dict[str, Any]) -> dict[str, Any]:
     try:
         fields = access_log_fields(record, meta.get("log_event_time_ms"))
     except RecursionError:  # a value nested too deep to serialise into `extra_fields`
-        return _row(MALFORMED, raw, parse_error="too_deeply_nested", **_without_time(meta))
+        return new_row(MALFORMED, raw, parse_error="too_deeply_nested", **without_time(meta))
     if fmt == "json_bare_dash":
         fmt = "json"
         fields["invalid_fields"] = ",".join(filter(None, [fields["invalid_fields"], "bare_dash"]))
@@ -170,29 +170,29 @@ def _access_row(record: dict[str, Any], fmt: str, raw: str, meta: dict[str, Any]
     return row
 
 
-def _line_record(text: str, meta: dict[str, Any]) -> dict[str, Any]:
+def line_record(text: str, meta: dict[str, Any]) -> dict[str, Any]:
     """One whole access-log line (a CloudWatch `message`, or an NDJSON line not starting with `{`)."""
     try:
         value = json.loads(text)
     except ValueError:
         value = _NOT_JSON
     except RecursionError:
-        return _row(MALFORMED, text, parse_error="too_deeply_nested", **_without_time(meta))
+        return new_row(MALFORMED, text, parse_error="too_deeply_nested", **without_time(meta))
     if isinstance(value, dict):
-        return _access_row(value, "json", text, meta)
+        return access_row(value, "json", text, meta)
     if value is not _NOT_JSON:
-        return _row(MALFORMED, text, parse_error="not_an_object", **_without_time(meta))
+        return new_row(MALFORMED, text, parse_error="not_an_object", **without_time(meta))
     record, fmt, error = parse_line(text)
     if record is None or fmt is None:
-        return _row(MALFORMED, text, parse_error=error, **_without_time(meta))
-    return _access_row(record, fmt, text, meta)
+        return new_row(MALFORMED, text, parse_error=error, **without_time(meta))
+    return access_row(record, fmt, text, meta)
 
 
-def _without_time(meta: dict[str, Any]) -> dict[str, Any]:
+def without_time(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if k != "log_event_time_ms"}
 
 
-def _event_meta(event: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+def event_meta(event: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     """An event's provenance; its timestamp (epoch ms) is kept only when it is a sane integer."""
     value = event.get("timestamp")
     ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_EPOCH_MS
@@ -209,10 +209,10 @@ def _event_meta(event: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _envelope_records(doc: dict[str, Any], raw: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows of one CloudWatch Logs subscription envelope."""
+def envelope_meta(doc: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """The provenance an envelope gives each of its rows."""
     filters = doc.get("subscriptionFilters")
-    meta = {
+    return {
         **meta,
         "log_group": text_of(doc.get("logGroup")),
         "log_stream": text_of(doc.get("logStream")),
@@ -221,21 +221,26 @@ def _envelope_records(doc: dict[str, Any], raw: str, meta: dict[str, Any]) -> li
         "log_policy_level": text_of(doc.get("policyLevel")),
         "source_format": "cloudwatch_envelope",
     }
+
+
+def envelope_records(doc: dict[str, Any], raw: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of one CloudWatch Logs subscription envelope."""
+    meta = envelope_meta(doc, meta)
     if doc.get("messageType") == "CONTROL_MESSAGE":
-        return [_row(CONTROL, raw, **meta)]
+        return [new_row(CONTROL, raw, **meta)]
     events = doc.get("logEvents")
     if doc.get("messageType") != "DATA_MESSAGE" or not isinstance(events, list):
-        return [_row(MALFORMED, raw, parse_error="invalid_envelope", **meta)]
+        return [new_row(MALFORMED, raw, parse_error="invalid_envelope", **meta)]
     rows = []
     for event in events:
         if not isinstance(event, dict) or not isinstance(event.get("message"), str):
-            rows.append(_row(MALFORMED, json.dumps(event), parse_error="invalid_log_event", **meta))
+            rows.append(new_row(MALFORMED, json.dumps(event), parse_error="invalid_log_event", **meta))
             continue
-        rows.append(_line_record(event["message"], _event_meta(event, meta)))
+        rows.append(line_record(event["message"], event_meta(event, meta)))
     return rows
 
 
-def _document_rows(text: str, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def document_rows(text: str, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Rows of one line: JSON objects back to back (`{...}{...}`), or one line of another kind.
 
     Whatever does not decode as an object takes the rest of the line, so one bad line never
@@ -248,25 +253,25 @@ def _document_rows(text: str, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if pos >= end:
             return
         if text[pos] != "{":
-            yield _line_record(text[pos:end].rstrip("\r"), meta)
+            yield line_record(text[pos:end].rstrip("\r"), meta)
             return
         try:
             value, stop = _DECODER.raw_decode(text, pos)
         except RecursionError:
-            yield _row(MALFORMED, text[pos:end], parse_error="too_deeply_nested", **_without_time(meta))
+            yield new_row(MALFORMED, text[pos:end], parse_error="too_deeply_nested", **without_time(meta))
             return
         except ValueError:
-            yield _line_record(text[pos:end].rstrip("\r"), meta)
+            yield line_record(text[pos:end].rstrip("\r"), meta)
             return
         raw = text[pos:stop]
         if "messageType" in value:
-            yield from _envelope_records(value, raw, meta)
+            yield from envelope_records(value, raw, meta)
         else:
-            yield _access_row(value, "json", raw, meta)
+            yield access_row(value, "json", raw, meta)
         pos = stop
 
 
-def _lines(data: bytes) -> Iterator[bytes]:
+def split_lines(data: bytes) -> Iterator[bytes]:
     start = 0
     while start < len(data):
         stop = data.find(b"\n", start)
@@ -277,42 +282,60 @@ def _lines(data: bytes) -> Iterator[bytes]:
 
 def _chunk_rows(data: bytes, meta: dict[str, Any], dirty_key: bool) -> Iterator[dict[str, Any]]:
     """Rows of one decompressed chunk, made Arrow-safe (`_clean`) where they may need it."""
-    for line in _lines(data):
-        if len(line) > MAX_LINE_BYTES:
-            prefix = line[:RAW_PREFIX_BYTES].decode("utf-8", "surrogateescape")
-            yield _clean(_row(MALFORMED, prefix, parse_error=f"line_too_long: {len(line)} bytes", **meta))
-            continue
-        text = line.decode("utf-8", "surrogateescape")
-        try:
-            rows = list(_document_rows(text, meta))
-        except RecursionError:
-            rows = [_row(MALFORMED, text, parse_error="too_deeply_nested", **meta)]
-        except Exception as exc:  # a parser bug must cost one row, not the task
-            rows = [_row(MALFORMED, text, parse_error=f"parser_error: {type(exc).__name__}", **meta)]
-        if dirty_key or _may_hold_surrogate(text):
-            rows = [_clean(row) for row in rows]
-        yield from rows
+    for line in split_lines(data):
+        yield from line_rows(line, meta, dirty_key)
+
+
+def line_rows(line: bytes, meta: dict[str, Any], dirty_key: bool) -> list[dict[str, Any]]:
+    """Rows of one line of a decompressed chunk, made Arrow-safe (`clean`) where they may need it."""
+    if len(line) > MAX_LINE_BYTES:
+        prefix = line[:RAW_PREFIX_BYTES].decode("utf-8", "surrogateescape")
+        return [clean(new_row(MALFORMED, prefix, parse_error=f"line_too_long: {len(line)} bytes", **meta))]
+    text = line.decode("utf-8", "surrogateescape")
+    try:
+        rows = list(document_rows(text, meta))
+    except RecursionError:
+        rows = [new_row(MALFORMED, text, parse_error="too_deeply_nested", **meta)]
+    except Exception as exc:  # a parser bug must cost one row, not the task
+        rows = [new_row(MALFORMED, text, parse_error=f"parser_error: {type(exc).__name__}", **meta)]
+    if dirty_key or may_hold_surrogate(text):
+        rows = [clean(row) for row in rows]
+    return rows
 
 
 def parse_api_log_object(data: bytes, source_key: str) -> Iterator[dict[str, Any]]:
     """Yield one row per record of a Firehose object (see module docstring)."""
     index = 0
-    dirty_key = _SURROGATE.search(source_key) is not None
+    dirty_key = has_surrogate(source_key)
     for chunk in unwrap(data):
-        meta = {
-            "source_key": source_key,
-            "compression": layering(chunk.layers),
-            "source_format": "ndjson" if chunk.layers else "plain",
-        }
-        binary = binary_kind(chunk.data) if chunk.error is None else None
-        if chunk.error is not None:
-            rows = iter([_clean(_row(MALFORMED, "", parse_error=chunk.error, **meta))])
-        elif binary is not None:  # one reason row, not a row per "line" of binary garbage
-            prefix = chunk.data[:RAW_PREFIX_BYTES].decode("utf-8", "surrogateescape")
-            rows = iter([_clean(_row(MALFORMED, prefix, parse_error=binary, **meta))])
-        else:
-            rows = _chunk_rows(chunk.data, meta, dirty_key)
+        meta = chunk_meta(chunk, source_key)
+        unreadable = unreadable_row(chunk, meta)
+        rows = iter([unreadable]) if unreadable is not None else _chunk_rows(chunk.data, meta, dirty_key)
         for row in rows:
             row["record_index"] = index
             index += 1
             yield row
+
+
+def has_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
+def chunk_meta(chunk: Chunk, source_key: str) -> dict[str, Any]:
+    """The provenance a decompressed chunk gives each of its rows."""
+    return {
+        "source_key": source_key,
+        "compression": layering(chunk.layers),
+        "source_format": "ndjson" if chunk.layers else "plain",
+    }
+
+
+def unreadable_row(chunk: Chunk, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The one reason row of a chunk that is damaged or binary, else None (its lines are read)."""
+    if chunk.error is not None:
+        return clean(new_row(MALFORMED, "", parse_error=chunk.error, **meta))
+    binary = binary_kind(chunk.data)
+    if binary is not None:  # one reason row, not a row per "line" of binary garbage
+        prefix = chunk.data[:RAW_PREFIX_BYTES].decode("utf-8", "surrogateescape")
+        return clean(new_row(MALFORMED, prefix, parse_error=binary, **meta))
+    return None

@@ -20,11 +20,12 @@ from pyspark.sql.types import StructType
 from lake_assets.core.failures import LandingInputError
 from lake_assets.core.landing import Landing
 from lake_assets.parsing.access_log_values import TIME_SOURCES
+from lake_assets.parsing.api_log_columns import parse_api_log_table
 from lake_assets.parsing.api_logs import parse_api_log_object
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
 from lake_assets.parsing.exports import DataFileLines
 from lake_assets.quality.fields import optional, required
-from lake_assets.transforms.arrow_rows import arrow_schema, batches
+from lake_assets.transforms.arrow_rows import BATCH_ROWS, arrow_schema, batches
 
 # Column types of the pandera contracts below. pandera takes a Spark type class as a column
 # annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
@@ -160,26 +161,47 @@ OBJECTS_SCHEMA = "key string, landed_at timestamp"
 
 
 def _parse_api_batches(landing: Landing, batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Each listed object parsed into Arrow in bulk (`parse_api_log_table`); tables are yielded
+    in batches of about BATCH_ROWS rows."""
     schema = arrow_schema(API_REQUESTS_SCHEMA)
+    pending: list[pa.Table] = []
+    size = 0
+    for batch in batches_in:
+        for obj in batch.to_pylist():
+            key, landed_at = obj["key"], obj["landed_at"]
+            data = landing.read_bytes(key)  # an I/O failure here is infrastructure: retried
+            try:
+                table = parse_api_log_table(data, key, schema, {"ingested_at": landed_at})
+            except Exception:  # the row parser, which locates a failure, decides (and names it)
+                table = pa.Table.from_batches(list(_object_batches(data, key, landed_at, schema)), schema)
+            pending.append(table)
+            size += table.num_rows
+            if size >= BATCH_ROWS:
+                yield from pa.concat_tables(pending).to_batches(max_chunksize=BATCH_ROWS)
+                pending, size = [], 0
+    if pending:
+        yield from pa.concat_tables(pending).to_batches(max_chunksize=BATCH_ROWS)
+
+
+def _object_batches(data: bytes, key: str, landed_at: datetime, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """One object through the row parser; a failure is named with the last record that parsed."""
+    last: dict[str, Any] | None = None
 
     def rows() -> Iterator[dict[str, Any]]:
-        for batch in batches_in:
-            for obj in batch.to_pylist():
-                key, landed_at, last = obj["key"], obj["landed_at"], None
-                data = landing.read_bytes(key)  # an I/O failure here is infrastructure: retried
-                try:
-                    for row in parse_api_log_object(data, key):
-                        row["ingested_at"] = landed_at
-                        last = row
-                        yield row
-                except Exception as exc:  # a parser bug on this object: name it, never a bare traceback
-                    if last is None:
-                        position, excerpt = "at its start", data[:120].decode("utf-8", "replace")
-                    else:  # the parser streams records: the last good one locates the failure
-                        position, excerpt = f"after record {last['record_index']}", str(last.get("raw") or "")
-                    raise LandingInputError(key, position, excerpt, exc) from exc
+        nonlocal last
+        for row in parse_api_log_object(data, key):
+            row["ingested_at"] = landed_at
+            last = row
+            yield row
 
-    return batches(rows(), schema)
+    try:
+        yield from batches(rows(), schema)
+    except Exception as exc:  # a parser bug on this object: name it, never a bare traceback
+        if last is None:
+            position, excerpt = "at its start", data[:120].decode("utf-8", "replace")
+        else:  # the parser streams records: the last good one locates the failure
+            position, excerpt = f"after record {last['record_index']}", str(last.get("raw") or "")
+        raise LandingInputError(key, position, excerpt, exc) from exc
 
 
 def parse_api_log_objects(objects: DataFrame, landing: Landing) -> DataFrame:
