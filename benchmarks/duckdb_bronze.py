@@ -112,7 +112,7 @@ def _export_part(
     schema: pa.Schema,
 ) -> int:
     """Data files (key, md5, columns carried onto each row) → one Parquet part (see
-    transforms.bronze._parse_data_files: an untrusted file adds one `data_file_…` flag row)."""
+    transforms.bronze_tasks.data_file_batches: an untrusted file adds one `data_file_…` flag row)."""
     landing = LocalLanding(landing_root)
 
     def rows() -> Iterator[dict[str, Any]]:

@@ -21,7 +21,7 @@ from lake_assets.parsing import api_logs
 from lake_assets.parsing.access_log_formats import TEMPLATE_FIELDS
 from lake_assets.parsing.api_log_columns import parse_api_log_table
 from lake_assets.parsing.api_logs import parse_api_log_object
-from lake_assets.transforms.bronze import _parse_api_batches
+from lake_assets.transforms.bronze_tasks import api_log_batches
 from lake_assets_tests.api_log_builders import ARROW, INGESTED_AT, assert_same_table, envelope
 from lake_sample.generator import generate_sample
 
@@ -144,5 +144,5 @@ def test_a_parser_failure_is_named_with_the_last_record(tmp_path: Path, monkeypa
         pa.schema([("key", pa.string()), ("landed_at", ARROW.field("ingested_at").type)]),
     )
     with pytest.raises(LandingInputError) as failure:
-        list(_parse_api_batches(LocalLanding(str(tmp_path)), iter([listing])))
+        list(api_log_batches(LocalLanding(str(tmp_path)), ARROW, iter([listing])))
     assert str(failure.value).startswith(f"{key} after record 0: KeyError: 'bug' (near ")

@@ -18,7 +18,9 @@ from lake_assets.core.spark import INSTALL_JAVA
 from lake_assets.engines.local import LocalSparkEngine
 from lake_assets.partitions import daily_partitions
 from lake_assets.steps import BRONZE, CATALOG
-from lake_assets.transforms.bronze import TASKS_EXPORT_SCHEMA, _parse_data_files
+from lake_assets.transforms.arrow_rows import arrow_schema
+from lake_assets.transforms.bronze import TASKS_EXPORT_SCHEMA
+from lake_assets.transforms.bronze_tasks import data_file_batches
 from lake_assets_tests.landing_builders import EXPORTS_PREFIX, write_export
 
 DAY = date(2026, 11, 21)
@@ -100,7 +102,8 @@ def test_a_parser_bug_in_a_spark_task_fails_once_naming_the_object_line_and_text
         files = ctx.spark.createDataFrame([(key, None)], "key string, md5_checksum string")
         schema = TASKS_EXPORT_SCHEMA
         landing = ctx.landing
-        files.mapInArrow(lambda it: _parse_data_files(landing, parser_with_a_bug, schema, it), schema).collect()
+        arrow = arrow_schema(schema)
+        files.mapInArrow(lambda it: data_file_batches(landing, parser_with_a_bug, arrow, it), schema).collect()
         raise AssertionError("the task should have failed")
 
     monkeypatch.setitem(CATALOG.builds, EXPORT_STEP.name, build)

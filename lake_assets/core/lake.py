@@ -142,8 +142,9 @@ class LocalLake:
         staging = self.table_path(layer, table) / "_staging" / f"dt={dt}-{uuid.uuid4().hex[:12]}"
         staging.parent.mkdir(parents=True, exist_ok=True)
         try:
-            out = df.coalesce(max_files) if df.rdd.getNumPartitions() > max_files else df
-            out.write.mode("errorifexists").parquet(str(staging))
+            # `coalesce` never adds partitions: no need to ask first (`df.rdd.getNumPartitions()`
+            # converts to a Python RDD, 3.6 s of a 20k-row Bronze step).
+            df.coalesce(max_files).write.mode("errorifexists").parquet(str(staging))
             self._strip_markers(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

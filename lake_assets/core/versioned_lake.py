@@ -71,8 +71,9 @@ class VersionedLake:
         prefix = f"{layer}/{table}/dt={dt}/v={version}/"
         location = self.store.uri(prefix)
         try:
-            out = df.coalesce(max_files) if df.rdd.getNumPartitions() > max_files else df
-            out.write.mode("errorifexists").parquet(location)
+            # `coalesce` never adds partitions: no need to ask first (`df.rdd.getNumPartitions()`
+            # converts to a Python RDD, 3.6 s of a 20k-row Bronze step).
+            df.coalesce(max_files).write.mode("errorifexists").parquet(location)
             self.store.delete([k for k, _ in self.store.list(prefix) if not k.endswith(".parquet")])
         except BaseException:
             self.store.delete([k for k, _ in self.store.list(prefix)])

@@ -1,31 +1,26 @@
 """Bronze transforms: landing objects → typed rows that keep the raw record and its provenance.
 
-Parsing happens inside Spark tasks (`mapInArrow`) so objects are read and decoded in parallel and
-rows travel to the JVM as Arrow, not pickled Python rows.
+Parsing happens inside Spark tasks (`mapInArrow`, the functions in `bronze_tasks`) so objects are
+read and decoded in parallel and rows travel to the JVM as Arrow, not pickled Python rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandera.pyspark as pandera
-import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from pyspark.sql.types import StructType
 
-from lake_assets.core.failures import LandingInputError
 from lake_assets.core.landing import Landing
 from lake_assets.parsing.access_log_values import TIME_SOURCES
-from lake_assets.parsing.api_log_columns import parse_api_log_table
-from lake_assets.parsing.api_logs import parse_api_log_object
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
-from lake_assets.parsing.exports import DataFileLines
 from lake_assets.quality.fields import optional, required
-from lake_assets.transforms.arrow_rows import BATCH_ROWS, arrow_schema, batches
+from lake_assets.transforms.arrow_rows import arrow_schema
+from lake_assets.transforms.bronze_tasks import api_log_batches, data_file_batches
 
 # Column types of the pandera contracts below. pandera takes a Spark type class as a column
 # annotation (and `Annotated[cls, *args]` for a parameterised one); unlike an instance such as
@@ -160,95 +155,13 @@ TASKS_EXPORT_SCHEMA = BronzeTasksExport.to_structtype()
 OBJECTS_SCHEMA = "key string, landed_at timestamp"
 
 
-def _parse_api_batches(landing: Landing, batches_in: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Each listed object parsed into Arrow in bulk (`parse_api_log_table`); tables are yielded
-    in batches of about BATCH_ROWS rows."""
-    schema = arrow_schema(API_REQUESTS_SCHEMA)
-    pending: list[pa.Table] = []
-    size = 0
-    for batch in batches_in:
-        for obj in batch.to_pylist():
-            key, landed_at = obj["key"], obj["landed_at"]
-            data = landing.read_bytes(key)  # an I/O failure here is infrastructure: retried
-            try:
-                table = parse_api_log_table(data, key, schema, {"ingested_at": landed_at})
-            except Exception:  # the row parser, which locates a failure, decides (and names it)
-                table = pa.Table.from_batches(list(_object_batches(data, key, landed_at, schema)), schema)
-            pending.append(table)
-            size += table.num_rows
-            if size >= BATCH_ROWS:
-                yield from pa.concat_tables(pending).to_batches(max_chunksize=BATCH_ROWS)
-                pending, size = [], 0
-    if pending:
-        yield from pa.concat_tables(pending).to_batches(max_chunksize=BATCH_ROWS)
-
-
-def _object_batches(data: bytes, key: str, landed_at: datetime, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """One object through the row parser; a failure is named with the last record that parsed."""
-    last: dict[str, Any] | None = None
-
-    def rows() -> Iterator[dict[str, Any]]:
-        nonlocal last
-        for row in parse_api_log_object(data, key):
-            row["ingested_at"] = landed_at
-            last = row
-            yield row
-
-    try:
-        yield from batches(rows(), schema)
-    except Exception as exc:  # a parser bug on this object: name it, never a bare traceback
-        if last is None:
-            position, excerpt = "at its start", data[:120].decode("utf-8", "replace")
-        else:  # the parser streams records: the last good one locates the failure
-            position, excerpt = f"after record {last['record_index']}", str(last.get("raw") or "")
-        raise LandingInputError(key, position, excerpt, exc) from exc
-
-
 def parse_api_log_objects(objects: DataFrame, landing: Landing) -> DataFrame:
     """Bronze `api_requests` rows of the landing objects listed in `objects` (key, landed_at).
 
     `ingested_at` is the object's landing time, so re-running a partition yields identical rows.
     """
-    return objects.mapInArrow(lambda it: _parse_api_batches(landing, it), API_REQUESTS_SCHEMA)
-
-
-def _parse_data_files(
-    landing: Landing,
-    parse: Callable[[str, int], dict[str, Any]],
-    schema: StructType,
-    batches_in: Iterator[pa.RecordBatch],
-) -> Iterator[pa.RecordBatch]:
-    """Rows of the data files listed in the input batches; each input row's other columns
-    (export id, times) are copied onto every row parsed from that file.
-
-    Each file's MD5 is checked against its `md5_checksum` as it is read (`DataFileLines`). An
-    untrusted file (checksum mismatch, truncated or non-gzip) adds one row after its lines with
-    `parse_error` `data_file_…` naming the file and both checksums: the task never fails on it
-    with a stack trace, and the job refuses the whole export from that row.
-    """
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for batch in batches_in:
-            for obj in batch.to_pylist():
-                carried = {k: v for k, v in obj.items() if k not in ("key", "md5_checksum")}
-                lines = DataFileLines(landing, obj["key"], obj.get("md5_checksum"))
-                for number, line in lines:
-                    try:
-                        row = parse(line, number)
-                    except Exception as exc:  # a parser bug on this line: name it, never a bare traceback
-                        raise LandingInputError(obj["key"], f"line {number}", line, exc) from exc
-                    row.update(carried, source_key=obj["key"])
-                    yield row
-                if lines.problem:
-                    yield {
-                        **carried,
-                        "source_key": obj["key"],
-                        "line_number": lines.last_line + 1,
-                        "raw_item": "",
-                        "parse_error": lines.problem,
-                    }
-
-    return batches(rows(), arrow_schema(schema))
+    parse = functools.partial(api_log_batches, landing, arrow_schema(API_REQUESTS_SCHEMA))
+    return objects.mapInArrow(parse, API_REQUESTS_SCHEMA)
 
 
 def parse_export_files(files: DataFrame, landing: Landing, export_id: str, export_time: datetime) -> DataFrame:
@@ -259,14 +172,12 @@ def parse_export_files(files: DataFrame, landing: Landing, export_id: str, expor
         F.lit(export_id).alias("export_id"),
         F.lit(export_time).cast("timestamp").alias("export_time"),
     )
-    return listed.mapInArrow(
-        lambda it: _parse_data_files(landing, parse_full_export_line, TASKS_EXPORT_SCHEMA, it), TASKS_EXPORT_SCHEMA
-    )
+    parse = functools.partial(data_file_batches, landing, parse_full_export_line, arrow_schema(TASKS_EXPORT_SCHEMA))
+    return listed.mapInArrow(parse, TASKS_EXPORT_SCHEMA)
 
 
 def parse_change_files(files: DataFrame, landing: Landing) -> DataFrame:
     """Bronze `tasks_changes` rows of incremental-export data files (key, md5_checksum, export_id,
     export_to_time)."""
-    return files.mapInArrow(
-        lambda it: _parse_data_files(landing, parse_incremental_line, TASKS_CHANGES_SCHEMA, it), TASKS_CHANGES_SCHEMA
-    )
+    parse = functools.partial(data_file_batches, landing, parse_incremental_line, arrow_schema(TASKS_CHANGES_SCHEMA))
+    return files.mapInArrow(parse, TASKS_CHANGES_SCHEMA)
