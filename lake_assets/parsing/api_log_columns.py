@@ -1,16 +1,18 @@
-"""Parse a Firehose access-log object straight into Arrow columns: the contract's records typed in bulk.
+"""Parse a Firehose access-log object straight into Arrow columns: the contract's records in bulk.
 
-`api_logs.parse_api_log_object` types one record at a time in Python, about 35 µs per request
+`api_logs.parse_api_log_object` types one record at a time in Python, about 30 µs per request
 (dict per row, `access_log_fields`, then `RecordBatch.from_pylist`). Nearly every record of a real
 day is the contract's template exactly: a flat JSON object of its 14 names, every value a string,
-a usable `requestTimeEpoch`. Such a record needs no choosing, so here it is only decoded, checked
-and appended to plain lists; its values are typed a column at a time by Arrow's kernels.
+a usable `requestTimeEpoch`. Such records need no per-record choices, so here they are only
+collected (the envelopes are still decoded in Python), decoded together by Arrow's JSON reader
+against the template (14 string fields; anything else makes it refuse the block, which is then
+halved), and typed a column at a time (`api_log_typing`): about 14 µs per request in all.
 
 Every other row (control messages, CLF/CSV/XML lines, nested or partial templates, a `"-"` epoch,
 malformed fragments, lines that may hold undecodable bytes) comes from the row parser's own
 functions, unchanged, and is put back at its place (`record_index`). So the output equals
-`parse_api_log_object`'s row for row; `test_api_log_columns.py` holds that over every fixture,
-the fuzzers' objects and a generated day.
+`parse_api_log_object`'s row for row: `api_log_builders.parse` checks that on every object the
+parser tests build, and `test_api_log_columns.py` on edge values and a generated day.
 """
 
 from __future__ import annotations
@@ -28,17 +30,13 @@ import pyarrow.json as pj
 
 from lake_assets.parsing import api_logs as rows
 from lake_assets.parsing.access_log_formats import TEMPLATE_FIELDS
-from lake_assets.parsing.access_log_values import INT_COLUMNS, STRING_COLUMNS
+from lake_assets.parsing.api_log_typing import contract_columns, usable_rows
 from lake_assets.parsing.gzip_members import unwrap
 
 __all__ = ["parse_api_log_table"]
 
 _TEMPLATE = frozenset(TEMPLATE_FIELDS)
 _VALUES = itemgetter(*TEMPLATE_FIELDS)
-# Column → its template variable.
-_STRING_OF = {"request_id": "requestId", "ip": "ip", "request_time": "requestTime", "http_method": "httpMethod",
-              "route_key": "routeKey", "path": "path", "protocol": "protocol", "user_agent": "userAgent",
-              "user_id": "userId"}  # fmt: skip
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
 _PARSE = pj.ParseOptions(
@@ -47,14 +45,9 @@ _PARSE = pj.ParseOptions(
 _READ = pj.ReadOptions(use_threads=False, block_size=16 << 20)
 _SMALLEST_BLOCK = 64
 _NO_VALUES: tuple[None, ...] = (None,) * len(TEMPLATE_FIELDS)
-_EPOCH_MS = r"^[0-9]{1,15}$"
-_FALSE = pa.scalar(False)
-_UNAVAILABLE = pa.array(["-", ""])
-_INTEGER = r"^-?[0-9]{1,18}$"  # RE2: `$` is the end of the text, as `re.fullmatch`
 # Provenance columns, the same for every record of an envelope (or of an NDJSON chunk).
 _META = ("source_key", "source_format", "compression", "log_group", "log_stream", "log_owner",
          "log_subscription_filters", "log_policy_level")  # fmt: skip
-assert set(_STRING_OF) == set(STRING_COLUMNS)
 
 
 class _Pending(NamedTuple):
@@ -199,58 +192,12 @@ def _decode(texts: list[str]) -> pa.Table:
     return pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=_PARSE.explicit_schema)
 
 
-def _usable(table: pa.Table) -> Any:
-    """Rows typed in bulk: every variable present and a string, `requestTimeEpoch` usable
-    (otherwise the time comes from `requestTime`, per row)."""
-    present: Any = functools.reduce(pc.and_, [pc.is_valid(c) for c in table.columns])
-    epoch = pc.match_substring_regex(table["requestTimeEpoch"], _EPOCH_MS)
-    return pc.fill_null(pc.and_(present, epoch), _FALSE)
-
-
-def _strings(arr: Any) -> Any:
-    """Strings as logged; `"-"` and empty mean unavailable (`text_of`)."""
-    return pc.if_else(pc.is_in(arr, value_set=_UNAVAILABLE), pa.scalar(None, pa.string()), arr)
-
-
-def _integers(arr: Any, largest: int) -> tuple[Any, Any]:
-    """(typed values, where the value does not type), as `access_log_values._integer` decides."""
-    digits = pc.match_substring_regex(arr, _INTEGER)
-    number = pc.cast(pc.if_else(digits, arr, pa.scalar(None, pa.string())), pa.int64())
-    in_range = pc.and_(pc.greater_equal(number, pa.scalar(-largest)), pc.less_equal(number, pa.scalar(largest)))
-    typed: Any = pc.fill_null(in_range, _FALSE)  # null where the text is not digits
-    invalid = pc.invert(pc.or_(typed, pc.is_in(arr, value_set=_UNAVAILABLE)))
-    return pc.if_else(typed, number, pa.scalar(None, pa.int64())), invalid
-
-
-def _invalid_fields(invalid: dict[str, Any], n: int) -> pa.Array:
-    """`invalid_fields`: the names whose value did not type, comma-joined in column order. Such
-    rows are rare, so only they are joined in Python (pyarrow 26's `binary_join_element_wise`
-    with `null_handling="skip"` was seen returning fewer rows than it was given)."""
-    flags = list(invalid.values())
-    rows_at: list[int] = pc.indices_nonzero(functools.reduce(pc.or_, flags)).to_pylist() if flags else []
-    texts: list[str | None] = [None] * n
-    for i in rows_at:
-        texts[i] = ",".join(name for name, flag in invalid.items() if flag[i].as_py())
-    return pa.array(texts, pa.string())
-
-
 def _fast_columns(
     variables: pa.Table, fast: list[_Pending], metas: list[tuple[Any, ...]], schema: pa.Schema
-) -> dict[str, pa.Array | pa.ChunkedArray]:
-    """The Bronze columns of contract records (`variables`: their template variables), typed a
-    column at a time."""
-    n = len(fast)
-    out: dict[str, pa.Array | pa.ChunkedArray] = {col: _strings(variables[name]) for col, name in _STRING_OF.items()}
-    invalid = {}
-    for col, name, largest in INT_COLUMNS:
-        out[col], invalid[name] = _integers(variables[name], largest)
-    out["invalid_fields"] = _invalid_fields(invalid, n)
-    epoch = pc.cast(variables["requestTimeEpoch"], pa.int64())
-    out["request_time_epoch_ms"] = epoch
-    out["event_time"] = pc.multiply(epoch, 1000).cast(schema.field("event_time").type)
-    out["time_source"] = pa.repeat(pa.scalar("requestTimeEpoch"), n)
-    out["record_type"] = pa.repeat(pa.scalar(rows.ACCESS_LOG), n)
-    out["log_format"] = pa.repeat(pa.scalar("json"), n)
+) -> dict[str, Any]:
+    """The Bronze columns of contract records: their variables typed (`contract_columns`), then
+    their raw text and provenance."""
+    out = contract_columns(variables, schema)
     out["raw"] = pa.array([f.text for f in fast], pa.string())
     out["log_event_id"] = pa.array([f.event_id for f in fast], pa.string())
     event_time = pa.array([f.event_time for f in fast], pa.int64())
@@ -293,7 +240,7 @@ def _bulk_table(data: bytes, source_key: str, schema: pa.Schema, constants: dict
     builder = _builder(data, source_key)
     pending = [e for e in builder.entries if type(e) is _Pending]
     decoded = _decode([p.text for p in pending]) if pending else None
-    usable = _usable(decoded) if decoded is not None else pa.array([], pa.bool_())
+    usable = usable_rows(decoded) if decoded is not None else pa.array([], pa.bool_())
     usable_at = iter(usable.to_pylist())
     slow: list[dict[str, Any]] = []
     fast: list[_Pending] = []
