@@ -40,6 +40,11 @@ TEXT_ATTRIBUTES = (
 )
 NUMERIC_ATTRIBUTES = ("priority", "estimate_hours")
 _NUMBER = r"^ *[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))? *$"  # spaces only: what trim() removes
+# `_NUMBER`'s groups in one regex pass: a literal becomes `<int digits>,<fraction digits>,<exponent>`,
+# any other text `,,` (the second branch). `(?s)` and the trailing `.*` only swallow a line terminator
+# that `$` may leave after a literal ("12\n" is a literal to `_NUMBER`); the first branch is
+# `_NUMBER` itself, so it matches the same texts with the same groups.
+_PARTS = r"(?s)^(?:" + _NUMBER[1:-1] + r"$.*|.*)"
 
 
 def with_attributes(items: DataFrame) -> DataFrame:
@@ -61,41 +66,66 @@ def number_text(name: str) -> Column:
     return F.coalesce(typed["N"], typed["S"], F.when(typed.isNull(), attr(name)))
 
 
-def is_number(text: Column) -> Column:
-    """True when `text` is a decimal literal (`12.50`, `-3`, `1E-36`, `.5`, `+7`)."""
-    mantissa = F.concat(F.regexp_extract(text, _NUMBER, 1), F.regexp_extract(text, _NUMBER, 2))
-    return F.coalesce(text.rlike(_NUMBER) & mantissa.rlike("[0-9]"), F.lit(False))
+def number_parts(text: Column) -> Column:
+    """`text` split by `_NUMBER` in one regex pass: `<int>,<fraction>,<exponent>` (`-012.50E+3` →
+    `012,50,+3`), `,,` when it is no decimal literal, null when null.
+
+    Why: the typing below needs the three groups several times; `regexp_extract` runs the regex
+    once per group and use, this once. Materialise it as a column (`with_numbers`) so Spark
+    computes it once per row (a non-cheap expression used more than once is not inlined).
+    """
+    return F.regexp_replace(text, _PARTS, "$1,$2,$3")
 
 
-def decimal_fits(text: Column, precision: int, scale: int) -> Column:
-    """True when the number `text` is exactly a DECIMAL(precision, scale) value (no rounding).
+def number_column(name: str) -> str:
+    """Name of the materialised `number_parts` column of a numeric attribute (`with_numbers`)."""
+    return f"_number_{name}"
+
+
+def with_numbers(items: DataFrame) -> DataFrame:
+    """`items` (with `_attrs`/`_typed`) plus `number_parts` of each numeric attribute's literal."""
+    return items.withColumns({number_column(n): number_parts(number_text(n)) for n in NUMERIC_ATTRIBUTES})
+
+
+def is_number(parts: Column) -> Column:
+    """True when the literal of `parts` (`number_parts`) is a decimal literal (`12.50`, `-3`, `1E-36`,
+    `.5`, `+7`): it matched `_NUMBER` with at least one mantissa digit."""
+    return F.coalesce(~parts.startswith(",,"), F.lit(False))
+
+
+def decimal_fits(parts: Column, precision: int, scale: int) -> Column:
+    """True when the literal of `parts` (`number_parts`) is exactly a DECIMAL(precision, scale) value.
 
     Decided on the literal: its significant digits and where the point falls after the exponent,
     so it holds for any exponent (`1E-36` needs 36 fractional digits, `1E+130` 131 integral ones).
+    String functions only (no regex): the digits are known to be `[0-9]*`, the exponent `[+-]?[0-9]*`.
     """
-    part = lambda i: F.regexp_extract(text, _NUMBER, i)  # noqa: E731
-    exp_text = part(3)
-    exp_digits = F.length(F.regexp_replace(exp_text, "[+-]", ""))
+    whole = F.substring_index(parts, ",", 1)
+    digits = F.concat(whole, F.substring_index(F.substring_index(parts, ",", 2), ",", -1))
+    exp_text = F.substring_index(parts, ",", -1)
+    signed = F.substring(exp_text, 1, 1).isin("+", "-")
+    exp_digits = F.length(exp_text) - F.when(signed, F.lit(1)).otherwise(F.lit(0))
     exponent = F.when(exp_text == "", F.lit(0)).when(exp_digits <= 9, exp_text.cast("int"))
-    digits = F.concat(part(1), part(2))
-    unpadded = F.regexp_replace(digits, "^0+", "")
-    point = F.length(part(1)) + exponent - (F.length(digits) - F.length(unpadded))
-    significant = F.regexp_replace(unpadded, "0+$", "")
+    unpadded = F.ltrim(F.translate(digits, "0", " "))  # digits hold no spaces: zeros as spaces, to trim
+    leading_zeros = F.length(digits) - F.length(unpadded)
+    point = F.length(whole) + exponent - leading_zeros
+    significant = F.length(F.rtrim(unpadded))
     integral = F.greatest(point, F.lit(0))
-    fractional = F.greatest(F.length(significant) - point, F.lit(0))
-    fits = (F.length(significant) == 0) | ((integral <= precision - scale) & (fractional <= scale))
-    return is_number(text) & F.coalesce(exponent.isNotNull() & fits, F.lit(False))
+    fractional = F.greatest(significant - point, F.lit(0))
+    fits = (significant == 0) | ((integral <= precision - scale) & (fractional <= scale))
+    return is_number(parts) & F.coalesce(exponent.isNotNull() & fits, F.lit(False))
 
 
-def exact_decimal(text: Column, dtype: T.DecimalType) -> Column:
-    """The number `text` as `dtype` when it fits exactly (so the cast cannot round), else null."""
-    return F.when(decimal_fits(text, dtype.precision, dtype.scale), F.trim(text).cast(dtype))
+def exact_decimal(text: Column, parts: Column, dtype: T.DecimalType) -> Column:
+    """The number `text` (split as `parts`) as `dtype` when it fits exactly (so the cast cannot
+    round), else null."""
+    return F.when(decimal_fits(parts, dtype.precision, dtype.scale), F.trim(text).cast(dtype))
 
 
-def exact_int(text: Column) -> Column:
+def exact_int(text: Column, parts: Column) -> Column:
     """An integral number (`3`, `3.0`, `"5"`) as INT, else null (`3.5`, `"high"`, 2^31)."""
-    whole = exact_decimal(text, T.DecimalType(10, 0))
-    return F.when(F.abs(whole) <= INT_MAX, whole.cast("int"))
+    whole = F.trim(text).cast(T.DecimalType(10, 0))  # evaluated only where it fits: never rounds
+    return F.when(decimal_fits(parts, 10, 0), F.when(F.abs(whole) <= INT_MAX, whole.cast("int")))
 
 
 def try_cast(name: str, *types: str) -> Column:

@@ -22,13 +22,16 @@ from lake_assets.quality.fields import optional, required
 from lake_assets.quality.row_rules import first_violation, reason_key
 from lake_assets.transforms.entity_values import (
     ESTIMATE_TYPE,
+    NUMERIC_ATTRIBUTES,
     attr,
     exact_decimal,
     exact_int,
     is_number,
+    number_column,
     number_text,
     timestamp,
     with_attributes,
+    with_numbers,
 )
 from lake_assets.transforms.pii import keyed_hash, redact_pii
 
@@ -104,11 +107,15 @@ USERS_SCHEMA = SilverUsers.to_structtype()
 QUARANTINE_SCHEMA = SilverTasksQuarantine.to_structtype()
 
 
+# Bronze columns only typing reads: dropped from `items` before its dedupe window.
+_TYPED_AWAY = ("item_json", "item_dynamodb_json", "attribute_types")
+
+
 @dataclass
 class Entities:
     """Outputs of typing one snapshot (lazy DataFrames) plus the annotated items for counting."""
 
-    items: DataFrame  # every Bronze row with `entity` (user|task|other) and `reason`
+    items: DataFrame  # every Bronze row with `entity` (user|task|other), `reason`, typed, sans item texts
     tasks: DataFrame
     users: DataFrame
     quarantine: DataFrame
@@ -124,13 +131,15 @@ def _typed_columns(pii_key: bytes) -> dict[str, Column]:
     return {
         "title": attr("title"),
         "status": F.upper(F.trim(attr("status"))),
-        "priority": exact_int(number_text("priority")),
+        "priority": exact_int(number_text("priority"), F.col(number_column("priority"))),
         "created_at": timestamp("created_at"),
         "updated_at": timestamp("updated_at"),
         "due_date": F.to_date(timestamp("due_date")),
         "completed_at": timestamp("completed_at"),
         "tags": F.from_json(attr("tags"), T.ArrayType(T.StringType())),
-        "estimate_hours": exact_decimal(number_text("estimate_hours"), ESTIMATE_TYPE),
+        "estimate_hours": exact_decimal(
+            number_text("estimate_hours"), F.col(number_column("estimate_hours")), ESTIMATE_TYPE
+        ),
         "checklist_items": F.json_array_length(attr("checklist")),
         "email_hash": keyed_hash(F.lower(F.trim(attr("email"))), pii_key),
         "display_name": attr("display_name"),
@@ -145,7 +154,7 @@ def _wrong_type(name: str) -> tuple[Column, str]:
 
 def _type_problems() -> tuple[Column, Column]:
     """(task, user) reason of the first attribute whose value does not type exactly, else null."""
-    estimate = number_text("estimate_hours")
+    estimate = F.col(number_column("estimate_hours"))  # its number_parts
     task = _first(
         [
             (attr("priority").isNotNull() & F.col("priority").isNull(), "priority_wrong_type"),
@@ -189,15 +198,22 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
     task_problem, user_problem = _type_problems()
     typed = F.when(is_task, task_problem).when(is_user, user_problem)
     broken = F.when(is_task, first_violation(SilverTasks)).when(is_user, first_violation(SilverUsers))
-    items = (
-        with_attributes(bronze)
-        .withColumn("_dup", F.row_number().over(latest))
+    # Everything but the duplicate check is typed before the dedupe window, so the item texts (the
+    # widest columns, not needed after typing) never travel through its shuffle and sort nor sit in
+    # the cache of `items`; the window's keys, and so the order of the output rows, are unchanged.
+    typed_items = (
+        with_numbers(with_attributes(bronze))
         .withColumn("entity", entity)
         .withColumn("user_id", F.regexp_extract("pk", r"^USER#(.+)$", 1))
         .withColumn("task_id", task_id)
         .withColumns(_typed_columns(pii_key))
-        .withColumn("reason", F.coalesce(checks, typed, broken))
-        .drop("_dup", "_attrs", "_typed")
+        .withColumn("_typing_reason", F.coalesce(typed, broken))
+        .drop("_attrs", "_typed", *map(number_column, NUMERIC_ATTRIBUTES), *_TYPED_AWAY)
+    )
+    items = (
+        typed_items.withColumn("_dup", F.row_number().over(latest))
+        .withColumn("reason", F.coalesce(checks, F.col("_typing_reason")))
+        .drop("_dup", "_typing_reason")
     )
     good = items.where(F.col("reason").isNull())
     tasks = good.where(is_task).select(*TASKS_SCHEMA.fieldNames())

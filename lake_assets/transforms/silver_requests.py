@@ -90,13 +90,14 @@ REQUESTS_SCHEMA = SilverApiRequests.to_structtype()
 QUARANTINE_SCHEMA = SilverApiRequestsQuarantine.to_structtype()
 
 DISPOSITIONS = ("silver", "quarantine", "duplicate", "skipped")
+_ROUTED_COLUMNS = {*REQUESTS_SCHEMA.fieldNames(), *QUARANTINE_SCHEMA.fieldNames(), "reason"}
 
 
 @dataclass
 class RoutedRequests:
     """The three outputs of routing one Silver partition (all lazy DataFrames)."""
 
-    routed: DataFrame  # every owned Bronze row with `disposition` and `reason`
+    routed: DataFrame  # every owned Bronze row (the columns the outputs use) with `disposition` and `reason`
     requests: DataFrame
     quarantine: DataFrame
 
@@ -135,6 +136,9 @@ def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
             F.coalesce(_reason(day_lit), broken_rule)
         ),
     )
+    # Only the columns the outputs and the accounting read go on: the rest of the Bronze row (log
+    # metadata, field lists) would otherwise travel through the dedupe window and sit in the cache.
+    owned = owned.select(*[c for c in owned.columns if c in _ROUTED_COLUMNS])
     first_seen = Window.partitionBy("request_id").orderBy("ingested_at", "source_key", "record_index")
     usable = F.col("reason").isNull()
     rank = F.when(usable, F.row_number().over(first_seen))
