@@ -129,3 +129,18 @@ def test_duplicate_keys_keep_one_and_quarantine_the_other(spark):
     entities = type_entities(snapshot(spark, [line, line]), KEY)
     assert entities.users.count() == 1
     assert [r["reason"] for r in entities.quarantine.collect()] == ["duplicate_key_in_export"]
+
+
+def test_a_number_with_a_line_terminator_after_it_is_quarantined_not_a_failed_job(spark):
+    """`"2\u2028"` once passed the literal pattern (Java's `$`), then failed the cast and, under ANSI,
+    the whole job; now the item is quarantined with the attribute named."""
+    task = dict(PK=S("USER#u-1"), status=S("OPEN"), created_at=S("2026-11-21T10:00:00Z"))
+    lines = [
+        item(SK=S("TASK#t-1"), priority=S("2\u2028"), **task),
+        item(SK=S("TASK#t-2"), estimate_hours=S("1.5\x85"), **task),
+        item(SK=S("TASK#t-3"), priority=S("4"), **task),
+    ]
+    entities = type_entities(snapshot(spark, lines), KEY)
+    reasons = sorted((r["sk"], r["reason"]) for r in entities.quarantine.collect())
+    assert reasons == [("TASK#t-1", "priority_wrong_type"), ("TASK#t-2", "estimate_hours_wrong_type")]
+    assert [(r["task_id"], r["priority"]) for r in entities.tasks.collect()] == [("t-3", 4)]

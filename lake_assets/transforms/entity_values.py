@@ -39,12 +39,14 @@ TEXT_ATTRIBUTES = (
     "plan",
 )
 NUMERIC_ATTRIBUTES = ("priority", "estimate_hours")
-_NUMBER = r"^ *[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))? *$"  # spaces only: what trim() removes
+# Spaces only around the literal: what trim() removes. It ends at `\z`, the end of the text: Java's
+# `$` also stops before a final line terminator, and "12\u2028" then passed as a literal that no
+# cast takes (under ANSI the whole job failed instead of quarantining the item).
+_NUMBER = r"^ *[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))? *\z"
 # `_NUMBER`'s groups in one regex pass: a literal becomes `<int digits>,<fraction digits>,<exponent>`,
-# any other text `,,` (the second branch). `(?s)` and the trailing `.*` only swallow a line terminator
-# that `$` may leave after a literal ("12\n" is a literal to `_NUMBER`); the first branch is
-# `_NUMBER` itself, so it matches the same texts with the same groups.
-_PARTS = r"(?s)^(?:" + _NUMBER[1:-1] + r"$.*|.*)"
+# any other text `,,` (the second branch, `(?s)` so it takes line terminators too); the first branch
+# is `_NUMBER` itself, so it matches the same texts with the same groups.
+_PARTS = r"(?s)^(?:" + _NUMBER[1:] + r"|.*)"
 
 
 def with_attributes(items: DataFrame) -> DataFrame:
