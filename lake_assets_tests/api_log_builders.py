@@ -19,6 +19,23 @@ CLF_MICROS = 1763769598_000000
 STAMP_MS = 1763769600500  # the CloudWatch event timestamp used below
 
 
+# The contract's access-log record (every template variable, as strings).
+CONTRACT_RECORD = {
+    "requestId": "r-1",
+    "ip": "203.0.113.7",
+    "requestTime": "21/Nov/2026:23:59:58 +0000",
+    "requestTimeEpoch": "1763769598123",
+    "httpMethod": "GET",
+    "routeKey": "GET /tasks/{taskId}",
+    "path": "/tasks/t-42",
+    "status": "200",
+    "protocol": "HTTP/1.1",
+    "responseLength": "512",
+    "responseLatency": "37",
+    "integrationLatency": "31",
+    "userAgent": "curl/8",
+    "userId": "u-1",
+}
 ARROW = arrow_schema(API_REQUESTS_SCHEMA)
 INGESTED_AT = datetime(2026, 11, 21, 23, 5, tzinfo=UTC)
 

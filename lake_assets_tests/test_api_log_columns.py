@@ -22,26 +22,11 @@ from lake_assets.parsing.access_log_formats import TEMPLATE_FIELDS
 from lake_assets.parsing.api_log_columns import parse_api_log_table
 from lake_assets.parsing.api_logs import parse_api_log_object
 from lake_assets.transforms.bronze_tasks import api_log_batches
-from lake_assets_tests.api_log_builders import ARROW, INGESTED_AT, assert_same_table, envelope
+from lake_assets_tests.api_log_builders import ARROW, CONTRACT_RECORD, INGESTED_AT, assert_same_table, envelope
 from lake_sample.generator import generate_sample
 
 CASES = settings(max_examples=200, deadline=None, derandomize=True)
-CONTRACT = {
-    "requestId": "r-1",
-    "ip": "203.0.113.7",
-    "requestTime": "21/Nov/2026:23:59:58 +0000",
-    "requestTimeEpoch": "1763769598123",
-    "httpMethod": "GET",
-    "routeKey": "GET /tasks/{taskId}",
-    "path": "/tasks/t-42",
-    "status": "200",
-    "protocol": "HTTP/1.1",
-    "responseLength": "512",
-    "responseLatency": "37",
-    "integrationLatency": "31",
-    "userAgent": "Mozilla/5.0",
-    "userId": "u-1234",
-}
+CONTRACT = CONTRACT_RECORD
 # Values where typing in bulk could part from `access_log_values`: ranges, signs, zeros, digits
 # that are not ASCII, whitespace and newlines around numbers, unavailable markers.
 TRICKY = st.sampled_from(

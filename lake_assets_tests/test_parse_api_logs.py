@@ -7,22 +7,7 @@ from datetime import UTC, datetime
 from lake_assets.parsing.api_logs import parse_clf_time
 from lake_assets_tests import api_log_builders
 
-LINE = {
-    "requestId": "r-1",
-    "ip": "203.0.113.7",
-    "requestTime": "21/Nov/2026:23:59:58 +0000",
-    "requestTimeEpoch": "1763769598123",
-    "httpMethod": "GET",
-    "routeKey": "GET /tasks/{taskId}",
-    "path": "/tasks/t-42",
-    "status": "200",
-    "protocol": "HTTP/1.1",
-    "responseLength": "512",
-    "responseLatency": "37",
-    "integrationLatency": "31",
-    "userAgent": "curl/8",
-    "userId": "u-1",
-}
+LINE = api_log_builders.CONTRACT_RECORD
 
 
 def envelope(*messages, kind="DATA_MESSAGE"):

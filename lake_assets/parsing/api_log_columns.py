@@ -37,7 +37,6 @@ __all__ = ["parse_api_log_table"]
 
 _TEMPLATE = frozenset(TEMPLATE_FIELDS)
 _VALUES = itemgetter(*TEMPLATE_FIELDS)
-_DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
 _PARSE = pj.ParseOptions(
     explicit_schema=pa.schema([(name, pa.string()) for name in TEMPLATE_FIELDS]), unexpected_field_behavior="error"
@@ -112,26 +111,13 @@ class _Builder:
 
     def _documents(self, text: str, meta: dict[str, Any]) -> None:
         """`api_logs.document_rows`, with the envelopes' events left for bulk decoding."""
-        pos, end = 0, len(text)
-        while pos < end:
-            while pos < end and text[pos] in _WS:
-                pos += 1
-            if pos >= end:
-                return
-            if text[pos] != "{":
-                self.entries.extend(rows.document_rows(text[pos:end], meta))
-                return
-            try:
-                value, stop = _DECODER.raw_decode(text, pos)
-            except ValueError:  # the row parser's way with the rest of the line
-                self.entries.extend(rows.document_rows(text[pos:end], meta))
-                return
-            raw = text[pos:stop]
-            if "messageType" in value:
+        for value, raw in rows.split_documents(text):
+            if value is None or value is rows.TOO_DEEP:  # the row parser's way with the rest of the line
+                self.entries.extend(rows.document_rows(raw, meta))
+            elif "messageType" in value:
                 self._envelope(value, raw, meta)
             else:
                 self.entries.append(rows.access_row(value, "json", raw, meta))
-            pos = stop
 
     def _envelope(self, doc: dict[str, Any], raw: str, meta: dict[str, Any]) -> None:
         events = doc.get("logEvents")

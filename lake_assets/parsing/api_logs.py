@@ -240,11 +240,15 @@ def envelope_records(doc: dict[str, Any], raw: str, meta: dict[str, Any]) -> lis
     return rows
 
 
-def document_rows(text: str, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Rows of one line: JSON objects back to back (`{...}{...}`), or one line of another kind.
+TOO_DEEP = object()  # `split_documents`: an object nested deeper than Python's recursion limit
 
-    Whatever does not decode as an object takes the rest of the line, so one bad line never
-    swallows its neighbours (and a CLF line is never read as the number at its start).
+
+def split_documents(text: str) -> Iterator[tuple[Any, str]]:
+    """One line's JSON objects back to back (`{...}{...}`), as (object, its text).
+
+    Whatever does not decode as an object takes the rest of the line, as (None, rest) or
+    (`TOO_DEEP`, rest): so one bad document never swallows its neighbours, and a CLF line is never
+    read as the number at its start.
     """
     pos, end = 0, len(text)
     while pos < end:
@@ -253,22 +257,31 @@ def document_rows(text: str, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if pos >= end:
             return
         if text[pos] != "{":
-            yield line_record(text[pos:end].rstrip("\r"), meta)
+            yield None, text[pos:end]
             return
         try:
             value, stop = _DECODER.raw_decode(text, pos)
         except RecursionError:
-            yield new_row(MALFORMED, text[pos:end], parse_error="too_deeply_nested", **without_time(meta))
+            yield TOO_DEEP, text[pos:end]
             return
         except ValueError:
-            yield line_record(text[pos:end].rstrip("\r"), meta)
+            yield None, text[pos:end]
             return
-        raw = text[pos:stop]
-        if "messageType" in value:
+        yield value, text[pos:stop]
+        pos = stop
+
+
+def document_rows(text: str, meta: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Rows of one line: its JSON objects (`split_documents`), or one line of another kind."""
+    for value, raw in split_documents(text):
+        if value is TOO_DEEP:
+            yield new_row(MALFORMED, raw, parse_error="too_deeply_nested", **without_time(meta))
+        elif value is None:
+            yield line_record(raw.rstrip("\r"), meta)
+        elif "messageType" in value:
             yield from envelope_records(value, raw, meta)
         else:
             yield access_row(value, "json", raw, meta)
-        pos = stop
 
 
 def split_lines(data: bytes) -> Iterator[bytes]:
