@@ -88,7 +88,8 @@ ITEM_COLUMNS = "pk, sk, item_json, item_dynamodb_json, attribute_types, raw_item
 
 
 def current_items(con: duckdb.DuckDBPyConnection, lake: Path, day: date) -> str:
-    """builds/silver.current_items + transforms/cdc.merge_changes: the items at the end of D."""
+    """builds/silver.current_items + transforms/cdc.with_fate: the items at the end of D, with the
+    ranking columns (`_ts`, `_src`) that order a key's duplicates in `silver_entities`."""
     earliest = (day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS)).isoformat()
     snapshots = [d for d in partitions(lake, "bronze", "tasks_export") if earliest <= d <= day.isoformat()]
     if not snapshots:
@@ -97,10 +98,11 @@ def current_items(con: duckdb.DuckDBPyConnection, lake: Path, day: date) -> str:
     snapshot = source(lake, "bronze", "tasks_export", [base_dt])
     change_days = [d for d in partitions(lake, "bronze", "tasks_changes") if base_dt <= d <= day.isoformat()]
     if not change_days:
-        return f"SELECT {ITEM_COLUMNS}, export_id FROM {snapshot}"
+        return f"SELECT {ITEM_COLUMNS}, export_id, 0::BIGINT AS _ts, 0 AS _src FROM {snapshot}"
     snap_us = con.execute(f"SELECT epoch_us(max(export_time)) FROM {snapshot}").fetchone()[0]
     until_us = int(datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC).timestamp() * 1_000_000)
     changes = source(lake, "bronze", "tasks_changes", change_days)
+    order = "_ts DESC NULLS LAST, _src DESC, source_key DESC, line_number DESC"
     return f"""
         WITH rows AS (
             SELECT {ITEM_COLUMNS}, export_id, {snap_us}::BIGINT AS _ts, 'SNAPSHOT' AS _op, 0 AS _src FROM {snapshot}
@@ -109,12 +111,13 @@ def current_items(con: duckdb.DuckDBPyConnection, lake: Path, day: date) -> str:
             WHERE (write_timestamp_micros > {snap_us} AND write_timestamp_micros <= {until_us})
                OR write_timestamp_micros IS NULL),
         ranked AS (
-            SELECT *, row_number() OVER (PARTITION BY pk, sk ORDER BY _ts DESC NULLS LAST, _src DESC,
-                                         source_key DESC, line_number DESC) AS _n
+            SELECT *, row_number() OVER (PARTITION BY pk, sk ORDER BY {order}) AS _n,
+                   lag(_src) OVER (PARTITION BY pk, sk ORDER BY {order}) AS _prev
             FROM rows WHERE pk IS NOT NULL AND sk IS NOT NULL AND parse_error IS NULL)
-        SELECT {ITEM_COLUMNS}, export_id FROM ranked WHERE _n = 1 AND _op <> 'REMOVE'
+        SELECT {ITEM_COLUMNS}, export_id, _ts, _src FROM ranked
+        WHERE (_n = 1 AND _op <> 'REMOVE') OR (_n > 1 AND _src = 0 AND _prev = 0)
         UNION ALL
-        SELECT {ITEM_COLUMNS}, export_id FROM rows
+        SELECT {ITEM_COLUMNS}, export_id, _ts, _src FROM rows
         WHERE NOT coalesce(pk IS NOT NULL AND sk IS NOT NULL AND parse_error IS NULL, false)"""
 
 
@@ -181,7 +184,8 @@ def silver_entities(con: duckdb.DuckDBPyConnection, lake: Path, day: date) -> di
         CREATE OR REPLACE TEMP TABLE items AS
         WITH a AS (
             SELECT *, {attrs},
-                row_number() OVER (PARTITION BY pk, sk ORDER BY source_key DESC, line_number DESC) AS _dup,
+                row_number() OVER (PARTITION BY pk, sk ORDER BY parse_error IS NULL DESC, _ts DESC NULLS LAST,
+                                   _src DESC, source_key DESC, line_number DESC) AS _dup,
                 CASE WHEN sk = 'PROFILE' THEN 'user' WHEN regexp_extract(sk, '^TASK#(.+)$', 1) <> '' THEN 'task'
                      ELSE 'other' END AS entity,
                 regexp_extract(pk, '^USER#(.+)$', 1) AS user_id,

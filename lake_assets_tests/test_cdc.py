@@ -5,12 +5,14 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 import pytest
+from pyspark.sql import functions as F
 
 from lake_assets.core.settings import LakeSettings
 from lake_assets.definitions import build_definitions
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
 from lake_assets.steps import TABLES
-from lake_assets.transforms.cdc import merge_changes, merge_counts
+from lake_assets.transforms.cdc import Changes, item_rows, merge_counts, with_fate
+from lake_assets.transforms.silver_entities import item_counts, type_entities
 from lake_assets_tests.landing_builders import change, micros, user, write_export, write_incremental
 
 SNAP = datetime(2026, 11, 21, tzinfo=UTC)
@@ -59,18 +61,41 @@ def test_merge_insert_update_delete_and_ordering(spark):
             change("u6", int(UNTIL.timestamp() * 1_000_000) + 1, new=user("u6")),  # after the day
         ],
     )
-    merged = merge_changes(snapshot, changes, SNAP, UNTIL)
-    items = {r["pk"]: json.loads(r["item_json"]) for r in merged.items.collect()}
+    ranked = with_fate(item_rows(snapshot, Changes(changes, SNAP, UNTIL)))
+    items = {r["pk"]: json.loads(r["item_json"]) for r in ranked.where(F.col("_fate") == "kept").collect()}
     assert sorted(items) == ["USER#u1", "USER#u3", "USER#u4"]
     assert items["USER#u1"]["email"] == "late@x.y"  # the highest WriteTimestampMicros wins
     assert items["USER#u3"]["email"] == "a@b.c"  # a change at the snapshot instant is already in it
-    assert merge_counts(merged.ranked) == {
+    assert merge_counts(ranked.groupBy("_rank_source", "_fate").count().collect()) == {
         "snapshot_kept": 1,
         "snapshot_superseded": 2,
         "snapshot_removed": 0,
         "change_kept": 2,
         "change_superseded": 2,
         "change_removed": 2,
+    }
+
+
+def test_a_duplicate_key_in_the_export_is_quarantined_with_or_without_changes(spark):
+    """The same defect gets the same verdict: the later line is the item, the earlier one is
+    quarantined as `duplicate_key_in_export`, also on a day whose changes supersede the key."""
+    twice = [user("u1", "first@x.y"), user("u1", "second@x.y"), user("u2")]
+    snapshot, changes = frames(spark, twice, [change("u2", micros(11), new=user("u2", "new@x.y"), old=user("u2"))])
+    for rows in (item_rows(snapshot), item_rows(snapshot, Changes(changes, SNAP, UNTIL))):
+        entities = type_entities(rows, b"k")
+        assert [(r["pk"], r["line_number"], r["reason"]) for r in entities.quarantine.collect()] == [
+            ("USER#u1", 1, "duplicate_key_in_export")
+        ]
+        assert sorted(r["user_id"] for r in entities.users.collect()) == ["u1", "u2"]
+        counts, merged = item_counts(entities.items)
+        assert (counts["bronze_items"], counts["users"], counts["quarantined"]) == (3, 2, 1)
+    assert merged == {
+        "snapshot_kept": 2,  # u1 twice (one quarantined)
+        "snapshot_superseded": 1,  # u2, changed on the day
+        "snapshot_removed": 0,
+        "change_kept": 1,
+        "change_superseded": 0,
+        "change_removed": 0,
     }
 
 

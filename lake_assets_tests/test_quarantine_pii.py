@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from lake_assets.parsing.dynamodb_json import parse_full_export_line, parse_incremental_line
 from lake_assets.steps import TABLES
-from lake_assets.transforms.cdc import merge_changes
+from lake_assets.transforms.cdc import Changes, item_rows
 from lake_assets.transforms.silver_entities import type_entities
 
 KEY = b"0123456789abcdef0123456789abcdef"
@@ -127,8 +127,7 @@ def leaks(rows, columns) -> list[tuple[str, str, str]]:
 
 def test_no_quarantine_column_carries_a_clear_email(spark):
     snapshot, changes = bronze(spark)
-    items = merge_changes(snapshot, changes, SNAP, UNTIL).items
-    entities = type_entities(items, KEY)
+    entities = type_entities(item_rows(snapshot, Changes(changes, SNAP, UNTIL)), KEY)
     quarantine = entities.quarantine.collect()
     string_columns = [f.name for f in entities.quarantine.schema.fields if f.dataType.simpleString() == "string"]
     assert set(string_columns) == {"reason", "entity", "pk", "sk", "source_key", "raw_item", "export_id"}
@@ -144,7 +143,7 @@ def test_no_quarantine_column_carries_a_clear_email(spark):
 
 def test_silver_outputs_carry_no_clear_email(spark):
     snapshot, changes = bronze(spark)
-    entities = type_entities(merge_changes(snapshot, changes, SNAP, UNTIL).items, KEY)
+    entities = type_entities(item_rows(snapshot, Changes(changes, SNAP, UNTIL)), KEY)
     for frame in (entities.tasks, entities.users):
         columns = [f.name for f in frame.schema.fields if f.dataType.simpleString() == "string"]
         assert leaks(frame.collect(), columns) == []

@@ -13,7 +13,8 @@ from lake_assets.quality.contract import evaluate_contract
 from lake_assets.quality.row_rules import first_violation, row_rules, rule_id
 from lake_assets.steps import TABLES
 from lake_assets.transforms.bronze import API_REQUESTS_SCHEMA, TASKS_EXPORT_SCHEMA
-from lake_assets.transforms.silver_entities import SilverTasks, entity_counts, type_entities
+from lake_assets.transforms.cdc import item_rows
+from lake_assets.transforms.silver_entities import SilverTasks, item_counts, type_entities
 from lake_assets.transforms.silver_requests import accounting, route_requests
 
 
@@ -80,7 +81,7 @@ EXPECTED = {
 
 
 def test_values_that_do_not_type_exactly_are_quarantined_with_the_attribute(spark):
-    entities = type_entities(snapshot(spark, LINES), b"k")
+    entities = type_entities(item_rows(snapshot(spark, LINES)), b"k")
     tasks = {r["task_id"]: r for r in entities.tasks.collect()}
     assert sorted(tasks) == ["ok1", "ok2"]
     assert (tasks["ok1"]["estimate_hours"], tasks["ok1"]["priority"]) == (Decimal("12.3456789012345678901"), 4)
@@ -98,7 +99,7 @@ def test_values_that_do_not_type_exactly_are_quarantined_with_the_attribute(spar
     for r in quarantine:  # personal data stays out of quarantine, also from lines that did not parse
         assert EMAIL not in r["raw_item"] and EMAIL not in r["reason"]
     assert sum("<redacted>" in r["raw_item"] for r in quarantine) == 3
-    counts = entity_counts(entities.items)
+    counts = item_counts(entities.items)[0]
     assert (counts["bronze_items"], counts["users"], counts["tasks"], counts["quarantined"]) == (len(LINES), 1, 2, 15)
     assert counts["quarantine_reasons"]["estimate_hours_not_representable"] == 3
     assert counts["quarantine_reasons"]["rule:priority_in[1,5]"] == 1  # the whole rule id is the key

@@ -10,7 +10,8 @@ from pyspark.sql import functions as F
 
 from lake_assets.parsing.dynamodb_json import parse_full_export_line
 from lake_assets.transforms.bronze import TASKS_EXPORT_SCHEMA
-from lake_assets.transforms.silver_entities import entity_counts, keyed_hash, type_entities
+from lake_assets.transforms.cdc import item_rows
+from lake_assets.transforms.silver_entities import item_counts, keyed_hash, type_entities
 
 KEY = b"test-key"
 EXPORT_TIME = datetime(2026, 11, 22, tzinfo=UTC)
@@ -74,7 +75,7 @@ LINES = [
 
 
 def test_tasks_users_and_quarantine(spark):
-    entities = type_entities(snapshot(spark, LINES), KEY)
+    entities = type_entities(item_rows(snapshot(spark, LINES)), KEY)
     tasks = {r["task_id"]: r for r in entities.tasks.collect()}
     assert sorted(tasks) == ["t-1", "t-2"]
     one, two = tasks["t-1"], tasks["t-2"]
@@ -101,7 +102,7 @@ def test_tasks_users_and_quarantine(spark):
         ("TASK#t-4", "missing_or_invalid_created_at"),
         ("TASK#t-5", "unparseable_pk"),
     ]
-    counts = entity_counts(entities.items)
+    counts = item_counts(entities.items)[0]
     assert counts == {
         "bronze_items": 8,
         "users": 1,
@@ -126,7 +127,7 @@ def test_keyed_hash_matches_rfc2104_for_long_keys(spark):
 
 def test_duplicate_keys_keep_one_and_quarantine_the_other(spark):
     line = item(PK=S("USER#u-9"), SK=S("PROFILE"), email=S("x@y.z"))
-    entities = type_entities(snapshot(spark, [line, line]), KEY)
+    entities = type_entities(item_rows(snapshot(spark, [line, line])), KEY)
     assert entities.users.count() == 1
     assert [r["reason"] for r in entities.quarantine.collect()] == ["duplicate_key_in_export"]
 
@@ -140,7 +141,7 @@ def test_a_number_with_a_line_terminator_after_it_is_quarantined_not_a_failed_jo
         item(SK=S("TASK#t-2"), estimate_hours=S("1.5\x85"), **task),
         item(SK=S("TASK#t-3"), priority=S("4"), **task),
     ]
-    entities = type_entities(snapshot(spark, lines), KEY)
+    entities = type_entities(item_rows(snapshot(spark, lines)), KEY)
     reasons = sorted((r["sk"], r["reason"]) for r in entities.quarantine.collect())
     assert reasons == [("TASK#t-1", "priority_wrong_type"), ("TASK#t-2", "estimate_hours_wrong_type")]
     assert [(r["task_id"], r["priority"]) for r in entities.tasks.collect()] == [("t-3", 4)]

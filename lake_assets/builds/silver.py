@@ -11,8 +11,8 @@ from pyspark.sql import functions as F
 from lake_assets.builds.base import BuildContext, BuildInputError, BuildResult
 from lake_assets.core.spark import aggregate_row
 from lake_assets.quality.outcome import CheckOutcome, jsonable
-from lake_assets.transforms.cdc import merge_changes, merge_counts
-from lake_assets.transforms.silver_entities import entity_counts, type_entities
+from lake_assets.transforms.cdc import Changes, item_rows
+from lake_assets.transforms.silver_entities import item_counts, type_entities
 from lake_assets.transforms.silver_requests import accounting, owned_by, route_requests
 
 
@@ -72,8 +72,9 @@ def silver_api_requests(ctx: BuildContext) -> BuildResult:
 SNAPSHOT_LOOKBACK_DAYS = 31
 
 
-def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[str, Any]]:
-    """Items at the end of D: the latest full snapshot ≤ D plus incremental changes up to D+1 00:00."""
+def current_items(ctx: BuildContext) -> tuple[DataFrame, dict[str, Any]]:
+    """Rows for the items at the end of D (`cdc.item_rows`): the latest full snapshot ≤ D plus
+    incremental changes up to D+1 00:00; `info["change_partitions"]` says whether changes apply."""
     earliest = ctx.day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS)
     published = ctx.lake.partitions("bronze", "tasks_export")
     snapshots = [d for d in published if earliest.isoformat() <= d <= ctx.dt]
@@ -95,10 +96,10 @@ def current_items(ctx: BuildContext) -> tuple[DataFrame, DataFrame | None, dict[
         "change_partitions": change_days,
     }
     if not change_days:
-        return snapshot, None, info
+        return item_rows(snapshot), info
     until = datetime.combine(ctx.day + timedelta(days=1), time(0), tzinfo=UTC)
-    merged = merge_changes(snapshot, ctx.read(ctx.table("bronze/tasks_changes"), change_days), snapshot_time, until)
-    return merged.items, merged.ranked, info
+    changes = Changes(ctx.read(ctx.table("bronze/tasks_changes"), change_days), snapshot_time, until)
+    return item_rows(snapshot, changes), info
 
 
 class DayNotExpected(Exception):
@@ -108,16 +109,15 @@ class DayNotExpected(Exception):
 def silver_entities(ctx: BuildContext) -> BuildResult:
     """Latest state of users and tasks at the end of D; email replaced by a keyed hash."""
     try:
-        items, ranked, info = current_items(ctx)
+        rows, info = current_items(ctx)
     except DayNotExpected as exc:
         return BuildResult([], [], skipped=f"no data expected: {exc}")
-    if ranked is not None:
-        ranked.persist()
-        info.update(merge_counts(ranked))
-    entities = type_entities(items, ctx.pii_key)
+    entities = type_entities(rows, ctx.pii_key)
     entities.items.persist()
     try:
-        counts = entity_counts(entities.items)
+        counts, merged = item_counts(entities.items)  # one pass for every count below
+        if info["change_partitions"]:
+            info.update(merged)
         tasks = ctx.stage(ctx.table("silver/tasks"), entities.tasks, **counts, **info)
         users = ctx.stage(ctx.table("silver/users"), entities.users, users=counts["users"])
         quarantine = ctx.stage(
@@ -126,8 +126,6 @@ def silver_entities(ctx: BuildContext) -> BuildResult:
         item_count = counts["bronze_items"]  # every item, counted by the group-by above (no second pass)
     finally:
         entities.items.unpersist()
-        if ranked is not None:
-            ranked.unpersist()
     landed = tasks.rows + users.rows + quarantine.rows + counts["other_entities"]
     orphans = ctx.read_staged(tasks).join(ctx.read_staged(users), "user_id", "left_anti")
     orphan_sample = [jsonable(r.asDict()) for r in orphans.select("user_id", "task_id").limit(5).collect()]

@@ -5,14 +5,23 @@ last write wins per key, ordered by `WriteTimestampMicros` (the order in which D
 them, not the order of files or lines). A key whose last change is a REMOVE leaves the table:
 Silver holds current state only; the removal stays visible in `bronze/tasks_changes`. A change
 at exactly the snapshot time is already in the snapshot and is ignored.
+
+Two items with one key in the *same* export are an export defect, not a change: the later line
+stays the item, the earlier is kept for Silver to quarantine (`duplicate_key_in_export`), whether
+or not the day also has changes.
+
+The merge is split in two so Silver ranks once: `item_rows` lines the snapshot and the changes up
+as one frame, and `with_fate` ranks it with one window. Silver types the rows in between, so only
+narrow typed columns travel through the window's shuffle and sort, not the item texts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
 
 ITEM_COLUMNS = (
@@ -27,53 +36,72 @@ ITEM_COLUMNS = (
     "line_number",
     "export_id",
 )
+FATES = ("kept", "superseded", "removed")
 
 
-@dataclass
-class Merged:
-    items: DataFrame  # current items, in Bronze `tasks_export` columns (what Silver types)
-    ranked: DataFrame  # every input row with its `_fate`: kept | superseded | removed
+@dataclass(frozen=True)
+class Changes:
+    """Incremental-export rows (`bronze/tasks_changes`) to apply in (`after`, `until`]."""
+
+    rows: DataFrame
+    after: datetime  # the snapshot's time: a change at or before it is already in the snapshot
+    until: datetime
 
 
 def _micros(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
 
 
-def merge_changes(snapshot: DataFrame, changes: DataFrame, snapshot_time: datetime, until: datetime) -> Merged:
-    """Items at `until`: `snapshot` (taken at `snapshot_time`) plus `changes` in (snapshot_time, until]."""
-    base = snapshot.select(
-        *ITEM_COLUMNS,
-        F.lit(_micros(snapshot_time)).alias("_ts"),
-        F.lit("SNAPSHOT").alias("_op"),
-        F.lit(0).alias("_rank_source"),
+def item_rows(snapshot: DataFrame, changes: Changes | None = None) -> DataFrame:
+    """Snapshot rows and the changes in their window, in `ITEM_COLUMNS` plus the ranking columns
+    `_ts` (write time, µs), `_op` (SNAPSHOT, UPSERT, MODIFY, REMOVE) and `_rank_source` (0 snapshot,
+    1 change)."""
+    taken = _micros(changes.after) if changes else 0  # one snapshot alone: its rows rank by position
+    rows = snapshot.select(
+        *ITEM_COLUMNS, F.lit(taken).alias("_ts"), F.lit("SNAPSHOT").alias("_op"), F.lit(0).alias("_rank_source")
     )
-    window = (F.col("write_timestamp_micros") > _micros(snapshot_time)) & (
-        F.col("write_timestamp_micros") <= _micros(until)
+    if changes is None:
+        return rows
+    ts = F.col("write_timestamp_micros")
+    in_window = (ts > _micros(changes.after)) & (ts <= _micros(changes.until))
+    delta = changes.rows.where(in_window | ts.isNull()).select(
+        *ITEM_COLUMNS, ts.alias("_ts"), F.col("operation").alias("_op"), F.lit(1).alias("_rank_source")
     )
-    delta = changes.where(window | F.col("write_timestamp_micros").isNull()).select(
-        *ITEM_COLUMNS,
-        F.col("write_timestamp_micros").alias("_ts"),
-        F.col("operation").alias("_op"),
-        F.lit(1).alias("_rank_source"),
-    )
-    rows = base.unionByName(delta)
-    usable = F.col("pk").isNotNull() & F.col("sk").isNotNull() & F.col("parse_error").isNull()
-    keyed = rows.where(usable)
+    return rows.unionByName(delta)
+
+
+def usable() -> Column:
+    """A row that takes part in the merge: it parsed and has both keys (the rest pass through, and
+    Silver quarantines them)."""
+    return F.col("pk").isNotNull() & F.col("sk").isNotNull() & F.col("parse_error").isNull()
+
+
+def with_fate(rows: DataFrame) -> DataFrame:
+    """`rows` (`item_rows`, any extra columns) plus `_fate` (kept | superseded | removed) and
+    `_duplicate` (true for a kept row whose key an earlier line of the same export also holds)."""
     latest = Window.partitionBy("pk", "sk").orderBy(
-        F.col("_ts").desc(), F.col("_rank_source").desc(), F.col("source_key").desc(), F.col("line_number").desc()
+        usable().desc(),  # unusable rows never outrank a usable one
+        F.col("_ts").desc(),
+        F.col("_rank_source").desc(),
+        F.col("source_key").desc(),
+        F.col("line_number").desc(),
     )
-    ranked = keyed.withColumn("_n", F.row_number().over(latest)).withColumn(
-        "_fate", F.when(F.col("_n") > 1, "superseded").when(F.col("_op") == "REMOVE", "removed").otherwise("kept")
+    n = F.row_number().over(latest)
+    same_export = (F.col("_rank_source") == 0) & (F.lag("_rank_source").over(latest) == 0)
+    duplicate = usable() & (n > 1) & same_export
+    fate = (
+        F.when(~usable() | duplicate, F.lit("kept"))
+        .when(n > 1, F.lit("superseded"))
+        .when(F.col("_op") == "REMOVE", F.lit("removed"))
+        .otherwise(F.lit("kept"))
     )
-    unusable = rows.where(~usable).withColumn("_n", F.lit(1)).withColumn("_fate", F.lit("kept"))
-    ranked = ranked.unionByName(unusable)  # bad rows pass through so Silver quarantines them
-    items = ranked.where(F.col("_fate") == "kept").select(*ITEM_COLUMNS)
-    return Merged(items, ranked)
+    return rows.withColumn("_duplicate", F.coalesce(duplicate, F.lit(False))).withColumn("_fate", fate)
 
 
-def merge_counts(ranked: DataFrame) -> dict[str, int]:
-    """How many snapshot rows and changes were kept, superseded by a later change, or removed."""
-    counts = {f"{source}_{fate}": 0 for source in ("snapshot", "change") for fate in ("kept", "superseded", "removed")}
-    for row in ranked.groupBy("_rank_source", "_fate").count().collect():
+def merge_counts(groups: Iterable[Row]) -> dict[str, int]:
+    """How many snapshot rows and changes were kept, superseded by a later change, or removed, from
+    counts grouped by (`_rank_source`, `_fate`, …): one aggregation serves every count of a step."""
+    counts = {f"{source}_{fate}": 0 for source in ("snapshot", "change") for fate in FATES}
+    for row in groups:
         counts[f"{'change' if row['_rank_source'] else 'snapshot'}_{row['_fate']}"] += row["count"]
     return counts

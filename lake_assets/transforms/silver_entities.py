@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
 import pandera.pyspark as pandera
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lake_assets.quality.fields import optional, required
 from lake_assets.quality.row_rules import first_violation, reason_key
+from lake_assets.transforms.cdc import merge_counts, with_fate
 from lake_assets.transforms.entity_values import (
     ESTIMATE_TYPE,
     NUMERIC_ATTRIBUTES,
@@ -115,7 +116,7 @@ _TYPED_AWAY = ("item_json", "item_dynamodb_json", "attribute_types")
 class Entities:
     """Outputs of typing one snapshot (lazy DataFrames) plus the annotated items for counting."""
 
-    items: DataFrame  # every Bronze row with `entity` (user|task|other), `reason`, typed, sans item texts
+    items: DataFrame  # every row with `_fate` (cdc.with_fate), `entity`, `reason`, typed, sans item texts
     tasks: DataFrame
     users: DataFrame
     quarantine: DataFrame
@@ -170,17 +171,16 @@ def _type_problems() -> tuple[Column, Column]:
     return task, _first([_wrong_type("created_at")])
 
 
-def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
-    """Type the items of one Bronze `tasks_export` partition.
+def type_entities(rows: DataFrame, pii_key: bytes) -> Entities:
+    """Type the items at the end of a day: `rows` from `cdc.item_rows` (a snapshot, plus changes).
 
     Each item gets at most one reason, the first that applies: a Bronze parse error, a key
-    problem, the entity's own checks (status, created_at), a value that does not type exactly
-    (`priority_wrong_type`, `estimate_hours_not_representable`, …), then the first row-level rule
-    of its Silver contract it breaks (`rule:priority_in[1,5]`). Items with a reason are quarantined
-    (PII redacted); the rest are Silver rows that pass the contract's row-level rules by
-    construction.
+    problem, a duplicate key in the export, the entity's own checks (status, created_at), a value
+    that does not type exactly (`priority_wrong_type`, `estimate_hours_not_representable`, …),
+    then the first row-level rule of its Silver contract it breaks (`rule:priority_in[1,5]`).
+    Items with a reason are quarantined (PII redacted); the rest are Silver rows that pass the
+    contract's row-level rules by construction.
     """
-    latest = Window.partitionBy("pk", "sk").orderBy(F.col("source_key").desc(), F.col("line_number").desc())
     task_id = F.regexp_extract("sk", r"^TASK#(.+)$", 1)
     entity = (
         F.when(F.col("sk") == "PROFILE", F.lit("user")).when(task_id != "", F.lit("task")).otherwise(F.lit("other"))
@@ -189,7 +189,7 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
     checks = (
         F.when(F.col("parse_error").isNotNull(), F.col("parse_error"))
         .when(F.col("pk").isNull() | F.col("sk").isNull(), F.lit("missing_key"))
-        .when(F.col("_dup") > 1, F.lit("duplicate_key_in_export"))
+        .when(F.col("_duplicate"), F.lit("duplicate_key_in_export"))
         .when(F.col("entity") == "other", F.lit(None))
         .when(F.col("user_id") == "", F.lit("unparseable_pk"))
         .when(is_task & ~F.col("status").isin(*TASK_STATUSES), F.lit("invalid_status"))
@@ -198,11 +198,12 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
     task_problem, user_problem = _type_problems()
     typed = F.when(is_task, task_problem).when(is_user, user_problem)
     broken = F.when(is_task, first_violation(SilverTasks)).when(is_user, first_violation(SilverUsers))
-    # Everything but the duplicate check is typed before the dedupe window, so the item texts (the
-    # widest columns, not needed after typing) never travel through its shuffle and sort nor sit in
-    # the cache of `items`; the window's keys, and so the order of the output rows, are unchanged.
-    typed_items = (
-        with_numbers(with_attributes(bronze))
+    # Every row is typed before the one ranking window (the CDC merge and the duplicate check
+    # together), so the item texts (the widest columns, not needed after typing) never travel
+    # through its shuffle and sort nor sit in the cache of `items`. Typing a row a later change
+    # supersedes is cheap next to carrying every item's texts through the sort.
+    typed_rows = (
+        with_numbers(with_attributes(rows))
         .withColumn("entity", entity)
         .withColumn("user_id", F.regexp_extract("pk", r"^USER#(.+)$", 1))
         .withColumn("task_id", task_id)
@@ -211,14 +212,14 @@ def type_entities(bronze: DataFrame, pii_key: bytes) -> Entities:
         .drop("_attrs", "_typed", *map(number_column, NUMERIC_ATTRIBUTES), *_TYPED_AWAY)
     )
     items = (
-        typed_items.withColumn("_dup", F.row_number().over(latest))
+        with_fate(typed_rows)
         .withColumn("reason", F.coalesce(checks, F.col("_typing_reason")))
-        .drop("_dup", "_typing_reason")
+        .drop("_duplicate", "_typing_reason", "_ts", "_op")
     )
-    good = items.where(F.col("reason").isNull())
+    good = items.where((F.col("_fate") == "kept") & F.col("reason").isNull())
     tasks = good.where(is_task).select(*TASKS_SCHEMA.fieldNames())
     users = good.where(is_user).select(*USERS_SCHEMA.fieldNames())
-    quarantine = items.where(F.col("reason").isNotNull()).select(
+    quarantine = items.where((F.col("_fate") == "kept") & F.col("reason").isNotNull()).select(
         redact_pii(F.col("reason")).alias("reason"),
         "entity",
         redact_pii(F.col("pk")).alias("pk"),
@@ -242,18 +243,23 @@ class EntityCounts(TypedDict):
     quarantine_reasons: dict[str, int]
 
 
-def entity_counts(items: DataFrame) -> EntityCounts:
-    """Every Bronze item accounted for: typed user, typed task, other entity, or quarantined."""
+def item_counts(items: DataFrame) -> tuple[EntityCounts, dict[str, int]]:
+    """Every row accounted for, in one aggregation over `Entities.items`: what the current items
+    became (typed user, typed task, other entity, or quarantined) and the merge's counts
+    (`cdc.merge_counts`: snapshot rows and changes kept, superseded or removed)."""
+    groups = items.groupBy("_rank_source", "_fate", "entity", "reason").count().collect()
     counts = {"users": 0, "tasks": 0, "other_entities": 0, "quarantined": 0}
     reasons: dict[str, int] = {}
-    for row in items.groupBy("entity", "reason").count().collect():
+    for row in groups:
+        if row["_fate"] != "kept":
+            continue
         if row["reason"] is not None:
             counts["quarantined"] += row["count"]
             key = reason_key(row["reason"])
             reasons[key] = reasons.get(key, 0) + row["count"]
         else:
             counts[{"user": "users", "task": "tasks", "other": "other_entities"}[row["entity"]]] += row["count"]
-    return EntityCounts(
+    entity_counts = EntityCounts(
         bronze_items=sum(counts.values()),
         users=counts["users"],
         tasks=counts["tasks"],
@@ -261,3 +267,4 @@ def entity_counts(items: DataFrame) -> EntityCounts:
         quarantined=counts["quarantined"],
         quarantine_reasons=dict(sorted(reasons.items())),
     )
+    return entity_counts, merge_counts(groups)
