@@ -90,3 +90,47 @@ def test_escaped_surrogates_are_still_flagged() -> None:
 @given(st.text())
 def test_dynamodb_string_encoder_is_json_dumps_without_ascii_escaping(text: str) -> None:
     assert dynamodb_json._TEXT(text) == json.dumps(text, ensure_ascii=False)
+
+
+NUMBER_TEXT = st.one_of(
+    st.text(
+        alphabet=st.sampled_from([*"0123456789", "-", "+", ".", "e", "E", " ", "_", "\u0663", "\u2028"]), max_size=14
+    ),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["1E+9999999999", "1e999999999", " 12.50 ", "00", "-.5", ".5", "-0", "NaN", "Infinity"]),
+)
+
+
+def _outcome(convert, value):
+    try:
+        return convert(value)
+    except dynamodb_json.DynamoJsonError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(NUMBER_TEXT, st.integers(), st.none()))
+def test_number_literal_fast_path_equals_the_checked_path(text) -> None:
+    assert _outcome(dynamodb_json._number_literal, text) == _outcome(dynamodb_json._checked_number_literal, text)
+
+
+def _general_item_json(item: dict) -> tuple[str, dict[str, str]]:
+    """item_to_json without its inline S/N path: every attribute through `_typed_to_json`."""
+    converted = {name: dynamodb_json._typed_to_json(typed) for name, typed in item.items()}
+    text = ",".join(f"{dynamodb_json._TEXT(name)}:{pair[1]}" for name, pair in converted.items())
+    return "{" + text + "}", {name: pair[0] for name, pair in converted.items()}
+
+
+TYPED_VALUES = st.one_of(
+    st.builds(lambda v: {"S": v}, st.one_of(st.text(max_size=6), st.integers())),
+    st.builds(lambda v: {"N": v}, st.one_of(NUMBER_TEXT, st.integers())),
+    st.builds(lambda v: {"L": [{"S": v}]}, st.text(max_size=4)),
+    st.builds(lambda v: {"S": v, "N": v}, st.text(max_size=4)),
+    st.just({"BOOL": True}),
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.dictionaries(st.text(max_size=5), TYPED_VALUES, max_size=5))
+def test_item_to_json_inline_path_equals_the_general_path(item: dict) -> None:
+    assert _outcome(dynamodb_json.item_to_json, item) == _outcome(_general_item_json, item)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,11 +38,28 @@ _EXACT = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal).decode  # numb
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
+# A JSON number literal (ASCII digits, as the C JSON scanner reads them): such a stripped `N` text
+# is kept as spelled, with no Decimal or JSON decode (`_number_literal`'s fast path).
+# Its exponent has at most 9 digits, so Decimal() of it is always finite.
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,9})?")
+
+
 class DynamoJsonError(ValueError):
     """A typed value does not follow the DynamoDB JSON format."""
 
 
 def _number_literal(text: Any) -> str:
+    """The JSON literal of an `N` value: the producer's spelling when it already is a JSON number
+    (`12.50` stays `12.50`), else the Decimal's (`+5` → `5`); not a finite number raises."""
+    if type(text) is str:
+        literal = text.strip()  # what Decimal() strips too
+        if _JSON_NUMBER.fullmatch(literal):  # a JSON number is a finite Decimal: the checks below pass
+            return literal
+    return _checked_number_literal(text)
+
+
+def _checked_number_literal(text: Any) -> str:
+    """`_number_literal` without its fast path (test_parser_fast_paths.py holds the two equal)."""
     if not isinstance(text, str):
         raise DynamoJsonError(f"N value must be a string, got {type(text).__name__}")
     try:
@@ -112,9 +130,19 @@ def _typed_to_json(typed: Any) -> tuple[str, str]:
 
 
 def item_to_json(item: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    """Unmarshal an item (attribute → typed value) to plain JSON text and its attribute types."""
+    """Unmarshal an item (attribute → typed value) to plain JSON text and its attribute types.
+
+    Most attributes are a plain `S` or `N`: those are converted inline (what `_typed_to_json`
+    gives them, without its call and dispatch, a third of the parse at a million items).
+    """
     parts, types = [], {}
     for name, typed in item.items():
+        if type(typed) is dict and len(typed) == 1:
+            ((code, value),) = typed.items()
+            if type(value) is str and (code == "S" or code == "N"):
+                types[name] = code
+                parts.append(f"{_TEXT(name)}:{_TEXT(value) if code == 'S' else _number_literal(value)}")
+                continue
         code, text = _typed_to_json(typed)
         types[name] = code
         parts.append(f"{_TEXT(name)}:{text}")
