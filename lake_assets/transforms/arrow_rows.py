@@ -7,6 +7,9 @@ without a zone, optional large strings): one mapping, the same batches on every 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -66,3 +69,22 @@ def batches(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> Iterator[pa.Re
             chunk = []
     if chunk:
         yield pa.RecordBatch.from_pylist(chunk, schema=schema)
+
+
+def _malloc_trim() -> None:
+    """glibc's `malloc_trim(0)`: free pages inside the C heap go back to the OS (absent on macOS, musl)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def return_memory() -> None:
+    """Give the memory a finished parse task freed back to the OS.
+
+    Why: Spark keeps a Python worker alive after its task (`spark.python.worker.reuse`) and kills
+    it only after a minute without Python work. Arrow's allocator and glibc keep what a parser
+    freed, so each idle Bronze worker held ~370 MB beside the JVM through the first minute of
+    Silver, the run's memory peak; after this it holds ~260 MB.
+    """
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    _malloc_trim()

@@ -18,7 +18,7 @@ from lake_assets.core.landing import Landing
 from lake_assets.parsing.api_log_columns import parse_api_log_table
 from lake_assets.parsing.api_logs import parse_api_log_object
 from lake_assets.parsing.exports import DataFileLines
-from lake_assets.transforms.arrow_rows import BATCH_ROWS, batches
+from lake_assets.transforms.arrow_rows import BATCH_ROWS, batches, return_memory
 
 
 def api_log_batches(
@@ -43,6 +43,7 @@ def api_log_batches(
                 pending, size = [], 0
     if pending:
         yield from pa.concat_tables(pending).to_batches(max_chunksize=BATCH_ROWS)
+    return_memory()
 
 
 def _object_batches(data: bytes, key: str, landed_at: datetime, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
@@ -102,4 +103,5 @@ def data_file_batches(
                         "parse_error": lines.problem,
                     }
 
-    return batches(rows(), schema)
+    yield from batches(rows(), schema)
+    return_memory()
