@@ -60,13 +60,13 @@ def test_routing_accounts_for_every_owned_row(spark):
     routed = route_requests(frame(spark, rows), D)
     silver = sorted((r["request_id"], r["is_late_arrival"], str(r["arrival_date"])) for r in routed.requests.collect())
     assert silver == [("a", False, "2026-11-21"), ("b", True, "2026-11-22")]
-    quarantine = sorted((r["record_index"], r["reason"]) for r in routed.quarantine.collect())
-    assert quarantine == [
-        (5, "no_usable_time"),
-        (6, "missing_request_id"),
-        (7, "invalid_json"),
-        (9, "event_date_outside_window:2026-11-15"),
-        (10, "missing_or_invalid_status"),
+    quarantine = sorted((r["record_index"], r["reason"], r["raw"]) for r in routed.quarantine.collect())
+    assert quarantine == [  # each with its raw line (the routing drops the raw text of usable rows only)
+        (5, "no_usable_time", "line5"),
+        (6, "missing_request_id", "line6"),
+        (7, "invalid_json", "line7"),
+        (9, "event_date_outside_window:2026-11-15", "line9"),
+        (10, "missing_or_invalid_status", "line10"),
     ]
     counts = accounting(routed.routed)
     assert counts["bronze_rows_owned"] == 10

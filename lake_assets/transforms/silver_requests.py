@@ -139,6 +139,9 @@ def route_requests(bronze: DataFrame, day: date) -> RoutedRequests:
     # Only the columns the outputs and the accounting read go on: the rest of the Bronze row (log
     # metadata, field lists) would otherwise travel through the dedupe window and sit in the cache.
     owned = owned.select(*[c for c in owned.columns if c in _ROUTED_COLUMNS])
+    # Only a quarantine row shows its raw line, and a row with a reason never becomes a Silver row:
+    # the other rows' raw texts (the widest column) are dropped here, not carried through the window.
+    owned = owned.withColumn("raw", F.when(F.col("reason").isNotNull(), F.col("raw")))
     first_seen = Window.partitionBy("request_id").orderBy("ingested_at", "source_key", "record_index")
     usable = F.col("reason").isNull()
     rank = F.when(usable, F.row_number().over(first_seen))
