@@ -62,15 +62,20 @@ def test_warns_planted_by_the_generator_say_so_with_its_numbers():
     )
     drift = {"fields_with_untypable_values": {"requestTime": 1}, "missing_fields": {}, "new_fields": {}}
     assert explain_warning(warn("bronze/api_requests:schema_drift", drift), truth) == (
-        "expected: the sample data contains lines without a requestId (none) and lines with a garbage value "
+        "expected: the sample data contains lines that leave out a field (none) and lines with a garbage value "
         "(requestTime ×1) on purpose"
     )
+    # Two lines have no request id, one of them as a `"requestId": "-"` placeholder: the drift check
+    # finds only the one that leaves the field out.
     truth.malformed_by_kind = {DAY: {"missing_request_id": 2}}
-    drift = {**drift, "missing_fields": {"requestId": 2}}
+    truth.absent_fields = {DAY: {"requestId": 1}}
+    drift = {**drift, "missing_fields": {"requestId": 1}}
     assert explain_warning(warn("bronze/api_requests:schema_drift", drift), truth) == (
-        "expected: the sample data contains lines without a requestId (requestId ×2) and lines with a garbage "
+        "expected: the sample data contains lines that leave out a field (requestId ×1) and lines with a garbage "
         "value (requestTime ×1) on purpose"
     )
+    drift = {**drift, "missing_fields": {"requestId": 2}}
+    assert explain_warning(warn("bronze/api_requests:schema_drift", drift), truth).startswith("NOT explained")
     # The demo's extra day (after the last sample day) holds only late arrivals: a volume far below.
     truth.arrival_dates, truth.event_dates = [DAY, "2026-12-02"], [DAY]
     truth.lines_total, truth.control_messages = {"2026-12-02": 2}, {"2026-12-02": 1}
@@ -119,6 +124,7 @@ def test_summary_prints_the_explanation_under_each_warn(capsys):
 def test_generated_truth_counts_the_dirt_it_plants(tmp_path):
     from datetime import date
 
+    from lake_assets.parsing.api_logs import parse_api_log_object
     from lake_sample.generator import generate_sample
 
     truth = generate_sample(tmp_path, date(2026, 11, 21), 2, 3000, seed=7)
@@ -129,6 +135,16 @@ def test_generated_truth_counts_the_dirt_it_plants(tmp_path):
         # only non-dash garbage times are untypable; never more than the no_usable_time lines
         assert set(truth.untypable_values[day]) <= {"requestTime"}
         assert truth.untypable_values[day].get("requestTime", 0) <= truth.malformed_by_kind[day]["no_usable_time"]
+        # lines that leave requestId out, counted from what was written (a "-" placeholder is present)
+        written = [
+            row["raw"]
+            for path in sorted((tmp_path / "api_logs").rglob(f"*-{day}-*"))
+            for row in parse_api_log_object(path.read_bytes(), path.name)
+            if row["record_type"] == "access_log"
+        ]
+        absent = sum('"requestId"' not in raw for raw in written)
+        assert truth.absent_fields[day].get("requestId", 0) == absent
+        assert absent <= truth.malformed_by_kind[day]["missing_request_id"]
     assert SampleTruth.load(tmp_path / "_truth.json").attribute_types == truth.attribute_types
 
 

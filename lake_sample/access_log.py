@@ -100,6 +100,8 @@ class LineFactory:
         # Fields of the last line whose value is present but does not type (a bad requestTime):
         # the Bronze schema_drift check reports them, "-" and "" are unavailable, not untypable.
         self.untypable: tuple[str, ...] = ()
+        # Fields the last line leaves out entirely (Bronze schema_drift reports them as missing).
+        self.absent: tuple[str, ...] = ()
 
     @staticmethod
     def _route_entry(route: tuple) -> tuple:
@@ -149,7 +151,7 @@ class LineFactory:
 
     def line(self, event_ms: int, kind: int) -> str:
         """The text of one line of the given kind; valid kinds update the truth."""
-        self.untypable = ()
+        self.untypable = self.absent = ()
         if kind == NOT_JSON:
             return self.rng.choice(PLAIN_TEXT)
         if kind == NOT_OBJECT:
@@ -213,6 +215,7 @@ class LineFactory:
         head = f'{{"requestId": "{b2a_base64(mixed.to_bytes(11, "big"), newline=False).decode()}", '
         if kind == MISSING_RID:
             head = '{"requestId": "-", ' if r() < 0.35 else "{"
+            self.absent = ("requestId",) if head == "{" else ()
         text = (
             f'{head}"ip": "{ip}", "requestTime": "{req_time}", "requestTimeEpoch": "{epoch}", '
             f'"httpMethod": "{method}", "routeKey": "{route}", "path": "{path}", '

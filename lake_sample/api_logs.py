@@ -181,6 +181,8 @@ class ApiLogWriter:
             if factory.untypable:
                 for untypable in factory.untypable:
                     _inc(t.untypable_values.setdefault(arrival_day, {}), untypable)
+            for absent in factory.absent:
+                _inc(t.absent_fields.setdefault(arrival_day, {}), absent)
         if valid:
             _inc(t.valid_lines, arrival_day, valid)
         for rec in self.pending.pop(w, []):
@@ -249,6 +251,7 @@ class ApiLogWriter:
             by_kind = t.malformed_by_kind.setdefault(day, {})
             t.malformed_by_kind[day] = {k: by_kind.get(k, 0) for k in MALFORMED_KINDS}
             t.untypable_values.setdefault(day, {})
+            t.absent_fields.setdefault(day, {})
         if f.latency is not None:
             t.route_latency_samples = {
                 day: {route: sorted(v) for route, v in sorted(routes.items())}

@@ -52,6 +52,8 @@ class ApiLogTruth:
     malformed_by_kind: DayCounts = field(default_factory=dict)
     # field -> lines with a present value that does not type (a garbage requestTime), on purpose
     untypable_values: DayCounts = field(default_factory=dict)
+    # field -> lines that leave it out (a requestId omitted; a "-" placeholder is not counted here)
+    absent_fields: DayCounts = field(default_factory=dict)
     control_messages: Counts = field(default_factory=dict)
     empty_objects: Counts = field(default_factory=dict)
     objects: Counts = field(default_factory=dict)
