@@ -1,4 +1,5 @@
-"""The local JVM starts with the environment `core/spark.LOCAL_JVM_ENV` gives it (fewer malloc arenas)."""
+"""What keeps the local engine's memory down: the JVM starts with `core/spark.LOCAL_JVM_ENV` (fewer
+malloc arenas), and Spark keeps at most one idle Python worker (`spark_conf`)."""
 
 from __future__ import annotations
 
