@@ -35,9 +35,9 @@ class ReportingEngine:
     def __init__(self, **report):
         self.report, self.calls = report, 0
 
-    def run_build(self, context, build):
+    def run_build(self, context, build, partition):
         self.calls += 1
-        return StepResult(BuildReport(build, context.partition_key, **self.report))
+        return StepResult(BuildReport(build, partition, **self.report))
 
 
 def blocking_check_fails() -> dict:
@@ -159,3 +159,95 @@ def test_failed_blocking_checks_and_input_errors_are_not_retried(monkeypatch):
             events = [e.event_type_value for e in result.all_events]
             assert not result.success and engine.calls == 1, report
             assert (events.count("STEP_FAILURE"), events.count("STEP_UP_FOR_RETRY")) == (1, 0), report
+
+
+class DayEngine(ReportingEngine):
+    """A `ReportingEngine` whose report depends on the day: a good day publishes both outputs
+    (with as many rows as its day of the month) and passes the check; `bad` days get `bad`."""
+
+    def __init__(self, bad_days: dict[str, dict]):
+        self.bad_days, self.runs = bad_days, []
+
+    def days(self, build="silver_api_requests"):
+        return [day for b, day in self.runs if b == build]
+
+    def run_build(self, context, build, partition):
+        self.runs.append((build, partition))
+        rows = int(partition[-2:])
+        good = {
+            "outputs": [
+                OutputReport(key, f"/lake/{key}/dt={partition}", rows, 1, 100, published=True) for key in SILVER_OUTPUTS
+            ],
+            "checks": [CheckReport("silver/api_requests", "quarantine_rate", True, "ERROR", True)],
+        }
+        return StepResult(BuildReport(build, partition, **self.bad_days.get(partition, good)))
+
+
+SILVER_OUTPUTS = ("silver/api_requests", "silver/api_requests_quarantine")
+RANGE = ["2026-11-20", "2026-11-21", "2026-11-22"]
+
+
+def run_silver_range(instance, engine, monkeypatch) -> dg.ExecuteInProcessResult:
+    """Silver API requests for RANGE in one run, as a single-run backfill launches it."""
+    monkeypatch.setattr("lake_assets.engines.select.engine_for", lambda settings, catalog=None: engine)
+    tags = {"dagster/asset_partition_range_start": RANGE[0], "dagster/asset_partition_range_end": RANGE[-1]}
+    return (
+        build_definitions(SETTINGS)
+        .resolve_job_def("lake_daily")
+        .execute_in_process(
+            tags=tags,
+            instance=instance,
+            asset_selection=[dg.AssetKey(k.split("/")) for k in SILVER_OUTPUTS],
+            raise_on_error=False,
+        )
+    )
+
+
+def test_a_ranged_run_records_each_day_with_its_own_metadata_and_checks(monkeypatch):
+    """A single-run backfill: one materialization per table per day, with that day's row count,
+    then one check evaluation per day (after the day's materialization, as in a one-day run)."""
+    with dg.instance_for_test() as instance:
+        engine = DayEngine({})
+        result = run_silver_range(instance, engine, monkeypatch)
+        assert result.success and engine.days() == RANGE
+        got = sorted(
+            ("/".join(e.materialization.asset_key.path), e.materialization.partition, e.materialization.metadata)
+            for e in result.get_asset_materialization_events()
+        )
+        assert [(t, p, m["dagster/row_count"].value) for t, p, m in got] == [
+            (t, p, int(p[-2:])) for t in SILVER_OUTPUTS for p in RANGE
+        ]
+        assert all(m["location"].value == f"/lake/{t}/dt={p}" for t, p, m in got)
+        kinds = [
+            (e.event_type_value, e.partition or getattr(e.event_specific_data, "partition", None))
+            for e in result.all_events
+        ]
+        first_check = kinds.index(("ASSET_CHECK_EVALUATION", RANGE[0]))
+        assert all(kind != "ASSET_MATERIALIZATION" for kind, _ in kinds[first_check:])
+        evaluations = [(e.check_name, e.partition, e.passed) for e in result.get_asset_check_evaluations()]
+        assert [(p, ok) for name, p, ok in evaluations if name == "quarantine_rate"] == [(p, True) for p in RANGE]
+        # The standalone check runs once per day too; this engine never reports it: failed, per day.
+        assert engine.days("check_unknown_users") == RANGE
+        assert [(p, ok) for name, p, ok in evaluations if name == "unknown_users"] == [(p, False) for p in RANGE]
+        status = instance.get_materialized_partitions(SILVER)
+        assert status == set(RANGE)
+
+
+def test_a_failed_day_of_a_ranged_run_is_named_and_the_others_are_published(monkeypatch):
+    with dg.instance_for_test() as instance:
+        engine = DayEngine({"2026-11-21": blocking_check_fails()})
+        result = run_silver_range(instance, engine, monkeypatch)
+        assert not result.success and engine.days() == RANGE  # every day ran once: no retry
+        events = [e.event_type_value for e in result.all_events]
+        assert (events.count("STEP_FAILURE"), events.count("STEP_UP_FOR_RETRY")) == (1, 0)
+        (failure,) = result.get_step_failure_events()
+        description = failure.step_failure_data.user_failure_data.description
+        assert description.startswith("1 of 3 days failed (2026-11-21)")
+        assert "silver/api_requests:quarantine_rate" in description
+        assert instance.get_materialized_partitions(SILVER) == {"2026-11-20", "2026-11-22"}
+        assert engine.days("check_unknown_users") == []  # its step waits on the failed one
+        assert sorted((e.partition, e.passed) for e in result.get_asset_check_evaluations()) == [
+            ("2026-11-20", True),
+            ("2026-11-21", False),
+            ("2026-11-22", True),
+        ]

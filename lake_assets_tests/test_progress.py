@@ -34,7 +34,7 @@ class FixedEngine:
     report: BuildReport
     settings: LakeSettings = field(default_factory=LakeSettings)
 
-    def run_build(self, context, build: str) -> StepResult:
+    def run_build(self, context, build: str, partition: str) -> StepResult:
         return StepResult(self.report)
 
 

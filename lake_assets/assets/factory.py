@@ -6,12 +6,12 @@ readable metadata, the real partition mapping of what it reads, and the cross-cu
 """
 
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import dagster as dg
 
-from lake_assets.assets.outcome import asset_key, step_events
+from lake_assets.assets.outcome import asset_key, day_events, evaluation_of, failure_text, range_events, step_events
 from lake_assets.declare import Catalog, Reads, StandaloneCheck, Step
 from lake_assets.engines.base import LakeEngine
 from lake_assets.engines.progress import run_step
@@ -20,6 +20,7 @@ from lake_assets.tables import Table
 
 OWNERS = ["team:data-platform"]
 Policy = Callable[[str, Sequence[str]], dict[str, Any]]
+StepEvent = dg.MaterializeResult | dg.AssetCheckResult | dg.AssetMaterialization | dg.AssetCheckEvaluation | dg.Output
 
 
 def partition_mapping(reads: Reads) -> dg.PartitionMapping | None:
@@ -117,52 +118,70 @@ def build_lake_asset(
     build = step.name
     reads, writes = [reads_label(r) for r in step.reads], [o.key for o in step.outputs]
 
-    # A skippable job may yield nothing; `can_subset` makes its outputs (and check outputs) optional.
-    @dg.multi_asset(
-        name=build,
-        specs=specs,
-        check_specs=checks,
-        partitions_def=partitions_def,
-        pool=pool,
-        retry_policy=retry_policy,
-        can_subset=step.skippable,
-    )
-    def _asset(
-        context: dg.AssetExecutionContext, engine: dg.ResourceParam[LakeEngine]
-    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        yield from step_events(context, run_step(context, engine, build, reads, writes))
+    # `can_subset` makes the outputs (and check outputs) optional: a skippable job may yield
+    # nothing, and a ranged run reports each day itself (Dagster would otherwise record every
+    # required output as materialized for the whole range, failed days included).
+    def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[LakeEngine]) -> Iterator[StepEvent]:
+        if context.has_partition_key:
+            day = context.partition_key
+            yield from step_events(context, run_step(context, engine, build, day, reads, writes))
+        else:
+            days = context.partition_keys
+            yield from range_events(context, days, lambda day: run_step(context, engine, build, day, reads, writes))
 
-    return _asset
+    # A backfill of many days is one run (`BackfillPolicy` is a Dagster beta: used on purpose): the
+    # Spark session, its JIT warm-up and each Python worker are paid once for the whole range.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=dg.BetaWarning)
+        return dg.multi_asset(
+            name=build,
+            specs=specs,
+            check_specs=checks,
+            partitions_def=partitions_def,
+            pool=pool,
+            retry_policy=retry_policy,
+            can_subset=True,
+            backfill_policy=dg.BackfillPolicy.single_run(),
+        )(_asset)
 
 
 def build_standalone_check(
     item: StandaloneCheck, catalog: Catalog, partitions_def: dg.PartitionsDefinition, pool: str = "spark_local"
 ) -> dg.AssetChecksDefinition:
-    """A check that needs more than its own asset (e.g. another table of the same day)."""
-    decl, build = catalog.standalone_check(item.build), item.name
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    """A check that needs more than its own asset (e.g. another table of the same day).
 
-        @dg.asset_check(
-            asset=asset_key(decl.table),
-            name=decl.name,
-            description=decl.description,
-            blocking=decl.blocking,
-            additional_deps=[asset_key(k) for k in item.reads],
-            partitions_def=partitions_def,
-            pool=pool,
-        )
-        def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[LakeEngine]) -> dg.AssetCheckResult:
-            events = step_events(context, run_step(context, engine, build, item.reads, [f"check {decl.name}"]))
-            reported = [e for e in events if isinstance(e, dg.AssetCheckResult) and e.check_name == decl.name]
-            if reported:
-                return reported[0]
-            return dg.AssetCheckResult(
+    A multi-asset check of one spec, because a ranged run (a single-run backfill) evaluates it
+    once per day, each evaluation naming its partition; `can_subset` makes its output optional.
+    """
+    decl, build = catalog.standalone_check(item.build), item.name
+    spec = check_spec(decl, partitions_def, additional_deps=[asset_key(k) for k in item.reads])
+    writes = [f"check {decl.name}"]
+
+    def reported(events: Iterable[StepEvent], why: str | None = None) -> dg.AssetCheckResult | dg.AssetCheckEvaluation:
+        """The check's own result; a report without it is a failed check that says why (never a pass)."""
+        found = [e for e in events if isinstance(e, (dg.AssetCheckResult, dg.AssetCheckEvaluation))]
+        mine = [e for e in found if e.check_name == decl.name]
+        return (
+            mine[0]
+            if mine
+            else dg.AssetCheckResult(
                 asset_key=asset_key(decl.table),
                 check_name=decl.name,
                 passed=False,
                 severity=dg.AssetCheckSeverity(decl.severity),
-                metadata={"error": f"{build} did not report this check"},
+                metadata={"error": why or f"{build} did not report this check"},
             )
+        )
+
+    @dg.multi_asset_check(name=spec.get_python_identifier(), specs=[spec], can_subset=True, pool=pool)
+    def _check(context: dg.AssetCheckExecutionContext, engine: dg.ResourceParam[LakeEngine]) -> Iterator[StepEvent]:
+        if context.has_partition_key:
+            day = context.partition_key
+            yield reported(step_events(context, run_step(context, engine, build, day, item.reads, writes)))
+            return
+        for day in context.partition_keys:  # a ranged run: one evaluation per day
+            step = run_step(context, engine, build, day, item.reads, writes)
+            event = reported(day_events(context, step), failure_text(step.report))
+            yield event if isinstance(event, dg.AssetCheckEvaluation) else evaluation_of(event, day)
 
     return _check

@@ -1,4 +1,4 @@
-"""The one contract every engine keeps: run a job for one partition, return a `StepResult`.
+"""The one contract every engine keeps: run a job for one partition (day), return a `StepResult`.
 
 The local engine runs the job in this process; remote engines submit the same job code to an AWS
 service through Dagster Pipes and get the job's `BuildReport` back as a Pipes message. Either way
@@ -36,7 +36,8 @@ class LakeEngine(Protocol):
         """The settings the engine runs with (read-only: engines are frozen dataclasses)."""
         ...
 
-    def run_build(self, context: StepContext, build: str) -> StepResult:
-        """Run `build` for `context.partition_key`. Infrastructure failures raise (and are retried);
-        data outcomes — including input errors and failed blocking checks — come back in the report."""
+    def run_build(self, context: StepContext, build: str, partition: str) -> StepResult:
+        """Run `build` for the day `partition` (one of the run's partitions: a ranged backfill run
+        calls this once per day). Infrastructure failures raise (and are retried); data outcomes —
+        including input errors and failed blocking checks — come back in the report."""
         ...

@@ -21,8 +21,7 @@ class LocalSparkEngine:
     settings: LakeSettings
     catalog: Catalog = CATALOG
 
-    def run_build(self, context: StepContext, build: str) -> StepResult:
-        partition = context.partition_key
+    def run_build(self, context: StepContext, build: str, partition: str) -> StepResult:
         context.log.info(f"running {build} for {partition} on local Spark")
         started = time.perf_counter()
         try:

@@ -47,14 +47,14 @@ def outcome(report: BuildReport) -> str:
 
 
 def run_step(
-    context: StepContext, engine: LakeEngine, build: str, reads: Sequence[str], writes: Sequence[str]
+    context: StepContext, engine: LakeEngine, build: str, partition: str, reads: Sequence[str], writes: Sequence[str]
 ) -> StepResult:
     """`engine.run_build` between a start line (what it reads and writes) and an end line (rows, time)."""
-    head = f"{build} {context.partition_key}"
+    head = f"{build} {partition}"
     progress(context, f"{head}: started; reads {', '.join(reads) or 'nothing'} → writes {', '.join(writes)}")
     started = time.perf_counter()
     try:
-        result = engine.run_build(context, build)
+        result = engine.run_build(context, build, partition)
     except Exception as exc:
         progress(context, f"{head}: failed after {time.perf_counter() - started:.1f}s ({type(exc).__name__})")
         raise

@@ -253,9 +253,8 @@ class PipesRemoteEngine(ABC):
     @abstractmethod
     def _console_url(self, run_id: str) -> str: ...
 
-    def run_build(self, context: StepContext, build: str) -> StepResult:
+    def run_build(self, context: StepContext, build: str, partition: str) -> StepResult:
         client, s3 = self.client(self.boto_service), self.client("s3")
-        partition = context.partition_key
         key = idempotency_key(context.run.root_run_id or context.run.run_id, build, partition)
         prefix, bucket = f"pipes/messages/{key}", self.remote.pipes_bucket
         if self._find(client, key) is None:
