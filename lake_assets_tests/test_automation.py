@@ -251,3 +251,24 @@ def test_a_failed_day_of_a_ranged_run_is_named_and_the_others_are_published(monk
             ("2026-11-21", False),
             ("2026-11-22", True),
         ]
+
+
+def test_a_subset_of_a_multi_table_step_records_every_table_it_published(monkeypatch):
+    """Selecting one table of a two-table step still builds (and publishes) both: the unselected
+    one is recorded too, with its metadata, instead of failing the step or going unrecorded."""
+    monkeypatch.setattr("lake_assets.engines.select.engine_for", lambda settings, catalog=None: DayEngine({}))
+    with dg.instance_for_test() as instance:
+        result = (
+            build_definitions(SETTINGS)
+            .resolve_job_def("lake_daily")
+            .execute_in_process(partition_key="2026-11-21", instance=instance, asset_selection=[SILVER])
+        )
+        assert result.success
+        got = {
+            ("/".join(e.materialization.asset_key.path), e.materialization.partition): e.materialization.metadata
+            for e in result.get_asset_materialization_events()
+        }
+        assert set(got) == {(t, "2026-11-21") for t in SILVER_OUTPUTS}
+        assert all(m["dagster/row_count"].value == 21 for m in got.values())
+        quarantine = dg.AssetKey(["silver", "api_requests_quarantine"])
+        assert instance.get_materialized_partitions(quarantine) == {"2026-11-21"}

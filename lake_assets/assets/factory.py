@@ -124,7 +124,8 @@ def build_lake_asset(
     def _asset(context: dg.AssetExecutionContext, engine: dg.ResourceParam[LakeEngine]) -> Iterator[StepEvent]:
         if context.has_partition_key:
             day = context.partition_key
-            yield from step_events(context, run_step(context, engine, build, day, reads, writes))
+            step = run_step(context, engine, build, day, reads, writes)
+            yield from step_events(context, step, context.selected_asset_keys)
         else:
             days = context.partition_keys
             yield from range_events(context, days, lambda day: run_step(context, engine, build, day, reads, writes))

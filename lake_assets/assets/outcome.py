@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import dagster as dg
@@ -80,8 +81,14 @@ def log_outputs(context: StepContext, report: BuildReport) -> None:
         )
 
 
-def step_events(context: StepContext, step: StepResult) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Dagster events for the `StepResult` of a one-partition run; raises `dg.Failure` for data failures."""
+def step_events(
+    context: StepContext, step: StepResult, selected: AbstractSet[dg.AssetKey] | None = None
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult | dg.AssetMaterialization | dg.AssetCheckEvaluation]:
+    """Dagster events for the `StepResult` of a one-partition run; raises `dg.Failure` for data failures.
+
+    A step builds all its tables together, so when only some of them were selected (a subset of a
+    multi-table step) the others are published too, and recorded as plain materialization and
+    evaluation events: Dagster accepts results only for what was selected."""
     report, run_metadata = step.report, {k: metadata_value(v) for k, v in step.run_metadata.items()}
     failure = failure_text(report)
     if report.input_error:
@@ -89,13 +96,17 @@ def step_events(context: StepContext, step: StepResult) -> Iterator[dg.Materiali
     log_outputs(context, report)
     if report.skipped:
         return
+    chosen = (lambda key: True) if selected is None else selected.__contains__
     for out in report.outputs:
         if out.published:
-            yield dg.MaterializeResult(
-                asset_key=asset_key(out.table), metadata={**output_metadata(out), **run_metadata}
-            )
+            key, metadata = asset_key(out.table), {**output_metadata(out), **run_metadata}
+            if chosen(key):
+                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+            else:
+                yield dg.AssetMaterialization(asset_key=key, partition=report.partition, metadata=metadata)
     for check in report.checks:
-        yield check_result(check)
+        result = check_result(check)
+        yield result if chosen(asset_key(check.table)) else evaluation_of(result, report.partition, check.blocking)
     if failure:
         raise dg.Failure(description=failure, metadata=run_metadata, allow_retries=False)
 
@@ -156,9 +167,10 @@ def range_events(
     tables = set(context.selected_asset_keys)
     whole = not failed and all({e.partition for e in materialized if e.asset_key == key} == set(days) for key in tables)
     if whole:
-        for event in materialized:
+        for event in (e for e in materialized if e.asset_key in tables):
             context.add_asset_metadata(event.metadata, asset_key=event.asset_key, partition_key=event.partition)
         yield from (dg.MaterializeResult(asset_key=key) for key in sorted(tables))
+        yield from (e for e in materialized if e.asset_key not in tables)  # built with them, not selected
         checks = context.assets_def.check_specs_by_output_name.items()
         yield from (dg.Output(None, name) for name, spec in checks if spec.key in context.selected_asset_check_keys)
     else:
