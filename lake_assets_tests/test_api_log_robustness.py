@@ -94,8 +94,9 @@ def test_decompressed_size_is_bounded():
     [
         (b"PK\x03\x04" + b"\n\x01" * 50, "unsupported_compression: zip"),
         (b"\xff\x06\x00\x00sNaPpY" + b"\n\x02" * 50, "unsupported_compression: snappy"),
-        (gzip.compress(b"\x00\x01\n" * 100), "binary_data: NUL bytes, not log text"),
+        (gzip.compress(b"\x00\x01\n" * 100, mtime=0), "binary_data: NUL bytes, not log text"),
     ],
+    ids=["zip", "snappy", "gzip-binary"],  # stable ids: pytest-xdist workers must collect the same names
 )
 def test_other_compressions_and_binary_payloads_are_one_reason_row(data, reason):
     (row,) = parse(data)
