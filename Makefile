@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup demo test test-fast check test-glue-runtime dev bench lint format clean
+.PHONY: setup demo test test-fast check test-glue-runtime dev bench bench-backfill lint format clean
 
 setup: $(STAMP)
 
@@ -66,6 +66,10 @@ dev: setup $(DAGSTER_HOME)/dagster.yaml
 
 bench: setup
 	$(BIN)/python benchmarks/run_benchmark.py
+
+# A 7-day backfill (20k requests a day) as one run against 7 one-day runs.
+bench-backfill: setup
+	$(BIN)/python benchmarks/backfill.py
 
 # Rewrite in place what the checks would reject.
 format: setup

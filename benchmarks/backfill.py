@@ -54,8 +54,8 @@ def run_range(landing: Path, lake: Path, first: date, last: date, start: date) -
 
 
 def measured(landing: Path, lake: Path, first: date, last: date, start: date) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--run", first.isoformat(), last.isoformat(), start.isoformat()]
-    cmd += [str(landing), str(lake)]
+    days = [d.isoformat() for d in (first, last, start)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--run", *days, str(landing), str(lake)]
     code, wall, peak = run_measured(cmd, HERE)
     if code:
         raise SystemExit(f"the run of {first}…{last} failed (exit {code})")
