@@ -13,6 +13,7 @@ from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.tables import Table
 from lake_assets.transforms.bronze import (
     OBJECTS_SCHEMA,
+    TASKS_CHANGES_SCHEMA,
     parse_api_log_objects,
     parse_change_files,
     parse_export_files,
@@ -265,9 +266,12 @@ def bronze_tasks_changes(ctx: BuildContext) -> BuildResult:
     if rows:
         files = files.repartition(min(len(rows), ctx.spark.sparkContext.defaultParallelism * 2), "key")
     manifest_items = sum(f.item_count for e in exports for f in e.files)
+    # No change files (most days): an empty frame of the parsed schema, without a Python worker
+    # started for nothing (~1 s a day: what a 7-day backfill or a small day pays per step).
+    changes = parse_change_files(files, ctx.landing) if rows else ctx.spark.createDataFrame([], TASKS_CHANGES_SCHEMA)
     staged = ctx.stage(
         table,
-        parse_change_files(files, ctx.landing),
+        changes,
         export_ids=[e.export_id for e in exports],
         windows=[f"{e.export_from_time} → {e.export_to_time}" for e in exports],
         output_views=sorted({e.output_view or "-" for e in exports}),
