@@ -73,12 +73,20 @@ def failure_text(report: BuildReport) -> str | None:
 
 
 def log_outputs(context: StepContext, report: BuildReport) -> None:
+    """One run-log line per written table (rows and the build's facts), or why nothing was written."""
     if report.skipped:
         context.log.info(f"{report.build}: nothing to write for {report.partition}: {report.skipped}")
     for out in report.outputs:
         context.log.info(
             f"{out.table} dt={report.partition}: {out.rows} rows ({json.dumps(out.extra, default=str)[:500]})"
         )
+
+
+def published(step: StepResult) -> list[tuple[dg.AssetKey, dict[str, Any]]]:
+    """(asset key, materialization metadata) of each output the step published: the partition's
+    own figures plus what the engine knows about the run."""
+    run_metadata = {k: metadata_value(v) for k, v in step.run_metadata.items()}
+    return [(asset_key(o.table), {**output_metadata(o), **run_metadata}) for o in step.report.outputs if o.published]
 
 
 def step_events(
@@ -97,13 +105,11 @@ def step_events(
     if report.skipped:
         return
     chosen = (lambda key: True) if selected is None else selected.__contains__
-    for out in report.outputs:
-        if out.published:
-            key, metadata = asset_key(out.table), {**output_metadata(out), **run_metadata}
-            if chosen(key):
-                yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-            else:
-                yield dg.AssetMaterialization(asset_key=key, partition=report.partition, metadata=metadata)
+    for key, metadata in published(step):
+        if chosen(key):
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        else:
+            yield dg.AssetMaterialization(asset_key=key, partition=report.partition, metadata=metadata)
     for check in report.checks:
         result = check_result(check)
         yield result if chosen(asset_key(check.table)) else evaluation_of(result, report.partition, check.blocking)
@@ -113,17 +119,12 @@ def step_events(
 
 def day_events(context: StepContext, step: StepResult) -> Iterator[dg.AssetMaterialization | dg.AssetCheckEvaluation]:
     """The events of one day of a ranged run, each naming its partition, materializations first."""
-    report, run_metadata = step.report, {k: metadata_value(v) for k, v in step.run_metadata.items()}
+    report = step.report
     log_outputs(context, report)
     if report.input_error or report.skipped:
         return
-    for out in report.outputs:
-        if out.published:
-            yield dg.AssetMaterialization(
-                asset_key=asset_key(out.table),
-                partition=report.partition,
-                metadata={**output_metadata(out), **run_metadata},
-            )
+    for key, metadata in published(step):
+        yield dg.AssetMaterialization(asset_key=key, partition=report.partition, metadata=metadata)
     for check in report.checks:
         yield evaluation_of(check_result(check), report.partition, check.blocking)
 
