@@ -3,7 +3,7 @@
 import json
 from datetime import UTC, date, datetime
 
-from lake_assets.builds.bronze import bronze_tasks_export
+from lake_assets.builds.bronze import SPREAD_FROM_FILES_PER_CORE, bronze_tasks_export, parse_tasks
 from lake_assets.builds.silver import check_unknown_users, silver_entities
 from lake_assets.core.settings import LakeSettings
 from lake_assets.execute import build_context
@@ -92,3 +92,18 @@ def test_requests_of_unknown_users_are_counted_exactly(tmp_path, spark):
         "top_unknown_users": {"ghost": 3, "spook": 1},
         "requests_with_user": 6,
     }
+
+
+def test_a_short_listing_is_parsed_without_a_shuffle_and_a_long_one_is_spread_by_key(spark):
+    """A shuffle stage of its own costs a small day more than the balance it buys; a long
+    listing is spread over twice the task slots. Every listed file reaches a task either way."""
+    slots = spark.sparkContext.defaultParallelism
+    short_keys = [f"k{i}" for i in range(3)]
+    short = parse_tasks(spark, [(k,) for k in short_keys], "key string")
+    assert "Exchange" not in short._jdf.queryExecution().executedPlan().toString()
+    assert short.rdd.getNumPartitions() == min(3, slots)
+    assert sorted(r["key"] for r in short.collect()) == sorted(short_keys)
+    long_keys = [f"k{i:03d}" for i in range(SPREAD_FROM_FILES_PER_CORE * slots + 1)]
+    spread = parse_tasks(spark, [(k,) for k in long_keys], "key string")
+    assert spread.rdd.getNumPartitions() == 2 * slots
+    assert sorted(r["key"] for r in spread.collect()) == long_keys

@@ -1,9 +1,10 @@
 """Generated contract checks, volume anomaly and drift: pass on good data, fail with useful metadata."""
 
 import pytest
+from pyspark.sql import functions as F
 
 from lake_assets.quality.contract import evaluate_contract
-from lake_assets.quality.drift import api_log_drift, export_drift
+from lake_assets.quality.drift import ROW, api_log_drift, api_log_findings, api_log_verdict, export_drift
 from lake_assets.quality.rules import generated_check_names, rules_for
 from lake_assets.quality.volume import volume_band, volume_verdict
 from lake_assets.steps import TABLES
@@ -127,6 +128,45 @@ def test_api_log_drift(spark):
     assert clean
 
 
+def test_api_log_findings_count_every_row_once_and_drift_only_on_access_logs(spark):
+    """The Bronze build groups these findings with its own row counts in one Spark job: each row
+    yields exactly one ROW finding, and only access-log records yield drift (a control message's
+    or a malformed fragment's fields say nothing about the log template)."""
+    from datetime import datetime
+
+    schema = TABLES["bronze/api_requests"].schema
+    base = {**dict.fromkeys(schema.fieldNames()), "source_key": "k", "ingested_at": datetime(2026, 11, 21)}
+    rows = [
+        {**base, "record_type": "access_log", "record_index": 0, "missing_fields": "ip"},
+        {**base, "record_type": "access_log", "record_index": 1, "extra_fields": '{"a": "1", "b": "2"}'},
+        {**base, "record_type": "access_log", "record_index": 2, "missing_fields": "ip", "invalid_fields": "status"},
+        {**base, "record_type": "malformed", "record_index": 3, "missing_fields": "ip,path"},
+        {**base, "record_type": "control_message", "record_index": 4, "extra_fields": '{"c": "3"}'},
+    ]
+    findings = spark.createDataFrame(rows, schema).select("record_type", F.explode(api_log_findings()).alias("f"))
+    counts = sorted(tuple(r) for r in findings.groupBy("record_type", "f.kind", "f.name").count().collect())
+    assert counts == [
+        ("access_log", "missing", "ip", 2),
+        ("access_log", "new", "a", 1),
+        ("access_log", "new", "b", 1),
+        ("access_log", "retyped", "status", 1),
+        ("access_log", ROW, None, 3),
+        ("control_message", ROW, None, 1),
+        ("malformed", ROW, None, 1),
+    ]
+    passed, meta = api_log_verdict((kind, name, n) for _, kind, name, n in counts)
+    assert not passed
+    assert meta == {
+        "new_fields": {"a": 1, "b": 1},
+        "missing_fields": {"ip": 2},
+        "fields_with_untypable_values": {"status": 1},
+    }
+    assert api_log_verdict([(ROW, None, 5)]) == (
+        True,
+        {"new_fields": {}, "missing_fields": {}, "fields_with_untypable_values": {}},
+    )
+
+
 def test_export_drift(spark):
     from datetime import datetime
 
@@ -159,6 +199,15 @@ def test_export_drift(spark):
         "required_attributes_absent": {"task.created_at": 1},
     }
     assert export_drift(spark.createDataFrame(rows[:1], schema))[0]
+    # Required attributes are judged against the items of each entity, counted in the same job:
+    # a second user without an email is one absence among two users.
+    rows.append(item("PROFILE", {"PK": "S", "SK": "S"}, 4))
+    rows.append(item("OTHER", {"PK": "S", "SK": "S", "anything": "N"}, 5))
+    rows.append({**item("PROFILE", None, 6), "parse_error": "invalid_json"})  # no attributes: not an item
+    assert export_drift(spark.createDataFrame(rows, schema))[1]["required_attributes_absent"] == {
+        "task.created_at": 1,
+        "user.email": 1,
+    }
 
 
 def test_contract_checks_cost_a_fixed_few_spark_jobs_whatever_the_width(spark):

@@ -6,6 +6,8 @@ never a failure: the people who own the producer need to know, the pipeline does
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -31,6 +33,12 @@ DECLARED_ATTRIBUTES: dict[str, dict[str, set[str]]] = {
 REQUIRED_ATTRIBUTES = {"user": {"PK", "SK", "email"}, "task": {"PK", "SK", "status", "created_at"}}
 
 
+# Each row also yields one finding of this kind (with a null name): grouped together with the real
+# findings, these count the rows themselves, so a caller's row counts and the drift come from one job.
+ROW = "row"
+_FINDING = "array<struct<kind:string,name:string>>"
+
+
 def _tagged(kind: str, names: Column) -> Column:
     """(kind, name) for each name of an array column; none when the array is null."""
     return F.transform(
@@ -39,38 +47,55 @@ def _tagged(kind: str, names: Column) -> Column:
     )
 
 
-def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
-    """New fields (not in the template), missing fields, and fields whose values no longer type.
-
-    All three in one Spark job: each access-log row contributes (kind, name) pairs, counted together."""
-    access = bronze.where(F.col("record_type") == "access_log")
+def api_log_findings() -> Column:
+    """Per Bronze api row: one (ROW, null), then (kind, name) for each field of an access-log record
+    that is new (not in the template), missing, or whose value no longer types."""
     extra_names = F.map_keys(F.from_json("extra_fields", T.MapType(T.StringType(), T.StringType())))
-    pairs = F.explode(
-        F.concat(
-            _tagged("new", extra_names),
-            _tagged("missing", F.split("missing_fields", ",")),
-            _tagged("retyped", F.split("invalid_fields", ",")),
-        )
+    fields = F.concat(
+        _tagged("new", extra_names),
+        _tagged("missing", F.split("missing_fields", ",")),
+        _tagged("retyped", F.split("invalid_fields", ",")),
     )
+    drift = F.when(F.col("record_type") == "access_log", fields).otherwise(F.array().cast(_FINDING))
+    row = F.array(F.struct(F.lit(ROW).alias("kind"), F.lit(None).cast("string").alias("name")))
+    return F.concat(row, drift)
+
+
+def api_log_verdict(counts: Iterable[tuple[str, str | None, int]]) -> tuple[bool, dict[str, dict[str, int]]]:
+    """The schema-drift outcome from (kind, name, rows) counts of `api_log_findings` (ROW ignored)."""
     found: dict[str, dict[str, int]] = {"new": {}, "missing": {}, "retyped": {}}
-    for r in access.select(pairs.alias("p")).groupBy("p.kind", "p.name").count().collect():
-        found[r["kind"]][r["name"]] = r["count"]
-    new, missing, retyped = found["new"], found["missing"], found["retyped"]
+    for kind, name, count in counts:
+        if kind in found and name is not None:
+            found[kind][name] = found[kind].get(name, 0) + count
+    new, missing, retyped = (dict(sorted(found[k].items())) for k in ("new", "missing", "retyped"))
     metadata = {"new_fields": new, "missing_fields": missing, "fields_with_untypable_values": retyped}
     return not (new or missing or retyped), metadata
 
 
+def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
+    """New fields (not in the template), missing fields, and fields whose values no longer type,
+    in one Spark job. (The Bronze build groups `api_log_findings` with its own row counts instead.)"""
+    findings = bronze.select(F.explode(api_log_findings()).alias("f")).groupBy("f.kind", "f.name").count()
+    return api_log_verdict((r["kind"], r["name"], r["count"]) for r in findings.collect())
+
+
 def export_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
-    """Attributes per entity against `DECLARED_ATTRIBUTES`: new, changed type, or required and absent."""
+    """Attributes per entity against `DECLARED_ATTRIBUTES`: new, changed type, or required and absent.
+
+    One Spark job: each item yields its (attribute, type) entries plus one entry without an
+    attribute, so the same group-by counts the items of each entity."""
     entity = F.when(F.col("sk") == "PROFILE", "user").when(F.col("sk").startswith("TASK#"), "task").otherwise("other")
-    items = bronze.where(F.col("attribute_types").isNotNull()).withColumn("entity", entity)
-    counts = (
-        items.select("entity", F.explode("attribute_types").alias("attribute", "type"))
-        .groupBy("entity", "attribute", "type")
+    item = F.array(F.struct(F.lit(None).cast("string").alias("key"), F.lit(None).cast("string").alias("value")))
+    entries = F.explode(F.concat(item, F.map_entries("attribute_types"))).alias("a")
+    grouped = (
+        bronze.where(F.col("attribute_types").isNotNull())
+        .select(entity.alias("entity"), entries)
+        .groupBy("entity", F.col("a.key").alias("attribute"), F.col("a.value").alias("type"))
         .count()
         .collect()
     )
-    entity_rows = {r["entity"]: r["count"] for r in items.groupBy("entity").count().collect()}
+    entity_rows = {r["entity"]: r["count"] for r in grouped if r["attribute"] is None}
+    counts = [r for r in grouped if r["attribute"] is not None]
     new: dict[str, int] = {}
     retyped: dict[str, int] = {}
     seen: dict[str, int] = {}
