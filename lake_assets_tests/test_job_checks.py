@@ -94,6 +94,26 @@ def test_requests_of_unknown_users_are_counted_exactly(tmp_path, spark):
     }
 
 
+def test_a_day_without_unknown_users_passes_and_counts_each_request_once(tmp_path, spark):
+    """A user listed twice in silver/users still counts each of its requests once."""
+    ctx = context(tmp_path, spark)
+    requests = TABLES["silver/api_requests"].schema
+    base = dict.fromkeys(requests.fieldNames())
+    rows = [{**base, "request_id": f"r{i}", "user_id": u} for i, u in enumerate(["u1", "u1", None, "u2"])]
+    ctx.lake.write(spark.createDataFrame(rows, requests), "silver", "api_requests", DAY.isoformat())
+    known = dict.fromkeys(TABLES["silver/users"].schema.fieldNames())
+    users = [{**known, "user_id": u} for u in ("u1", "u1", "u2")]
+    ctx.lake.write(spark.createDataFrame(users, TABLES["silver/users"].schema), "silver", "users", DAY.isoformat())
+    (check,) = check_unknown_users(ctx).checks
+    assert check.passed
+    assert check.metadata == {
+        "requests_from_unknown_users": 0,
+        "unknown_users": 0,
+        "top_unknown_users": {},
+        "requests_with_user": 3,
+    }
+
+
 def test_a_short_listing_is_parsed_without_a_shuffle_and_a_long_one_is_spread_by_key(spark):
     """A shuffle stage of its own costs a small day more than the balance it buys; a long
     listing is spread over twice the task slots. Every listed file reaches a task either way."""
