@@ -4,6 +4,7 @@ import json
 from datetime import UTC, date, datetime
 
 from lake_assets.builds.bronze import SPREAD_FROM_FILES_PER_CORE, bronze_tasks_export, parse_tasks
+from lake_assets.builds.gold import gold_route_latency_daily
 from lake_assets.builds.silver import check_unknown_users, silver_entities
 from lake_assets.core.settings import LakeSettings
 from lake_assets.execute import build_context
@@ -127,3 +128,26 @@ def test_a_short_listing_is_parsed_without_a_shuffle_and_a_long_one_is_spread_by
     spread = parse_tasks(spark, [(k,) for k in long_keys], "key string")
     assert spread.rdd.getNumPartitions() == 2 * slots
     assert sorted(r["key"] for r in spread.collect()) == long_keys
+
+
+def test_gold_reconciles_its_staged_output_in_the_contract_job_and_publishes(tmp_path, spark):
+    """The gold totals come from the staged partition's contract job (`BuildContext.audit`);
+    `finish` reuses that evaluation: every generated check is reported exactly once."""
+    ctx = context(tmp_path, spark)
+    schema = TABLES["silver/api_requests"].schema
+    base = dict.fromkeys(schema.fieldNames())
+    statuses = [("GET /a", 200, 10), ("GET /a", 404, 20), ("GET /b", 503, None), (None, 200, 5)]
+    rows = [
+        {**base, "request_id": f"r{i}", "route_key": route, "status": status, "response_latency_ms": latency}
+        for i, (route, status, latency) in enumerate(statuses)
+    ]
+    ctx.lake.write(spark.createDataFrame(rows, schema), "silver", "api_requests", DAY.isoformat())
+    result = gold_route_latency_daily(ctx)
+    names = [c.name for c in result.checks]
+    assert sorted(names) == sorted(set(names)), names
+    assert {"schema", "not_null", "ranges", "unique_key", "silver_reconciliation"} <= set(names)
+    (reconciled,) = [c for c in result.checks if c.name == "silver_reconciliation"]
+    assert reconciled.passed
+    assert reconciled.metadata["gold"] == {"requests": 4, "errors_4xx": 1, "errors_5xx": 1}
+    assert reconciled.metadata["gold"] == reconciled.metadata["silver"]
+    assert [(o.published, o.rows) for o in result.outputs] == [(True, 3)]

@@ -3,7 +3,7 @@
 import pytest
 from pyspark.sql import functions as F
 
-from lake_assets.quality.contract import evaluate_contract
+from lake_assets.quality.contract import evaluate_contract, evaluate_contract_with_sums
 from lake_assets.quality.drift import ROW, api_log_drift, api_log_findings, api_log_verdict, export_drift
 from lake_assets.quality.rules import generated_check_names, rules_for
 from lake_assets.quality.volume import volume_band, volume_verdict
@@ -241,3 +241,39 @@ def test_a_partition_known_to_be_empty_is_judged_without_spark_jobs(spark):
         spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
     assert known == evaluated
     assert tracker.getJobIdsForGroup("empty-contract") == []
+
+
+def test_a_build_reads_its_staged_partition_once_for_the_contract_and_its_reconciliation_sums(spark):
+    """The sums a build reconciles against come out of the contract's own aggregation: the same
+    outcomes as the contract alone, exact sums, and no extra Spark job for them."""
+    rows = [("GET /a", 3, 1, 0, 5.0, 9.0, 9.5), ("GET /a", 0, -1, 2, -2.0, 1.0, 1.0), (None, 2, 0, 0, 1.0, 1.0, 1.0)]
+    df = spark.createDataFrame(rows, ROUTES.schema)
+    sums = {"requests": F.col("requests"), "errors": F.col("errors_4xx") + F.col("errors_5xx")}
+    tracker = spark.sparkContext.statusTracker()
+    spark.sparkContext.setJobGroup("contract-sums", "count the jobs of the contract with sums")
+    try:
+        outcomes_with_sums, totals = evaluate_contract_with_sums(df, ROUTES, None, sums)
+        aggregation_jobs = len(tracker.getJobIdsForGroup("contract-sums"))
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    assert totals == {"requests": 5, "errors": 2}
+    plain = evaluate_contract(df, ROUTES)
+    assert [(o.name, o.passed, o.metadata) for o in outcomes_with_sums] == [
+        (o.name, o.passed, o.metadata) for o in plain
+    ]
+    # The aggregation (adaptive execution runs its shuffle stages as jobs) plus the failing
+    # rules' and the duplicated key's samples: no job of its own for the sums.
+    spark.sparkContext.setJobGroup("contract-alone", "count the jobs of the contract alone")
+    try:
+        evaluate_contract(df, ROUTES)
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    assert aggregation_jobs == len(tracker.getJobIdsForGroup("contract-alone"))
+    # An empty staged partition (0 rows from its footers): zero sums, no Spark job at all.
+    spark.sparkContext.setJobGroup("contract-empty", "an empty partition")
+    try:
+        _, empty = evaluate_contract_with_sums(spark.createDataFrame([], ROUTES.schema), ROUTES, 0, sums)
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    assert empty == {"requests": 0, "errors": 0}
+    assert tracker.getJobIdsForGroup("contract-empty") == []

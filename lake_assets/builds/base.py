@@ -12,7 +12,7 @@ from lake_assets.quality.outcome import CheckOutcome
 from lake_assets.tables import Table
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
     from lake_assets.core.lake import LakeStorage
     from lake_assets.core.landing import Landing
@@ -67,6 +67,8 @@ class Staged:
     path: str  # where the staged version is, readable by Spark
     rows: int
     extra: dict[str, Any]
+    # The contract's outcomes once `BuildContext.audit` has evaluated them (`finish` then reuses them).
+    contract: list[CheckOutcome] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,16 @@ class BuildContext:
     def read_staged(self, staged: Staged) -> DataFrame:
         return self.spark.read.schema(staged.table.schema).parquet(staged.path)
 
+    def audit(self, staged: Staged, **sums: Column) -> dict[str, int]:
+        """Evaluate `staged`'s contract now, and the sum of each of `sums` (name → integer column)
+        over its rows in the same Spark job: a build reconciling its output against its input
+        reads the staged partition once for all its checks. `finish` reuses these outcomes."""
+        from lake_assets.quality.contract import evaluate_contract_with_sums
+
+        outcomes, values = evaluate_contract_with_sums(self.read_staged(staged), staged.table, staged.rows, sums)
+        staged.contract[:] = outcomes
+        return values
+
     def _volume(self, staged: Staged) -> CheckOutcome:
         from lake_assets.quality.volume import volume_verdict
 
@@ -145,7 +157,7 @@ class BuildContext:
         declared = {(d.table, d.name): d for s in staged for d in self.catalog.checks_for(s.table.key)}
         checks = list(outcomes)
         for item in staged:
-            checks += evaluate_contract(self.read_staged(item), item.table, rows=item.rows)
+            checks += item.contract or evaluate_contract(self.read_staged(item), item.table, rows=item.rows)
             if (item.table.key, "volume_anomaly") in declared:
                 checks.append(self._volume(item))
         seen = {(c.table, c.name) for c in checks}

@@ -197,6 +197,8 @@ def first_export_time(summaries: list[ex.ExportSummary]) -> datetime | None:
 
 def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
     """Partition D = the table at the end of D: the latest completed full export in (D, D+1]."""
+    from pyspark.sql import functions as F
+
     table = ctx.table("bronze/tasks_export")
     summaries, notes = ex.list_completed_exports(ctx.landing, TASKS_EXPORT_PREFIX)
     try:
@@ -242,7 +244,8 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
     )
     items = ctx.read_staged(staged)
     refuse_untrusted_files(ctx, staged, items, [export.export_id])
-    staged.extra["items_with_parse_errors"] = items.where("parse_error is not null").count()
+    parse_errors = F.col("parse_error").isNotNull().cast("int")
+    staged.extra["items_with_parse_errors"] = ctx.audit(staged, parse_errors=parse_errors)["parse_errors"]
     reconciled = CheckOutcome(
         table.key,
         "manifest_reconciliation",

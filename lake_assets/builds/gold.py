@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lake_assets.builds.base import BuildContext, BuildResult
@@ -12,9 +12,9 @@ from lake_assets.transforms import gold
 from lake_assets.transforms.gold import OPEN_STATUSES
 
 
-def _sums(df: DataFrame, *columns: str) -> dict[str, int]:
-    row = aggregate_row(df, *[F.coalesce(F.sum(c), F.lit(0)).alias(c) for c in columns])
-    return {c: int(row[c]) for c in columns}
+def _columns(*names: str) -> dict[str, Column]:
+    """Gold columns to sum in the staged partition's contract job (`BuildContext.audit`)."""
+    return {name: F.col(name) for name in names}
 
 
 def _reconcile(table_key: str, gold_totals: dict[str, int], silver_totals: dict[str, int]) -> CheckOutcome:
@@ -44,8 +44,7 @@ def gold_tasks_per_user_daily(ctx: BuildContext) -> BuildResult:
     ctx.require_upstream("silver/tasks")
     tasks = ctx.read(ctx.table("silver/tasks"))
     staged = ctx.stage(ctx.table(key), gold.tasks_per_user_daily(tasks, ctx.day), max_files=1)
-    out = ctx.read_staged(staged)
-    totals = {**_sums(out, "tasks_created", "tasks_completed", "open_tasks"), "users": staged.rows}
+    totals = {**ctx.audit(staged, **_columns("tasks_created", "tasks_completed", "open_tasks")), "users": staged.rows}
     return ctx.finish([staged], [_reconcile(key, totals, _silver_task_totals(tasks, ctx))])
 
 
@@ -61,7 +60,7 @@ def gold_route_latency_daily(ctx: BuildContext) -> BuildResult:
         F.sum(F.when(F.col("status").between(500, 599), 1).otherwise(0)).alias("errors_5xx"),
     )
     silver_totals = {k: int(silver[k] or 0) for k in ("requests", "errors_4xx", "errors_5xx")}
-    gold_totals = _sums(ctx.read_staged(staged), "requests", "errors_4xx", "errors_5xx")
+    gold_totals = ctx.audit(staged, **_columns("requests", "errors_4xx", "errors_5xx"))
     return ctx.finish([staged], [_reconcile(key, gold_totals, silver_totals)])
 
 
@@ -70,7 +69,7 @@ def gold_user_activity_daily(ctx: BuildContext) -> BuildResult:
     ctx.require_upstream("silver/api_requests", "silver/tasks")
     requests, tasks = ctx.read(ctx.table("silver/api_requests")), ctx.read(ctx.table("silver/tasks"))
     staged = ctx.stage(ctx.table(key), gold.user_activity_daily(requests, tasks, ctx.day), max_files=1)
-    gold_totals = _sums(ctx.read_staged(staged), "api_requests", "tasks_created", "tasks_completed")
+    gold_totals = ctx.audit(staged, **_columns("api_requests", "tasks_created", "tasks_completed"))
     task_totals = _silver_task_totals(tasks, ctx)
     silver_totals = {
         "api_requests": requests.where(F.col("user_id").isNotNull()).count(),

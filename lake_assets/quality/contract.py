@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from pandera.pyspark import DataFrameModel, DataFrameSchema
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lake_assets.core.spark import aggregate_row
@@ -68,16 +68,21 @@ def _sample(df: DataFrame, rule: Rule, keys: list[str]) -> list[dict]:
     return [jsonable(r.asDict()) for r in df.where(rule.fails()).select(*columns).limit(SAMPLE_ROWS).collect()]
 
 
-def _totals(df: DataFrame, rules: list[Rule], keys: list[str], rows: int | None) -> Mapping[str, Any]:
-    """Rows, failing rows per rule (`_r<i>`) and distinct keys (`_keys`), in ONE Spark aggregation.
-    A partition known to be empty (`rows == 0`, from its Parquet footers) needs no job at all."""
-    if rows == 0 or not (rules or keys):
-        return {"_rows": rows or 0, "_keys": rows or 0, **{f"_r{i}": 0 for i in range(len(rules))}}
+def _totals(
+    df: DataFrame, rules: list[Rule], keys: list[str], rows: int | None, sums: Mapping[str, Column]
+) -> Mapping[str, Any]:
+    """Rows, failing rows per rule (`_r<i>`), distinct keys (`_keys`) and the caller's `sums`
+    (`_sum_<name>`), in ONE Spark aggregation. A partition known to be empty (`rows == 0`, from
+    its Parquet footers) needs no job at all."""
+    if rows == 0 or not (rules or keys or sums):
+        empty = {"_rows": rows or 0, "_keys": rows or 0, **{f"_r{i}": 0 for i in range(len(rules))}}
+        return {**empty, **{f"_sum_{name}": 0 for name in sums}}
     aggregates = [F.count(F.lit(1)).alias("_rows")] + [
         F.sum(F.when(rule.fails(), 1).otherwise(0)).alias(f"_r{i}") for i, rule in enumerate(rules)
     ]
     if keys:  # a struct of the key columns: rows whose keys are equal (nulls included) count once
         aggregates.append(F.count_distinct(F.struct(*keys)).alias("_keys"))
+    aggregates += [F.coalesce(F.sum(value), F.lit(0)).alias(f"_sum_{name}") for name, value in sums.items()]
     return aggregate_row(df, *aggregates).asDict()
 
 
@@ -128,11 +133,20 @@ def _unique_outcome(df: DataFrame, table: Table, keys: list[str], totals: Mappin
 def evaluate_contract(df: DataFrame, table: Table, rows: int | None = None) -> list[CheckOutcome]:
     """All generated checks of `table` on one partition's rows; `rows`, when the caller knows it
     (a staged partition's footers), lets an empty partition be judged without Spark jobs."""
+    return evaluate_contract_with_sums(df, table, rows, {})[0]
+
+
+def evaluate_contract_with_sums(
+    df: DataFrame, table: Table, rows: int | None, sums: Mapping[str, Column]
+) -> tuple[list[CheckOutcome], dict[str, int]]:
+    """`evaluate_contract`, plus the sum of each of `sums` (name → integer column) over the same
+    rows, computed in the contract's own aggregation: a build that reconciles a staged partition
+    against its input reads the partition once for all its checks instead of once more."""
     keys = unique_key(table.model)
     rules = rules_for(table.model)
-    totals = _totals(df, rules, keys, rows)
+    totals = _totals(df, rules, keys, rows, sums)
     nulls = {r.column: int(totals[f"_r{i}"] or 0) for i, r in enumerate(rules) if r.check == NOT_NULL}
     outcomes = [_schema_outcome(df, table, nulls), *_rule_outcomes(df, table, keys, rules, totals)]
     if keys:
         outcomes.append(_unique_outcome(df, table, keys, totals))
-    return outcomes
+    return outcomes, {name: int(totals[f"_sum_{name}"]) for name in sums}
