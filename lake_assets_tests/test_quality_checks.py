@@ -4,7 +4,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from lake_assets.quality.contract import evaluate_contract, evaluate_contract_with_sums
-from lake_assets.quality.drift import ROW, api_log_drift, api_log_findings, api_log_verdict, export_drift
+from lake_assets.quality.drift import ROW, api_log_findings, api_log_verdict, export_drift
 from lake_assets.quality.rules import generated_check_names, rules_for
 from lake_assets.quality.volume import volume_band, volume_verdict
 from lake_assets.steps import TABLES
@@ -98,6 +98,12 @@ def test_volume_anomaly_is_robust(rows, history, passed):
 def test_volume_band_on_constant_history_allows_small_moves():
     mid, low, high = volume_band([100, 100, 100, 100])
     assert mid == 100 and low <= 95 and high >= 105
+
+
+def api_log_drift(bronze):
+    """The drift verdict of Bronze api rows, as the Bronze build groups `api_log_findings`."""
+    findings = bronze.select(F.explode(api_log_findings()).alias("f")).groupBy("f.kind", "f.name").count()
+    return api_log_verdict((r["kind"], r["name"], r["count"]) for r in findings.collect())
 
 
 def test_api_log_drift(spark):

@@ -72,13 +72,6 @@ def api_log_verdict(counts: Iterable[tuple[str, str | None, int]]) -> tuple[bool
     return not (new or missing or retyped), metadata
 
 
-def api_log_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
-    """New fields (not in the template), missing fields, and fields whose values no longer type,
-    in one Spark job. (The Bronze build groups `api_log_findings` with its own row counts instead.)"""
-    findings = bronze.select(F.explode(api_log_findings()).alias("f")).groupBy("f.kind", "f.name").count()
-    return api_log_verdict((r["kind"], r["name"], r["count"]) for r in findings.collect())
-
-
 def export_drift(bronze: DataFrame) -> tuple[bool, dict[str, dict[str, int]]]:
     """Attributes per entity against `DECLARED_ATTRIBUTES`: new, changed type, or required and absent.
 
