@@ -3,9 +3,10 @@
 import json
 from datetime import UTC, date, datetime
 
-from lake_assets.builds.bronze import SPREAD_FROM_FILES_PER_CORE, bronze_tasks_export, parse_tasks
+from lake_assets.builds.bronze import bronze_tasks_export
 from lake_assets.builds.gold import gold_route_latency_daily
 from lake_assets.builds.silver import check_unknown_users, silver_entities
+from lake_assets.builds.tasks import balanced_order, parse_tasks, slice_sizes
 from lake_assets.core.settings import LakeSettings
 from lake_assets.execute import build_context
 from lake_assets.parsing.dynamodb_json import parse_full_export_line
@@ -115,19 +116,41 @@ def test_a_day_without_unknown_users_passes_and_counts_each_request_once(tmp_pat
     }
 
 
-def test_a_short_listing_is_parsed_without_a_shuffle_and_a_long_one_is_spread_by_key(spark):
-    """A shuffle stage of its own costs a small day more than the balance it buys; a long
-    listing is spread over twice the task slots. Every listed file reaches a task either way."""
+def test_parse_tasks_hold_equal_work_without_a_shuffle(spark):
+    """The listing is ordered so Spark's own slices (one per slot) hold near-equal weight: 20 equal
+    export files and an empty one fill every slot equally, a skewed listing puts its heaviest
+    file in the slice with the fewest rows. No shuffle stage, and every listed file reaches exactly one task."""
     slots = spark.sparkContext.defaultParallelism
-    short_keys = [f"k{i}" for i in range(3)]
-    short = parse_tasks(spark, [(k,) for k in short_keys], "key string")
-    assert "Exchange" not in short._jdf.queryExecution().executedPlan().toString()
-    assert short.rdd.getNumPartitions() == min(3, slots)
-    assert sorted(r["key"] for r in short.collect()) == sorted(short_keys)
-    long_keys = [f"k{i:03d}" for i in range(SPREAD_FROM_FILES_PER_CORE * slots + 1)]
-    spread = parse_tasks(spark, [(k,) for k in long_keys], "key string")
-    assert spread.rdd.getNumPartitions() == 2 * slots
-    assert sorted(r["key"] for r in spread.collect()) == long_keys
+
+    def loads(rows, weights):
+        tasks = parse_tasks(spark, rows, weights, "key string")
+        assert "Exchange" not in tasks._jdf.queryExecution().executedPlan().toString()
+        parts = tasks.rdd.glom().collect()
+        assert len(parts) == slots
+        keys = [r["key"] for part in parts for r in part]
+        assert sorted(keys) == sorted(k for (k,) in rows)
+        weight = dict(zip((k for (k,) in rows), weights, strict=True))
+        return sorted(sum(weight[r["key"]] for r in part) for part in parts)
+
+    equal = [(f"data/{i:02d}.json.gz",) for i in range(21)]
+    assert loads(equal, [48_000] * 20 + [0]) == [48_000 * 20 // slots] * slots
+    skewed = [(f"k{i}",) for i in range(9)]
+    heavy = 100 * slots
+    fewest = min(n for n in slice_sizes(len(skewed), slots) if n)  # the heavy file takes the shortest slice
+    assert loads(skewed, [heavy] + [1] * 8)[-1] == heavy + fewest - 1
+    assert loads([("only",)], [5]) == [0] * (slots - 1) + [5]
+    assert loads([], []) == [0] * slots
+
+
+def test_slice_sizes_follow_spark_and_packing_is_balanced():
+    """Pure: the slices of a local list (PySpark batches rows, the JVM slices batches) and the
+    greedy packing into them."""
+    assert slice_sizes(21, 2) == [10, 11]
+    assert slice_sizes(9, 4) == [2, 2, 2, 3]
+    assert slice_sizes(3, 4) == [0, 1, 1, 1]
+    assert slice_sizes(5000, 2) == [2048, 2952]  # batches of 1024: slices hold whole batches
+    assert balanced_order([5, 1, 1, 1, 4, 4], [3, 3]) == [[0, 1, 2], [4, 5, 3]]
+    assert balanced_order([7, 7, 7, 7], [1, 1, 2]) == [[0], [1], [2, 3]]
 
 
 def test_gold_reconciles_its_staged_output_in_the_contract_job_and_publishes(tmp_path, spark):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lake_assets.builds.base import BuildContext, BuildInputError, BuildResult, Staged
+from lake_assets.builds.tasks import parse_tasks
 from lake_assets.core.landing import Landing, skip_reason
 from lake_assets.parsing import exports as ex
 from lake_assets.quality.drift import ROW, api_log_findings, api_log_verdict, export_drift
@@ -20,29 +21,12 @@ from lake_assets.transforms.bronze import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
-    from pyspark.sql.types import StructType
+    from pyspark.sql import DataFrame
 
 API_LOGS_PREFIX = "api_logs"
 TASKS_EXPORT_PREFIX = "dynamodb/tasks"
 SKIPPED_SHOWN = 20  # skipped landing objects named in the metadata (the count covers all)
 UNTRUSTED_SHOWN = 5  # data files named in the error; the rejected rows hold all of them
-SPREAD_FROM_FILES_PER_CORE = 4  # listings longer than this many files per task slot are spread by key
-
-
-def parse_tasks(spark: SparkSession, rows: list[tuple[Any, ...]], schema: StructType | str) -> DataFrame:
-    """The listed landing files (`key` first) as a DataFrame whose partitions become the parse tasks.
-
-    Spark splits a local listing over min(files, slots) tasks by itself. A long listing is also
-    spread by key over twice as many tasks, so one slow file does not hold up a whole slice; that
-    is a shuffle stage of its own, which on a short listing only costs time (~0.3 s of a 20k-request
-    day's 1.3 s parse, paid by every step of every day of a backfill).
-    """
-    listing = spark.createDataFrame(rows, schema)
-    slots = spark.sparkContext.defaultParallelism  # the cores tasks run on (local: LAKE_SHUFFLE_PARTITIONS)
-    if len(rows) <= SPREAD_FROM_FILES_PER_CORE * slots:
-        return listing
-    return listing.repartition(slots * 2, "key")
 
 
 def refuse_untrusted_files(ctx: BuildContext, staged: Staged, rows: DataFrame, exports: list[str]) -> None:
@@ -147,7 +131,7 @@ def bronze_api_requests(ctx: BuildContext) -> BuildResult:
             [], [], skipped=f"no data expected: {ctx.dt} is before the first landing day ({first or 'none yet'})"
         )
     rows = [(o.key, o.last_modified) for o in objects]
-    listing = parse_tasks(ctx.spark, rows, OBJECTS_SCHEMA)
+    listing = parse_tasks(ctx.spark, rows, [o.size for o in objects], OBJECTS_SCHEMA)
     staged = ctx.stage(table, parse_api_log_objects(listing, ctx.landing))
     parsed = ctx.read_staged(staged)
     # Every figure below and the schema drift from ONE small group-by (≤ objects × kinds rows, plus
@@ -231,7 +215,7 @@ def bronze_tasks_export(ctx: BuildContext) -> BuildResult:
     assert export_time is not None, "choose_full_export picks only exports with an exportTime"
     refuse_older_export(ctx, table, export.export_id, export_time)
     keys = [(f.key, f.md5_checksum) for f in export.files]
-    files = parse_tasks(ctx.spark, keys, "key string, md5_checksum string")
+    files = parse_tasks(ctx.spark, keys, [f.item_count for f in export.files], "key string, md5_checksum string")
     manifest_items = sum(f.item_count for f in export.files)
     staged = ctx.stage(
         table,
@@ -285,7 +269,7 @@ def bronze_tasks_changes(ctx: BuildContext) -> BuildResult:
             T.StructField("export_to_time", T.TimestampType()),
         ]
     )
-    files = parse_tasks(ctx.spark, rows, schema)
+    files = parse_tasks(ctx.spark, rows, [f.item_count for e in exports for f in e.files], schema)
     manifest_items = sum(f.item_count for e in exports for f in e.files)
     # No change files (most days): an empty frame of the parsed schema, without a Python worker
     # started for nothing (~1 s a day: what a 7-day backfill or a small day pays per step).
