@@ -83,7 +83,7 @@ def test_a_duplicate_key_in_the_export_is_quarantined_with_or_without_changes(sp
     snapshot, changes = frames(spark, twice, [change("u2", micros(11), new=user("u2", "new@x.y"), old=user("u2"))])
     for rows in (item_rows(snapshot), item_rows(snapshot, Changes(changes, SNAP, UNTIL))):
         entities = type_entities(rows, b"k")
-        assert [(r["pk"], r["line_number"], r["reason"]) for r in entities.quarantine.collect()] == [
+        assert [(r["pk"], r["line_number"], r["reason"]) for r in entities.quarantine().collect()] == [
             ("USER#u1", 1, "duplicate_key_in_export")
         ]
         assert sorted(r["user_id"] for r in entities.users.collect()) == ["u1", "u2"]

@@ -90,7 +90,7 @@ def test_values_that_do_not_type_exactly_are_quarantined_with_the_attribute(spar
         3,
         ["a"],
     )
-    quarantine = entities.quarantine.collect()
+    quarantine = entities.quarantine().collect()
     got = {}
     for r in quarantine:
         where = r["sk"] if r["entity"] == "task" else f"{r['pk']}/{r['sk']}" if r["pk"] else "-"

@@ -95,7 +95,7 @@ def test_tasks_users_and_quarantine(spark):
     expected = hmac.new(KEY, b"ada@example.com", hashlib.sha256).hexdigest()
     assert (user["user_id"], user["email_hash"], user["plan"]) == ("u-1", expected, "pro")
     assert "email" not in entities.users.columns
-    reasons = sorted((r["sk"] or "", r["reason"].split(":")[0]) for r in entities.quarantine.collect())
+    reasons = sorted((r["sk"] or "", r["reason"].split(":")[0]) for r in entities.quarantine().collect())
     assert reasons == [
         ("", "invalid_json"),
         ("TASK#t-3", "invalid_status"),
@@ -129,7 +129,28 @@ def test_duplicate_keys_keep_one_and_quarantine_the_other(spark):
     line = item(PK=S("USER#u-9"), SK=S("PROFILE"), email=S("x@y.z"))
     entities = type_entities(item_rows(snapshot(spark, [line, line])), KEY)
     assert entities.users.count() == 1
-    assert [r["reason"] for r in entities.quarantine.collect()] == ["duplicate_key_in_export"]
+    assert [r["reason"] for r in entities.quarantine().collect()] == ["duplicate_key_in_export"]
+
+
+def test_quarantine_finds_each_rows_own_raw_line_after_the_window(spark):
+    """No raw line travels through the ranking window or the `items` cache; a quarantined row's
+    line is looked up afterwards: the earlier duplicate (known only after the window) and an
+    unparseable line each show their own text, e-mail redacted. A small quarantine is broadcast
+    (one scan of the lines, no shuffle of them); the general join gives the same rows."""
+    first = item(PK=S("USER#u-9"), SK=S("PROFILE"), plan=S("free"), email=S("x@y.z"))
+    second = item(PK=S("USER#u-9"), SK=S("PROFILE"), plan=S("pro"), email=S("x@y.z"))
+    entities = type_entities(item_rows(snapshot(spark, [first, second, "{not json"])), KEY)
+    assert "raw_item" not in entities.items.columns
+    small = entities.quarantine(2)
+    plan = small._jdf.queryExecution().executedPlan().toString()
+    assert "BroadcastHashJoin" in plan and "BuildLeft" in plan
+    got = sorted((r["line_number"], r["reason"], r["raw_item"]) for r in small.collect())
+    assert got == [
+        (1, "duplicate_key_in_export", first.replace('{"S": "x@y.z"}', '"<redacted>"')),
+        (3, "invalid_json", "{not json"),
+    ]
+    assert sorted((r["line_number"], r["reason"], r["raw_item"]) for r in entities.quarantine().collect()) == got
+    assert [r["plan"] for r in entities.users.collect()] == ["pro"]
 
 
 def test_a_number_with_a_line_terminator_after_it_is_quarantined_not_a_failed_job(spark):
@@ -142,6 +163,6 @@ def test_a_number_with_a_line_terminator_after_it_is_quarantined_not_a_failed_jo
         item(SK=S("TASK#t-3"), priority=S("4"), **task),
     ]
     entities = type_entities(item_rows(snapshot(spark, lines)), KEY)
-    reasons = sorted((r["sk"], r["reason"]) for r in entities.quarantine.collect())
+    reasons = sorted((r["sk"], r["reason"]) for r in entities.quarantine().collect())
     assert reasons == [("TASK#t-1", "priority_wrong_type"), ("TASK#t-2", "estimate_hours_wrong_type")]
     assert [(r["task_id"], r["priority"]) for r in entities.tasks.collect()] == [("t-3", 4)]

@@ -121,7 +121,9 @@ def silver_entities(ctx: BuildContext) -> BuildResult:
         tasks = ctx.stage(ctx.table("silver/tasks"), entities.tasks, **counts, **info)
         users = ctx.stage(ctx.table("silver/users"), entities.users, users=counts["users"])
         quarantine = ctx.stage(
-            ctx.table("silver/tasks_quarantine"), entities.quarantine, quarantine_reasons=counts["quarantine_reasons"]
+            ctx.table("silver/tasks_quarantine"),
+            entities.quarantine(counts["quarantined"]),
+            quarantine_reasons=counts["quarantine_reasons"],
         )
         item_count = counts["bronze_items"]  # every item, counted by the group-by above (no second pass)
     finally:

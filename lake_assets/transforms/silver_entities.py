@@ -108,8 +108,13 @@ USERS_SCHEMA = SilverUsers.to_structtype()
 QUARANTINE_SCHEMA = SilverTasksQuarantine.to_structtype()
 
 
-# Bronze columns only typing reads: dropped from `items` before its dedupe window.
+# Bronze columns only typing reads: dropped from `items` before its dedupe window (and `raw_item`,
+# which only a quarantine row shows: `Entities.quarantine` looks it up afterwards).
 _TYPED_AWAY = ("item_json", "item_dynamodb_json", "attribute_types")
+
+
+# A quarantine of at most this many rows is broadcast to find its raw lines (`Entities.quarantine`).
+BROADCAST_QUARANTINE_ROWS = 100_000
 
 
 @dataclass
@@ -119,7 +124,24 @@ class Entities:
     items: DataFrame  # every row with `_fate` (cdc.with_fate), `entity`, `reason`, typed, sans item texts
     tasks: DataFrame
     users: DataFrame
-    quarantine: DataFrame
+    quarantined: DataFrame  # the quarantine rows without their raw line
+    lines: DataFrame  # (source_key, line_number, raw_item) of every row
+
+    def quarantine(self, rows: int | None = None) -> DataFrame:
+        """The quarantine rows with their raw line (e-mail addresses redacted), in contract order.
+
+        Why a lookup: the raw line is the widest column and only a quarantined row shows it, but a
+        row is known to be quarantined only after the ranking window (`duplicate_key_in_export`).
+        So no raw line travels through the window's shuffle and sort nor sits in the cache of
+        `items`; the lines of the quarantined rows are found afterwards. With their number known
+        (`rows`, from `item_counts`) and small, the quarantined rows are broadcast and the lines
+        are found in one scan, without a shuffle. (source_key, line_number) is unique per line:
+        the contract checks it, and the reconciliation counts every row that lands here.
+        """
+        small = rows is not None and rows <= BROADCAST_QUARANTINE_ROWS
+        keys = ["source_key", "line_number"]
+        joined = (F.broadcast(self.quarantined) if small else self.quarantined).join(self.lines, keys)
+        return joined.withColumn("raw_item", redact_pii(F.col("raw_item"))).select(*QUARANTINE_SCHEMA.fieldNames())
 
 
 def _first(problems: list[tuple[Column, str]]) -> Column:
@@ -209,7 +231,7 @@ def type_entities(rows: DataFrame, pii_key: bytes) -> Entities:
         .withColumn("task_id", task_id)
         .withColumns(_typed_columns(pii_key))
         .withColumn("_typing_reason", F.coalesce(typed, broken))
-        .drop("_attrs", "_typed", *map(number_column, NUMERIC_ATTRIBUTES), *_TYPED_AWAY)
+        .drop("_attrs", "_typed", *map(number_column, NUMERIC_ATTRIBUTES), *_TYPED_AWAY, "raw_item")
     )
     items = (
         with_fate(typed_rows)
@@ -219,17 +241,17 @@ def type_entities(rows: DataFrame, pii_key: bytes) -> Entities:
     good = items.where((F.col("_fate") == "kept") & F.col("reason").isNull())
     tasks = good.where(is_task).select(*TASKS_SCHEMA.fieldNames())
     users = good.where(is_user).select(*USERS_SCHEMA.fieldNames())
-    quarantine = items.where((F.col("_fate") == "kept") & F.col("reason").isNotNull()).select(
+    quarantined = items.where((F.col("_fate") == "kept") & F.col("reason").isNotNull()).select(
         redact_pii(F.col("reason")).alias("reason"),
         "entity",
         redact_pii(F.col("pk")).alias("pk"),
         redact_pii(F.col("sk")).alias("sk"),
         "source_key",
         "line_number",
-        redact_pii(F.col("raw_item")).alias("raw_item"),
         "export_id",
     )
-    return Entities(items, tasks, users, quarantine)
+    lines = rows.select("source_key", "line_number", "raw_item")
+    return Entities(items, tasks, users, quarantined, lines)
 
 
 class EntityCounts(TypedDict):
