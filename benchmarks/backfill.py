@@ -19,47 +19,101 @@ import json
 import shutil
 import statistics
 import sys
+import time
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+from missed import backfill_profile
 from proctree import run_measured
 
 HERE = Path(__file__).resolve().parent
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 TARGET = 3.0
 SEED, USERS, TASKS_PER_USER = 7, 2_000, 9
+TIMES = ("wall", "cpu", "rss_mb")
 
 
-def run_range(landing: Path, lake: Path, first: date, last: date, start: date) -> int:
+def run_range(landing: Path, lake: Path, first: date, last: date, start: date, figures: Path) -> int:
     """One Dagster run of `lake_daily` for first…last (one day: a plain partitioned run); `start` is
-    the partitions' first day (the backfill's first day for both contenders)."""
+    the partitions' first day (the backfill's first day for both contenders). Where its time went
+    (imports and definitions, Spark start, each step, Dagster outside steps) goes to `figures`."""
+    began = time.perf_counter()
     import dagster as dg
+    from dagster_run import DagsterRun, _step_spans, _time_spark_start
     from plain_pyspark import bench_settings
 
     from lake_assets.definitions import build_definitions
 
+    run = DagsterRun()
+    _time_spark_start(run)
     job = build_definitions(bench_settings(landing, lake, start)).resolve_job_def("lake_daily")
+    run.definitions_seconds = time.perf_counter() - began  # imports included: each run pays them
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     kwargs: dict = (
         {"partition_key": first.isoformat()}
         if first == last
         else {"tags": dict(zip(RANGE_TAGS, (first.isoformat(), last.isoformat()), strict=True))}
     )
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), run_config=quiet, raise_on_error=False, **kwargs
-    )
+    instance = dg.DagsterInstance.ephemeral()
+    started = time.perf_counter()
+    result = job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False, **kwargs)
+    run.total_seconds = time.perf_counter() - started
+    spans = _step_spans(instance, result.run_id)
+    run.step_seconds = {step: end - begin for step, (begin, end) in spans.items()}
+    run.outside_steps_seconds = run.total_seconds - sum(run.step_seconds.values())
+    figures.write_text(json.dumps(asdict(run)))
     for failure in result.get_step_failure_events():
         print(f"  {failure.step_key}: {getattr(failure.event_specific_data.error, 'message', '?')[:300]}")
     return 0 if result.success else 1
 
 
-def measured(landing: Path, lake: Path, first: date, last: date, start: date) -> dict[str, float]:
+def measured(landing: Path, lake: Path, first: date, last: date, start: date) -> dict[str, Any]:
+    """One run in its own process: wall, process-tree CPU, peak RSS, and where its wall time went."""
     days = [d.isoformat() for d in (first, last, start)]
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--run", *days, str(landing), str(lake)]
+    figures = lake.parent / f"{lake.name}_{first}_{last}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--run", *days, str(landing), str(lake), str(figures)]
     code, wall, peak = run_measured(cmd, HERE)
     if code:
         raise SystemExit(f"the run of {first}…{last} failed (exit {code})")
-    return {"wall": wall, "cpu": peak.tree_cpu_seconds, "rss_mb": peak.peak_rss_mb}
+    return {
+        "wall": wall,
+        "cpu": peak.tree_cpu_seconds,
+        "rss_mb": peak.peak_rss_mb,
+        "phases": run_phases(json.loads(figures.read_text()), wall),
+    }
+
+
+def run_phases(run: dict[str, Any], wall: float) -> dict[str, float]:
+    """A run's process wall split into what each run pays once (process, imports and definitions,
+    Spark start, Dagster outside steps) and its steps (the Spark start taken out of the first)."""
+    phases = {
+        "process start and exit": wall - run["definitions_seconds"] - run["total_seconds"],
+        "imports and definitions": run["definitions_seconds"],
+        "Spark start": run["startup_seconds"],
+        "Dagster outside steps": run["outside_steps_seconds"],
+    }
+    for step, seconds in run["step_seconds"].items():
+        phases[f"step {step}"] = seconds
+    first = next((k for k in phases if k.startswith("step bronze")), None)
+    if first:
+        phases[first] -= run["startup_seconds"]
+    return phases
+
+
+def summed(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one-day runs of a round as one contender: times and phases added, the highest peak."""
+    phases: dict[str, float] = {}
+    for r in runs:
+        for k, v in r["phases"].items():
+            phases[k] = phases.get(k, 0.0) + v
+    return {
+        "wall": sum(r["wall"] for r in runs),
+        "cpu": sum(r["cpu"] for r in runs),
+        "rss_mb": max(r["rss_mb"] for r in runs),
+        "phases": phases,
+    }
 
 
 def gold_rows(lake: Path) -> dict[str, int]:
@@ -85,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Generating {args.days} days × {args.requests:,} requests into {landing} …", flush=True)
         clear_output(landing)
         generate_sample(landing, days[0], args.days, args.requests, SEED, users=USERS, tasks_per_user=TASKS_PER_USER)
-    figures: dict[str, list[dict[str, float]]] = {"one run per day": [], "one run for the range": []}
+    figures: dict[str, list[dict[str, Any]]] = {"one run per day": [], "one run for the range": []}
     rows: dict[str, dict[str, int]] = {}
     for round_no in range(args.repeat):
         for name in figures:
@@ -95,17 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             if "range" in name:
                 figures[name].append(measured(landing, lake, days[0], days[-1], days[0]))
             else:
-                each = [measured(landing, lake, day, day, days[0]) for day in days]
-                figures[name].append(
-                    {
-                        "wall": sum(r["wall"] for r in each),
-                        "cpu": sum(r["cpu"] for r in each),
-                        "rss_mb": max(r["rss_mb"] for r in each),
-                    }
-                )
+                figures[name].append(summed([measured(landing, lake, day, day, days[0]) for day in days]))
             rows[name] = gold_rows(lake)
-            print(f"round {round_no + 1} {name}: {json.dumps({k: round(v, 1) for k, v in figures[name][-1].items()})}")
-    medians = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in figures.items()}
+            shown = {k: round(v, 1) for k, v in figures[name][-1].items() if k != "phases"}
+            print(f"round {round_no + 1} {name}: {json.dumps(shown)}")
+    medians = {name: {k: statistics.median(r[k] for r in runs) for k in TIMES} for name, runs in figures.items()}
     daily, ranged = medians["one run per day"], medians["one run for the range"]
     print(f"\n{args.days}-day backfill, {args.requests:,} requests/day, medians of {args.repeat} round(s)")
     print(f"{'':<24}{'wall s':>10}{'CPU s':>10}{'peak RSS MB':>14}")
@@ -114,6 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     speedup, cpu_ratio = daily["wall"] / ranged["wall"], daily["cpu"] / ranged["cpu"]
     verdict = "MET" if speedup >= TARGET else "MISSED"
     print(f"speed-up: {speedup:.2f}× wall, {cpu_ratio:.2f}× CPU (target ≥ {TARGET}× wall: {verdict})")
+    if speedup < TARGET:
+        median_round = sorted(range(args.repeat), key=lambda i: figures["one run for the range"][i]["wall"])
+        i = median_round[(args.repeat - 1) // 2]
+        daily_round, ranged_round = figures["one run per day"][i], figures["one run for the range"][i]
+        print(f"\nMISSED backfill speed-up: why, and what would close it (round {i + 1})")
+        for line in backfill_profile(daily_round, ranged_round, args.days, TARGET):
+            print(line)
     for name, counts in rows.items():
         print(f"gold rows ({name}): {counts}")
     (args.out / "backfill.json").write_text(json.dumps({"medians": medians, "rounds": figures, "gold_rows": rows}))
@@ -122,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--run":
-        first, last, start, landing, lake = sys.argv[2:7]
+        first, last, start, landing, lake, figures = sys.argv[2:8]
         days = (date.fromisoformat(d) for d in (first, last, start))
-        sys.exit(run_range(Path(landing), Path(lake), *days))
+        sys.exit(run_range(Path(landing), Path(lake), *days, Path(figures)))
     sys.exit(main())

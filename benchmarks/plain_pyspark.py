@@ -19,6 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from action_timer import ACTIONS, instrument
+
 import lake_assets
 from lake_assets.core.settings import LakeSettings
 
@@ -99,6 +101,8 @@ class PlainRun:
     # per-layer CPU seconds and peak memory (run_benchmark.layer_figures)
     startup_span: list[float] = field(default_factory=list)
     step_spans: dict[str, list[float]] = field(default_factory=dict)
+    # every Spark action of the run, timed (`action_timer`): where a step's time went
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def run_plain_detailed(settings: LakeSettings, day: date) -> PlainRun:
@@ -163,7 +167,9 @@ def parse_run_args(argv: list[str] | None, description: str) -> argparse.Namespa
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_run_args(argv, __doc__.splitlines()[0])
+    instrument()
     run = run_plain_detailed(bench_settings(args.landing, args.lake, args.day), args.day)
+    run.actions = [asdict(a) for a in ACTIONS]
     print_run(run)
     if args.json:
         args.json.write_text(json.dumps(asdict(run), indent=2))

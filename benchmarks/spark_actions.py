@@ -11,71 +11,14 @@ each costs. Time in a job outside any action is driver-side Python (listing, pla
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
-import time
-import traceback
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
 
+from action_timer import ACTIONS, instrument
 from plain_pyspark import bench_settings, job_order, run_plain_detailed
-
-PACKAGE_DIR = "lake_assets/"
-
-
-@dataclass
-class Action:
-    job: str  # the job function the action ran under
-    action: str
-    seconds: float
-    site: str  # the lake_assets frames that led to it, outermost first
-
-
-ACTIONS: list[Action] = []
-_depth = 0  # an action that calls another (count → collect) is timed once, at the outer one
-
-
-def _site() -> tuple[str, str]:
-    """(job function, 'file:line fn > …') from the lake_assets frames on the stack."""
-    frames = [f for f in traceback.extract_stack() if PACKAGE_DIR in f.filename.replace("\\", "/")]
-    if not frames:
-        return "?", "?"
-    names = [f"{f.filename.replace(chr(92), '/').split(PACKAGE_DIR)[-1]}:{f.lineno} {f.name}" for f in frames]
-    return frames[0].name, " > ".join(names)
-
-
-def _timed(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        global _depth
-        if _depth:
-            return method(*args, **kwargs)
-        job, site = _site()
-        _depth += 1
-        started = time.perf_counter()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            _depth -= 1
-            ACTIONS.append(Action(job, name, time.perf_counter() - started, site))
-
-    return wrapper
-
-
-def instrument() -> None:
-    """Wrap the DataFrame actions and Parquet writes the jobs use (PySpark classic API)."""
-    from pyspark.sql.classic.dataframe import DataFrame
-    from pyspark.sql.readwriter import DataFrameWriter
-
-    for name in ("collect", "count", "take", "first", "head", "toPandas", "toArrow", "isEmpty"):
-        if hasattr(DataFrame, name):
-            setattr(DataFrame, name, _timed(name, getattr(DataFrame, name)))
-    for name in ("parquet", "save"):
-        setattr(DataFrameWriter, name, _timed(f"write.{name}", getattr(DataFrameWriter, name)))
 
 
 def print_actions(job_seconds: dict[str, float], top: int) -> None:
