@@ -36,7 +36,6 @@ REQUIRED_ATTRIBUTES = {"user": {"PK", "SK", "email"}, "task": {"PK", "SK", "stat
 # Each row also yields one finding of this kind (with a null name): grouped together with the real
 # findings, these count the rows themselves, so a caller's row counts and the drift come from one job.
 ROW = "row"
-_FINDING = "array<struct<kind:string,name:string>>"
 
 
 def _tagged(kind: str, names: Column) -> Column:
@@ -56,9 +55,13 @@ def api_log_findings() -> Column:
         _tagged("missing", F.split("missing_fields", ",")),
         _tagged("retyped", F.split("invalid_fields", ",")),
     )
-    drift = F.when(F.col("record_type") == "access_log", fields).otherwise(F.array().cast(_FINDING))
     row = F.array(F.struct(F.lit(ROW).alias("kind"), F.lit(None).cast("string").alias("name")))
-    return F.concat(row, drift)
+    # Nearly every row has none of the three fields: it gets its constant one-finding array without
+    # evaluating the concatenation (interpreted, and ~half the group-by's time on a 1M day).
+    drifted = (F.col("record_type") == "access_log") & (
+        F.col("extra_fields").isNotNull() | F.col("missing_fields").isNotNull() | F.col("invalid_fields").isNotNull()
+    )
+    return F.when(drifted, F.concat(row, fields)).otherwise(row)
 
 
 def api_log_verdict(counts: Iterable[tuple[str, str | None, int]]) -> tuple[bool, dict[str, dict[str, int]]]:
