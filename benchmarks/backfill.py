@@ -41,13 +41,13 @@ def run_range(landing: Path, lake: Path, first: date, last: date, start: date, f
     (imports and definitions, Spark start, each step, Dagster outside steps) goes to `figures`."""
     began = time.perf_counter()
     import dagster as dg
-    from dagster_run import DagsterRun, _step_spans, _time_spark_start
+    from dagster_run import DagsterRun, step_spans_of, time_spark_start
     from plain_pyspark import bench_settings
 
     from lake_assets.definitions import build_definitions
 
     run = DagsterRun()
-    _time_spark_start(run)
+    time_spark_start(run)
     job = build_definitions(bench_settings(landing, lake, start)).resolve_job_def("lake_daily")
     run.definitions_seconds = time.perf_counter() - began  # imports included: each run pays them
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -60,8 +60,8 @@ def run_range(landing: Path, lake: Path, first: date, last: date, start: date, f
     started = time.perf_counter()
     result = job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False, **kwargs)
     run.total_seconds = time.perf_counter() - started
-    spans = _step_spans(instance, result.run_id)
-    run.step_seconds = {step: end - begin for step, (begin, end) in spans.items()}
+    run.step_spans = step_spans_of(instance, result.run_id)
+    run.step_seconds = {step: end - begin for step, (begin, end) in run.step_spans.items()}
     run.outside_steps_seconds = run.total_seconds - sum(run.step_seconds.values())
     figures.write_text(json.dumps(asdict(run)))
     for failure in result.get_step_failure_events():
@@ -94,11 +94,11 @@ def run_phases(run: dict[str, Any], wall: float) -> dict[str, float]:
         "Spark start": run["startup_seconds"],
         "Dagster outside steps": run["outside_steps_seconds"],
     }
+    start = run["startup_span"]
     for step, seconds in run["step_seconds"].items():
-        phases[f"step {step}"] = seconds
-    first = next((k for k in phases if k.startswith("step bronze")), None)
-    if first:
-        phases[first] -= run["startup_seconds"]
+        begin, end = run["step_spans"][step]
+        inside = bool(start) and begin <= start[0] and start[1] <= end  # the step that started Spark
+        phases[f"step {step}"] = seconds - (run["startup_seconds"] if inside else 0.0)
     return phases
 
 

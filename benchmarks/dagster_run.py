@@ -50,7 +50,7 @@ class DagsterRun:
     step_spans: dict[str, list[float]] = field(default_factory=dict)
 
 
-def _time_spark_start(run: DagsterRun) -> None:
+def time_spark_start(run: DagsterRun) -> None:
     """Wrap `get_spark` so the first (session-creating) call's duration is recorded."""
     from lake_assets.core import spark
 
@@ -68,7 +68,7 @@ def _time_spark_start(run: DagsterRun) -> None:
     spark.get_spark = timed  # engine.job_context imports it at call time
 
 
-def _step_spans(instance: Any, run_id: str) -> dict[str, list[float]]:
+def step_spans_of(instance: Any, run_id: str) -> dict[str, list[float]]:
     """[STEP_START, STEP_SUCCESS] timestamps (epoch seconds) per step key, from the run's event log."""
     import dagster as dg
 
@@ -101,7 +101,7 @@ def run_dagster(settings: LakeSettings, day: date) -> DagsterRun:
     from lake_assets.definitions import build_definitions
 
     run = DagsterRun()
-    _time_spark_start(run)
+    time_spark_start(run)
     began = time.perf_counter()
     job = build_definitions(settings).resolve_job_def("lake_daily")
     run.definitions_seconds = time.perf_counter() - began
@@ -111,7 +111,7 @@ def run_dagster(settings: LakeSettings, day: date) -> DagsterRun:
     )
     run.total_seconds = time.perf_counter() - began
     run.success, run.run_id = result.success, result.run_id
-    run.step_spans = _step_spans(instance, result.run_id)
+    run.step_spans = step_spans_of(instance, result.run_id)
     run.step_seconds = {step: end - start for step, (start, end) in run.step_spans.items()}
     run.outside_steps_seconds = run.total_seconds - sum(run.step_seconds.values())
     for layer in LAYERS:

@@ -145,3 +145,25 @@ def test_a_missed_cpu_ratio_gives_each_layer_its_budget(missed_module):
         in lines
     )
     assert re.search(r"outside layers \(imports, exit\)\s+4\.0\s+1\.0\s", lines)  # 150 − 146, 30 − 29
+
+
+def test_a_backfill_runs_phases_take_the_spark_start_out_of_the_step_that_made_it(targets_module):
+    import backfill
+
+    run = {
+        "definitions_seconds": 3.0,
+        "total_seconds": 40.0,
+        "startup_seconds": 5.0,
+        "startup_span": [112.0, 117.0],
+        "outside_steps_seconds": 1.0,
+        "step_seconds": {"bronze_tasks_export": 9.0, "bronze_api_requests": 30.0},
+        "step_spans": {"bronze_tasks_export": [101.0, 110.0], "bronze_api_requests": [110.0, 140.0]},
+    }
+    assert backfill.run_phases(run, 45.0) == {
+        "process start and exit": 2.0,
+        "imports and definitions": 3.0,
+        "Spark start": 5.0,
+        "Dagster outside steps": 1.0,
+        "step bronze_tasks_export": 9.0,
+        "step bronze_api_requests": 25.0,
+    }
