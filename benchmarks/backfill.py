@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from missed import backfill_profile
+from missed import backfill_profile, step_seconds
 from proctree import run_measured
 
 HERE = Path(__file__).resolve().parent
@@ -94,11 +94,7 @@ def run_phases(run: dict[str, Any], wall: float) -> dict[str, float]:
         "Spark start": run["startup_seconds"],
         "Dagster outside steps": run["outside_steps_seconds"],
     }
-    start = run["startup_span"]
-    for step, seconds in run["step_seconds"].items():
-        begin, end = run["step_spans"][step]
-        inside = bool(start) and begin <= start[0] and start[1] <= end  # the step that started Spark
-        phases[f"step {step}"] = seconds - (run["startup_seconds"] if inside else 0.0)
+    phases.update({f"step {step}": seconds for step, seconds in step_seconds(run).items()})
     return phases
 
 

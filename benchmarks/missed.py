@@ -34,21 +34,20 @@ def _n(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def bronze_step_seconds(run: dict[str, Any]) -> float | None:
-    """The Bronze API step's wall time without the Spark start the Dagster run makes inside it."""
-    step = (run.get("step_seconds") or {}).get(BRONZE_STEP)
-    span, startup = (run.get("step_spans") or {}).get(BRONZE_STEP), run.get("startup_span")
-    if step and span and startup and span[0] <= startup[0] and startup[1] <= span[1]:
-        step -= run.get("startup_seconds") or 0.0
-    return step
-
-
 def step_seconds(run: dict[str, Any]) -> dict[str, float]:
-    """Per step seconds of a Dagster run with the Spark start taken out of the step that made it."""
+    """Per step seconds of a run, the Spark start taken out of the step whose span holds it (the
+    Dagster run starts Spark inside its first step; the table reports that start on its own line)."""
     steps = dict(run.get("step_seconds") or run.get("job_seconds") or {})
-    if BRONZE_STEP in steps and run.get("step_seconds"):
-        steps[BRONZE_STEP] = bronze_step_seconds(run) or steps[BRONZE_STEP]
+    start, spans = run.get("startup_span"), run.get("step_spans") or {}
+    for step, span in spans.items():
+        if start and step in steps and span[0] <= start[0] and start[1] <= span[1]:
+            steps[step] -= run.get("startup_seconds") or 0.0
     return steps
+
+
+def bronze_step_seconds(run: dict[str, Any]) -> float | None:
+    """The Bronze API step's wall time without a Spark start made inside it."""
+    return step_seconds(run).get(BRONZE_STEP)
 
 
 def step_actions(results: dict[str, Any], step: str) -> list[str]:
